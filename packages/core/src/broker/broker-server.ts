@@ -1,0 +1,118 @@
+/**
+ * The broker: serves the shared objects of one home process to other processes. It runs in a
+ * dedicated worker thread of the home (broker-worker.ts), so it keeps serving while the home's
+ * main thread is blocked in a `*Sync` call. Each connection is one remote party (an isolate of
+ * another process) with its own owner id; when it disconnects, the locks it holds are released.
+ */
+import type { Server } from "node:net";
+import { deserialize } from "../codec/decoder.js";
+import { serialize } from "../codec/encoder.js";
+import { IpcError } from "../errors/errors.js";
+import type { SharedObject } from "../handles/shared-object.js";
+import { REMOTE_OWNER_BASE } from "../memory/isolate-id.js";
+import { listenFramed } from "../transport/connect.js";
+import type { FramedSocket } from "../transport/framed-socket.js";
+import type { BrokerMessage, ClientMessage, RegisterMessage } from "./protocol.js";
+
+/** Options of {@link BrokerServer}. */
+export interface BrokerServerOptions {
+  address: string;
+  authkey: Buffer;
+  /** Called to pull registrations that were posted but not yet delivered. */
+  drainRegistrations?: () => void;
+  /** Connections rejected by the handshake or the framing (for logs and tests). */
+  onRejected?: (error: Error) => void;
+}
+
+/** Serves registered objects over authenticated framed connections. */
+export class BrokerServer {
+  private readonly objects = new Map<number, SharedObject>();
+  private nextOwner = REMOTE_OWNER_BASE;
+  private server: Server | undefined;
+  /** Connections currently open. */
+  readonly connections = new Set<FramedSocket>();
+
+  constructor(private readonly options: BrokerServerOptions) {}
+
+  async listen(): Promise<void> {
+    this.server = await listenFramed(this.options.address, {
+      authkey: this.options.authkey,
+      onConnection: (conn) => this.accept(conn),
+      onRejected: this.options.onRejected,
+    });
+  }
+
+  /** Adds an object sent by the home thread. */
+  register(msg: RegisterMessage): void {
+    const obj = deserialize<SharedObject>(msg.bytes, { shared: msg.shared });
+    this.objects.set(msg.id, obj);
+  }
+
+  close(): void {
+    this.server?.close();
+    for (const c of this.connections) c.close();
+  }
+
+  private lookup(id: number): SharedObject {
+    let obj = this.objects.get(id);
+    if (!obj) {
+      this.options.drainRegistrations?.();
+      obj = this.objects.get(id);
+    }
+    if (!obj) throw new IpcError(`no shared object with id ${id} in this broker`);
+    return obj;
+  }
+
+  private accept(conn: FramedSocket): void {
+    const owner = this.nextOwner++;
+    const pending = new Map<number, AbortController>();
+    const touched = new Set<SharedObject>();
+    this.connections.add(conn);
+    const reply = (msg: BrokerMessage) => {
+      if (!conn.closed) conn.send(serialize(msg));
+    };
+    conn.setHandler((frame) => {
+      const msg = deserialize<ClientMessage>(frame);
+      if (msg?.t === "cancel") {
+        pending.get(msg.id)?.abort(new IpcError("cancelled by the caller"));
+        return;
+      }
+      if (msg?.t !== "call" || typeof msg.id !== "number") throw new IpcError("broker: unknown message");
+      const controller = new AbortController();
+      pending.set(msg.id, controller);
+      (async () => {
+        const obj = this.lookup(msg.obj);
+        touched.add(obj);
+        const args = deserialize<unknown[]>(msg.a);
+        return obj.serve(msg.m, args, owner, controller.signal);
+      })().then(
+        (v) => {
+          pending.delete(msg.id);
+          try {
+            reply({ t: "ok", id: msg.id, v: serialize(v) });
+          } catch (e) {
+            reply({ t: "err", id: msg.id, e });
+          }
+        },
+        (e) => {
+          pending.delete(msg.id);
+          reply({ t: "err", id: msg.id, e });
+        },
+      );
+    });
+    conn.onClose(() => {
+      this.connections.delete(conn);
+      for (const c of pending.values()) c.abort(new IpcError("the remote party disconnected"));
+      // release what the departed party holds, once its aborted waits have unwound
+      setImmediate(() => {
+        for (const obj of touched) {
+          try {
+            obj.releaseOwner(owner);
+          } catch {
+            // already released
+          }
+        }
+      });
+    });
+  }
+}

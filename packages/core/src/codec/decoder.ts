@@ -1,0 +1,307 @@
+/** The @ipc decoder: the inverse of `encoder.ts`. Rejects malformed input with `SerializationError`. */
+import { errorClasses, SerializationError } from "../errors/errors.js";
+import { type HandleContext, reviverFor } from "../handles/handle.js";
+import { registeredClass } from "./class-registry.js";
+import { BUFFER_KIND, DATAVIEW_KIND, Tag, typedArrayKinds } from "./tags.js";
+
+/** Options for {@link deserialize}. */
+export interface DeserializeOptions {
+  /** Shared buffers that travelled with the bytes (thread target). */
+  shared?: SharedArrayBuffer[];
+}
+
+const decoderUtf8 = new TextDecoder("utf-8", { fatal: false });
+
+class Decoder {
+  pos = 0;
+  refs: unknown[] = [];
+  readonly view: DataView;
+  readonly ctx: HandleContext;
+
+  constructor(
+    readonly buf: Uint8Array,
+    options?: DeserializeOptions,
+  ) {
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.ctx = options?.shared ? { target: "thread", shared: options.shared } : { target: "process" };
+  }
+
+  fail(what: string): never {
+    throw new SerializationError(`malformed data at byte ${this.pos}: ${what}`);
+  }
+  need(n: number): void {
+    if (this.pos + n > this.buf.length) this.fail("truncated");
+  }
+  u8(): number {
+    this.need(1);
+    return this.buf[this.pos++]!;
+  }
+  varint(): number {
+    let result = 0;
+    let shift = 0;
+    for (;;) {
+      const b = this.u8();
+      result += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) return result;
+      shift += 7;
+      if (shift > 35) this.fail("varint too long");
+    }
+  }
+  string(): string {
+    const n = this.varint();
+    this.need(n);
+    const start = this.pos;
+    this.pos += n;
+    if (n < 32) {
+      let s = "";
+      for (let i = start; i < start + n; i++) {
+        const c = this.buf[i]!;
+        if (c >= 0x80) return decoderUtf8.decode(this.buf.subarray(start, start + n));
+        s += String.fromCharCode(c);
+      }
+      return s;
+    }
+    return decoderUtf8.decode(this.buf.subarray(start, start + n));
+  }
+  bytes(): Uint8Array {
+    const n = this.varint();
+    this.need(n);
+    const out = this.buf.slice(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+
+  value(): unknown {
+    const tag = this.u8();
+    switch (tag) {
+      case Tag.SmallInt:
+        return this.u8();
+      case Tag.Int32: {
+        this.need(4);
+        const v = this.view.getInt32(this.pos, true);
+        this.pos += 4;
+        return v;
+      }
+      case Tag.Float64:
+        return this.f64();
+      case Tag.String:
+        return this.string();
+      case Tag.True:
+        return true;
+      case Tag.False:
+        return false;
+      case Tag.Null:
+        return null;
+      case Tag.Undefined:
+        return undefined;
+      case Tag.BigInt: {
+        const negative = this.u8() === 1;
+        const bytes = this.bytes();
+        let v = 0n;
+        for (let i = bytes.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]!);
+        return negative ? -v : v;
+      }
+      case Tag.Object: {
+        const o: Record<string, unknown> = {};
+        this.refs.push(o);
+        this.fields(o);
+        return o;
+      }
+      case Tag.Array: {
+        const n = this.varint();
+        if (n > this.buf.length - this.pos) this.fail("array length exceeds data");
+        const a: unknown[] = new Array(n);
+        this.refs.push(a);
+        for (let i = 0; i < n; i++) {
+          if (this.buf[this.pos] === Tag.Hole) {
+            this.pos++;
+            continue;
+          }
+          a[i] = this.value();
+        }
+        return a;
+      }
+      case Tag.Map: {
+        const m = new Map();
+        this.refs.push(m);
+        const n = this.varint();
+        for (let i = 0; i < n; i++) {
+          const k = this.value();
+          m.set(k, this.value());
+        }
+        return m;
+      }
+      case Tag.Set: {
+        const s = new Set();
+        this.refs.push(s);
+        const n = this.varint();
+        for (let i = 0; i < n; i++) s.add(this.value());
+        return s;
+      }
+      case Tag.Date: {
+        const d = new Date(this.f64());
+        this.refs.push(d);
+        return d;
+      }
+      case Tag.RegExp: {
+        const source = this.string();
+        const flags = this.string();
+        let r: RegExp;
+        try {
+          r = new RegExp(source, flags);
+        } catch {
+          this.fail("bad RegExp");
+        }
+        this.refs.push(r);
+        return r;
+      }
+      case Tag.ArrayBuffer: {
+        const slot = this.refs.push(undefined) - 1;
+        const b = this.bytes();
+        const ab = b.buffer.byteLength === b.byteLength ? b.buffer : b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
+        this.refs[slot] = ab;
+        return ab;
+      }
+      case Tag.TypedArray:
+        return this.typedArray();
+      case Tag.SharedArrayBuffer: {
+        const sab = this.sharedAt(this.varint());
+        this.refs.push(sab);
+        return sab;
+      }
+      case Tag.Error:
+        return this.error();
+      case Tag.BackRef: {
+        const i = this.varint();
+        if (i >= this.refs.length) this.fail("bad back-reference");
+        return this.refs[i];
+      }
+      case Tag.Class: {
+        const name = this.string();
+        const cls = registeredClass(name);
+        if (!cls) throw new SerializationError(`class "${name}" is not registered here (call registerClass in this thread or process too)`);
+        const o = Object.create(cls.prototype) as Record<string, unknown>;
+        this.refs.push(o);
+        this.fields(o);
+        return o;
+      }
+      case Tag.Handle: {
+        const slot = this.refs.push(undefined) - 1;
+        const type = this.string();
+        const module = this.string();
+        const state = this.value();
+        const obj = reviverFor(type, module || undefined)(state, this.ctx);
+        this.refs[slot] = obj;
+        return obj;
+      }
+      case Tag.Boxed: {
+        const slot = this.refs.push(undefined) - 1;
+        const o = Object(this.value());
+        this.refs[slot] = o;
+        return o;
+      }
+      default:
+        return this.fail(`unknown tag ${tag}`);
+    }
+  }
+
+  f64(): number {
+    this.need(8);
+    const v = this.view.getFloat64(this.pos, true);
+    this.pos += 8;
+    return v;
+  }
+
+  fields(o: Record<string, unknown>): void {
+    const n = this.varint();
+    for (let i = 0; i < n; i++) {
+      const k = this.string();
+      const v = this.value();
+      if (k === "__proto__") Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+      else o[k] = v;
+    }
+  }
+
+  sharedAt(i: number): SharedArrayBuffer {
+    const sab = this.ctx.shared?.[i];
+    if (!sab) this.fail("reference to a shared buffer that did not travel with the data");
+    return sab;
+  }
+
+  typedArray(): ArrayBufferView {
+    const slot = this.refs.push(undefined) - 1;
+    const k = this.u8();
+    const kind = k & 0x7f;
+    const ctor = typedArrayKinds[kind];
+    if (!ctor) this.fail(`unknown typed-array kind ${kind}`);
+    let buffer: ArrayBufferLike;
+    let offset: number;
+    let length: number;
+    if (k & 0x80) {
+      offset = this.varint();
+      length = this.varint();
+      if (this.u8() !== Tag.SharedArrayBuffer) this.fail("expected a shared buffer");
+      buffer = this.sharedAt(this.varint());
+    } else {
+      const bytes = this.bytes();
+      buffer = bytes.buffer;
+      offset = bytes.byteOffset;
+      length = bytes.byteLength;
+    }
+    let out: ArrayBufferView;
+    if (kind === BUFFER_KIND) out = Buffer.from(buffer, offset, length);
+    else if (kind === DATAVIEW_KIND) out = new DataView(buffer, offset, length);
+    else {
+      const per = (ctor as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
+      if (length % per !== 0) this.fail("typed-array length is not a multiple of its element size");
+      if (offset % per !== 0) {
+        // unaligned within our scratch copy: copy into a fresh buffer
+        const copy = new Uint8Array(length);
+        copy.set(new Uint8Array(buffer, offset, length));
+        buffer = copy.buffer;
+        offset = 0;
+      }
+      out = new (ctor as unknown as new (b: ArrayBufferLike, o: number, l: number) => ArrayBufferView)(buffer, offset, length / per);
+    }
+    this.refs[slot] = out;
+    return out;
+  }
+
+  error(): Error {
+    const slot = this.refs.push(undefined) - 1;
+    const name = this.string();
+    const message = this.string();
+    const stack = this.string();
+    const Cls = errorClasses.get(name) ?? Error;
+    const err = new Cls(message);
+    this.refs[slot] = err;
+    if (this.u8() === 1) Object.defineProperty(err, "cause", { value: this.value(), writable: true, configurable: true });
+    if (err.name !== name) Object.defineProperty(err, "name", { value: name, writable: true, configurable: true });
+    Object.defineProperty(err, "stack", { value: stack || `${name}: ${message}`, writable: true, configurable: true });
+    if (this.u8() !== Tag.Object) this.fail("expected error fields");
+    const extra: Record<string, unknown> = {};
+    this.fields(extra);
+    for (const k of Object.keys(extra)) {
+      try {
+        Object.defineProperty(err, k, { value: extra[k], writable: true, configurable: true, enumerable: k !== "code" });
+      } catch {
+        // a read-only field on the local class: keep the local value
+      }
+    }
+    return err;
+  }
+}
+
+/**
+ * Turns bytes made by `serialize` back into a value. Handles are revived as working objects;
+ * classes revive with the prototype registered under their name.
+ *
+ * @throws SerializationError on malformed bytes or an unknown registered class.
+ */
+export function deserialize<T = unknown>(bytes: Uint8Array, options?: DeserializeOptions): T {
+  if (!(bytes instanceof Uint8Array)) throw new TypeError("deserialize expects a Uint8Array");
+  const d = new Decoder(bytes, options);
+  const v = d.value();
+  if (d.pos !== bytes.length) d.fail("trailing bytes");
+  return v as T;
+}

@@ -1,0 +1,50 @@
+/**
+ * Wire tags of the @ipc codec. One byte each; a value is a tag followed by its payload.
+ * Integers that follow tags are unsigned LEB128 varints unless noted.
+ */
+export const Tag = {
+  Undefined: 0,
+  Null: 1,
+  False: 2,
+  True: 3,
+  Int32: 4, // 4 bytes LE
+  Float64: 5, // 8 bytes LE
+  BigInt: 6, // sign byte, varint byte length, magnitude LE
+  String: 7, // varint utf8 length, bytes
+  Array: 8, // varint length, items (Hole for missing)
+  Hole: 9,
+  Object: 10, // varint count, (key string, value)*
+  Map: 11, // varint count, (key, value)*
+  Set: 12, // varint count, values
+  Date: 13, // float64
+  RegExp: 14, // source string, flags string
+  ArrayBuffer: 15, // varint length, bytes
+  TypedArray: 16, // kind byte, varint byte length, bytes
+  Error: 17, // name, message, stack, has-cause byte, cause?, extra props object
+  BackRef: 18, // varint index of an earlier object
+  Class: 19, // name string, own fields object
+  Handle: 20, // type string, module string ('' if none), state value
+  SharedArrayBuffer: 21, // varint index into the side table of shared buffers
+  Boxed: 22, // inner primitive value (new Number(1), new String('a'), Object(1n), ...)
+  SmallInt: 23, // 1 byte 0..255
+} as const;
+
+/** Typed-array kinds, by constructor. */
+export const typedArrayKinds = [
+  Uint8Array,
+  Int8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+  DataView,
+  Buffer,
+] as const;
+
+export const BUFFER_KIND = typedArrayKinds.length - 1;
+export const DATAVIEW_KIND = typedArrayKinds.length - 2;

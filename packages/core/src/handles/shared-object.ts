@@ -1,0 +1,90 @@
+/**
+ * The base of every primitive whose state lives in shared memory (locks now; queues, pipes and
+ * values later). An instance is either *local* (its words are in this process's memory) or
+ * *remote* (it lives in another process and every call goes to that process's broker).
+ *
+ * Crossing a boundary: toward a thread, a local object travels as its SharedArrayBuffer (the same
+ * memory); toward another process, it is registered with this process's broker and travels as a
+ * {@link RemoteRef}. A remote object travels as its RemoteRef in every direction.
+ */
+import { ClosedError } from "../errors/errors.js";
+import type { SharedWords } from "../memory/shared-words.js";
+import { wordsOf } from "../memory/shared-words.js";
+import { exportToBroker } from "../broker/export.js";
+import { remoteClient } from "../broker/remote-client.js";
+import type { RemoteRef } from "../broker/protocol.js";
+import { type HandleContext, type HandleDescriptor, registerHandleType, toHandle } from "./handle.js";
+
+/** Token that selects the internal constructor path of shared objects. */
+export const INTERNAL: unique symbol = Symbol("@ipc/core:internal") as never;
+
+/** How a shared object is rebuilt: local words plus extra state, or a remote reference. */
+export type SharedInit<E = unknown> =
+  | { kind: "local"; words: SharedWords; extra: E }
+  | { kind: "remote"; ref: RemoteRef; extra: E };
+
+interface HandleState<E> {
+  local?: { buffer: SharedArrayBuffer; byteOffset: number; count: number };
+  remote?: RemoteRef;
+  extra: E;
+}
+
+/** Base class of shared primitives. */
+export abstract class SharedObject<E = unknown> {
+  /** Control words when local. */
+  protected readonly words: SharedWords | undefined;
+  /** Where the object lives when remote. */
+  protected readonly remote: RemoteRef | undefined;
+
+  protected constructor(init: SharedInit<E>) {
+    Object.defineProperty(this, "words", { value: init.kind === "local" ? init.words : undefined, enumerable: false });
+    Object.defineProperty(this, "remote", { value: init.kind === "remote" ? init.ref : undefined, enumerable: false });
+  }
+
+  /** Stable handle type name, e.g. `@ipc/core:Lock`. */
+  protected abstract handleType(): string;
+  /** URL of the module that registers the handle type. */
+  protected abstract handleModule(): string;
+  /** Extra state that travels with the handle (parties, initial value, ...). */
+  protected abstract handleExtra(): E;
+
+  /** Serves a call from another process (broker side). `owner` identifies the caller. */
+  abstract serve(method: string, args: unknown[], owner: number, signal: AbortSignal): Promise<unknown>;
+
+  /** Called by the broker when a remote owner disconnects: release what it holds. */
+  releaseOwner(_owner: number): void {}
+
+  /** @internal */
+  [toHandle](ctx: HandleContext): HandleDescriptor {
+    const state: HandleState<E> = { extra: this.handleExtra() };
+    if (this.remote) state.remote = this.remote;
+    else if (ctx.target === "thread") {
+      const w = this.words!;
+      state.local = { buffer: w.buffer, byteOffset: w.byteOffset, count: w.i32.length };
+    } else {
+      state.remote = exportToBroker(this);
+    }
+    return { type: this.handleType(), module: this.handleModule(), state };
+  }
+
+  /** Calls `method` on the home of a remote object. */
+  protected call(method: string, args: unknown[], signal?: AbortSignal): Promise<unknown> {
+    return remoteClient().call(this.remote!, method, args, signal);
+  }
+
+  /** Calls `method` on the home of a remote object, blocking the thread until it answers. */
+  protected callSync(method: string, args: unknown[]): unknown {
+    return remoteClient().callSync(this.remote!, method, args);
+  }
+}
+
+/** Registers the reviver of a shared-object class. */
+export function registerShared<E>(type: string, make: (init: SharedInit<E>) => SharedObject<E>): void {
+  registerHandleType(type, (state: HandleState<E>) => {
+    if (state.local) {
+      return make({ kind: "local", words: wordsOf(state.local.buffer, state.local.byteOffset, state.local.count), extra: state.extra });
+    }
+    if (state.remote) return make({ kind: "remote", ref: state.remote, extra: state.extra });
+    throw new ClosedError(`bad ${type} handle`);
+  });
+}

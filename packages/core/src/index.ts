@@ -1,0 +1,63 @@
+export {
+  IpcError,
+  EmptyError,
+  FullError,
+  ShutDownError,
+  EOFError,
+  ClosedError,
+  BufferTooShortError,
+  AuthenticationError,
+  BrokenBarrierError,
+  TimeoutError,
+  RemoteError,
+  ProcessError,
+  WorkerLostError,
+  SerializationError,
+  ProtocolError,
+  InvalidStateError,
+  errorClasses,
+} from "./errors/errors.js";
+export type { IpcErrorOptions } from "./errors/errors.js";
+export { checkTimeout, checkInt, checkSignal, abortReason, invalid } from "./errors/validate.js";
+
+export { serialize, serializeAt } from "./codec/encoder.js";
+export type { SerializeOptions } from "./codec/encoder.js";
+export { deserialize } from "./codec/decoder.js";
+export type { DeserializeOptions } from "./codec/decoder.js";
+export { registerClass } from "./codec/class-registry.js";
+export type { RegisterClassOptions } from "./codec/class-registry.js";
+export { defaultCodec } from "./codec/codec.js";
+export type { Codec } from "./codec/codec.js";
+
+export { toHandle, registerHandleType, isHandleable, loadHandleModules } from "./handles/handle.js";
+export type { HandleContext, HandleDescriptor, HandleTarget, Handleable, Reviver } from "./handles/handle.js";
+export { SharedObject, registerShared, INTERNAL } from "./handles/shared-object.js";
+export type { SharedInit } from "./handles/shared-object.js";
+
+export { atomicsBackend } from "./memory/wait-backend.js";
+export type { WaitBackend, WaitResult } from "./memory/wait-backend.js";
+export { allocateWords, wordsOf } from "./memory/shared-words.js";
+export type { SharedWords } from "./memory/shared-words.js";
+export { Deadline } from "./memory/deadline.js";
+export { localOwnerId } from "./memory/isolate-id.js";
+
+export { Lock, RLock, Semaphore, BoundedSemaphore, Condition, Event, Barrier } from "./locks/index.js";
+export type { ActionRef, BarrierOptions, WaitOptions, WaitSyncOptions } from "./locks/index.js";
+
+export { FrameDecoder, frameHeader, DEFAULT_MAX_FRAME } from "./transport/frame-decoder.js";
+export { FramedSocket } from "./transport/framed-socket.js";
+export type { FramedSocketOptions } from "./transport/framed-socket.js";
+export { deliverChallenge, answerChallenge, serverHandshake, clientHandshake } from "./transport/auth.js";
+export { connectFramed, listenFramed } from "./transport/connect.js";
+export type { ConnectOptions, ListenOptions } from "./transport/connect.js";
+export { arbitraryAddress, formatAddress, netOptions } from "./transport/address.js";
+export type { Address } from "./transport/address.js";
+export { currentAuthkey, setAuthkey, toAuthkey, AUTHKEY_ENV } from "./transport/authkey.js";
+
+export { BrokerServer } from "./broker/broker-server.js";
+export type { BrokerServerOptions } from "./broker/broker-server.js";
+export { exportToBroker, brokerAddress } from "./broker/export.js";
+export { remoteClient } from "./broker/remote-client.js";
+export type { RemoteRef } from "./broker/protocol.js";
+
+export { entryUrl, createWorker, isTypeScript } from "./entries.js";

@@ -1,0 +1,119 @@
+/**
+ * Event: a flag that parties wait on (Python's `multiprocessing.Event`).
+ *
+ * | word | who writes | meaning |
+ * |---|---|---|
+ * | 0 `flag` | `set` (1) / `clear` (0) | the flag |
+ *
+ * Memory ordering: `set` stores 1 (seq-cst) and then notifies every sleeper; a waiter sleeps only
+ * while the word reads 0, so a `set` between its check and its sleep is never missed.
+ */
+import { IpcError } from "../errors/errors.js";
+import { checkSignal, checkTimeout } from "../errors/validate.js";
+import { INTERNAL, registerShared, SharedObject, type SharedInit } from "../handles/shared-object.js";
+import { Deadline } from "../memory/deadline.js";
+import { allocateWords } from "../memory/shared-words.js";
+import type { WaitOptions, WaitSyncOptions } from "./options.js";
+
+const FLAG = 0;
+const TYPE = "@ipc/core:Event";
+
+/** A flag shared by threads and processes; `wait` returns when it is set. */
+export class Event extends SharedObject<null> {
+  constructor();
+  /** @internal */
+  constructor(token: typeof INTERNAL, init: SharedInit<null>);
+  constructor(token?: typeof INTERNAL, init?: SharedInit<null>) {
+    super(token === INTERNAL && init ? init : { kind: "local", words: allocateWords(1), extra: null });
+  }
+
+  /** True when the flag is set. */
+  isSet(): boolean {
+    if (this.remote) return this.callSync("isSet", []) as boolean;
+    return Atomics.load(this.words!.i32, FLAG) === 1;
+  }
+
+  /** Sets the flag and wakes every waiter. */
+  set(): void {
+    if (this.remote) {
+      this.callSync("set", []);
+      return;
+    }
+    const { i32, backend } = this.words!;
+    Atomics.store(i32, FLAG, 1);
+    backend.notify(i32, FLAG);
+  }
+
+  /** Clears the flag. */
+  clear(): void {
+    if (this.remote) {
+      this.callSync("clear", []);
+      return;
+    }
+    Atomics.store(this.words!.i32, FLAG, 0);
+  }
+
+  /** Waits until the flag is set; returns the flag (false on timeout), never blocking the event loop. */
+  async wait(opts: WaitOptions = {}): Promise<boolean> {
+    const timeout = checkTimeout(opts.timeout);
+    const signal = checkSignal(opts.signal);
+    if (this.remote) return (await this.call("wait", [timeout], signal)) as boolean;
+    return this.waitLocal(timeout, signal);
+  }
+
+  /** Waits until the flag is set, blocking the calling thread; false on timeout. */
+  waitSync(opts: WaitSyncOptions = {}): boolean {
+    const timeout = checkTimeout(opts.timeout);
+    if (this.remote) return this.callSync("wait", [timeout]) as boolean;
+    const { i32, backend } = this.words!;
+    const deadline = new Deadline(timeout);
+    while (Atomics.load(i32, FLAG) === 0) {
+      const rem = deadline.remaining();
+      if (rem <= 0) return false;
+      backend.wait(i32, FLAG, 0, rem);
+    }
+    return true;
+  }
+
+  private async waitLocal(timeout: number, signal?: AbortSignal): Promise<boolean> {
+    const { i32, backend } = this.words!;
+    const deadline = new Deadline(timeout);
+    while (Atomics.load(i32, FLAG) === 0) {
+      const rem = deadline.remaining();
+      if (rem <= 0) return false;
+      await backend.waitAsync(i32, FLAG, 0, rem, signal);
+    }
+    return true;
+  }
+
+  override async serve(method: string, args: unknown[], _owner: number, signal: AbortSignal): Promise<unknown> {
+    switch (method) {
+      case "isSet":
+        return this.isSet();
+      case "set":
+        return this.set();
+      case "clear":
+        return this.clear();
+      case "wait":
+        return this.waitLocal(args[0] as number, signal);
+      default:
+        throw new IpcError(`Event has no remote method ${method}`);
+    }
+  }
+
+  override toString(): string {
+    return `<Event ${this.remote ? "remote" : this.isSet() ? "set" : "unset"}>`;
+  }
+
+  protected override handleType(): string {
+    return TYPE;
+  }
+  protected override handleModule(): string {
+    return import.meta.url;
+  }
+  protected override handleExtra(): null {
+    return null;
+  }
+}
+
+registerShared<null>(TYPE, (init) => new Event(INTERNAL, init));

@@ -1,0 +1,160 @@
+/**
+ * Lock: a non-recursive mutex that any holder may release (Python's `multiprocessing.Lock`).
+ *
+ * | word | who writes | meaning |
+ * |---|---|---|
+ * | 0 `state` | acquirers, releaser | futex mutex: 0 free · 1 held · 2 held, maybe waiters (see futex-mutex.ts) |
+ * | 1 `owner` | the acquirer after acquiring; the releaser before releasing | owner id of the last acquirer, 0 when free |
+ *
+ * Memory ordering: `owner` is written only while the mutex is held, with `Atomics.store`, and is
+ * advisory (release by a non-owner is allowed, as in Python); the broker uses it to release a lock
+ * whose holder process died.
+ */
+import { IpcError } from "../errors/errors.js";
+import { checkSignal, checkTimeout } from "../errors/validate.js";
+import { INTERNAL, registerShared, SharedObject, type SharedInit } from "../handles/shared-object.js";
+import { Deadline } from "../memory/deadline.js";
+import { localOwnerId } from "../memory/isolate-id.js";
+import { allocateWords } from "../memory/shared-words.js";
+import { lockMutexAsync, lockMutexSync, tryLockMutex, unlockMutex } from "./futex-mutex.js";
+import type { WaitOptions, WaitSyncOptions } from "./options.js";
+
+const STATE = 0;
+const OWNER = 1;
+const TYPE = "@ipc/core:Lock";
+
+/** A mutex shared by threads and processes; any holder may release it, as in Python. */
+export class Lock extends SharedObject<null> {
+  constructor();
+  /** @internal */
+  constructor(token: typeof INTERNAL, init: SharedInit<null>);
+  constructor(token?: typeof INTERNAL, init?: SharedInit<null>) {
+    super(token === INTERNAL && init ? init : { kind: "local", words: allocateWords(2), extra: null });
+  }
+
+  /**
+   * Acquires the lock without blocking the event loop.
+   * @returns true when acquired, false when `timeout` passed first.
+   */
+  async acquire(opts: WaitOptions = {}): Promise<boolean> {
+    const timeout = checkTimeout(opts.timeout);
+    const signal = checkSignal(opts.signal);
+    if (this.remote) return (await this.call("acquire", [timeout], signal)) as boolean;
+    return this.acquireAs(localOwnerId, timeout, signal);
+  }
+
+  /** Acquires the lock, blocking the calling thread (and its event loop) while waiting. */
+  acquireSync(opts: WaitSyncOptions = {}): boolean {
+    const timeout = checkTimeout(opts.timeout);
+    if (this.remote) return this.callSync("acquire", [timeout]) as boolean;
+    const w = this.words!;
+    if (!lockMutexSync(w.i32, STATE, w.backend, new Deadline(timeout))) return false;
+    Atomics.store(w.i32, OWNER, localOwnerId);
+    return true;
+  }
+
+  /** Acquires only if free right now (Python `acquire(block=False)`). */
+  tryAcquire(): boolean {
+    if (this.remote) return this.callSync("tryAcquire", []) as boolean;
+    const w = this.words!;
+    if (!tryLockMutex(w.i32, STATE)) return false;
+    Atomics.store(w.i32, OWNER, localOwnerId);
+    return true;
+  }
+
+  /** Releases the lock. Any thread or process may release it. @throws IpcError when not locked. */
+  release(): void {
+    if (this.remote) {
+      this.callSync("release", []);
+      return;
+    }
+    this.releaseAs();
+  }
+
+  /** True while someone holds the lock. */
+  locked(): boolean {
+    if (this.remote) return this.callSync("locked", []) as boolean;
+    return Atomics.load(this.words!.i32, STATE) !== 0;
+  }
+
+  /** Runs `fn` holding the lock (Python's `with lock:`), releasing it however `fn` ends. */
+  async withLock<R>(fn: () => R | Promise<R>, opts: WaitOptions = {}): Promise<R> {
+    if (!(await this.acquire(opts))) throw new IpcError("withLock: timed out acquiring the lock");
+    try {
+      return await fn();
+    } finally {
+      this.release();
+    }
+  }
+
+  /** Runs `fn` holding the lock, blocking the thread while acquiring. */
+  withLockSync<R>(fn: () => R, opts: WaitSyncOptions = {}): R {
+    if (!this.acquireSync(opts)) throw new IpcError("withLockSync: timed out acquiring the lock");
+    try {
+      return fn();
+    } finally {
+      this.release();
+    }
+  }
+
+  /** @internal acquire on behalf of `owner` (local or broker side). */
+  async acquireAs(owner: number, timeout: number, signal?: AbortSignal): Promise<boolean> {
+    const w = this.words!;
+    if (!(await lockMutexAsync(w.i32, STATE, w.backend, new Deadline(timeout), signal))) return false;
+    Atomics.store(w.i32, OWNER, owner);
+    return true;
+  }
+
+  /** @internal */
+  releaseAs(): void {
+    const w = this.words!;
+    const prev = Atomics.exchange(w.i32, OWNER, 0);
+    if (!unlockMutex(w.i32, STATE, w.backend)) {
+      Atomics.compareExchange(w.i32, OWNER, 0, prev);
+      throw new IpcError("release unlocked lock");
+    }
+  }
+
+  /** @internal the owner id of the last acquirer, 0 when free. */
+  ownerId(): number {
+    return Atomics.load(this.words!.i32, OWNER);
+  }
+
+  override async serve(method: string, args: unknown[], owner: number, signal: AbortSignal): Promise<unknown> {
+    switch (method) {
+      case "acquire":
+        return this.acquireAs(owner, args[0] as number, signal);
+      case "tryAcquire":
+        if (!tryLockMutex(this.words!.i32, STATE)) return false;
+        Atomics.store(this.words!.i32, OWNER, owner);
+        return true;
+      case "release":
+        return this.releaseAs();
+      case "locked":
+        return this.locked();
+      default:
+        throw new IpcError(`Lock has no remote method ${method}`);
+    }
+  }
+
+  override releaseOwner(owner: number): void {
+    if (this.ownerId() === owner) this.releaseAs();
+  }
+
+  override toString(): string {
+    const owner = this.remote ? "remote" : this.ownerId() === 0 ? "None" : this.ownerId() === localOwnerId ? "self" : "other";
+    return `<Lock(owner=${owner})>`;
+  }
+
+  protected override handleType(): string {
+    return TYPE;
+  }
+  protected override handleModule(): string {
+    return import.meta.url;
+  }
+  protected override handleExtra(): null {
+    return null;
+  }
+}
+
+registerShared<null>(TYPE, (init) => new Lock(INTERNAL, init));

@@ -1,0 +1,205 @@
+/**
+ * RLock: a re-entrant mutex owned by one isolate (a thread or a process) at a time; only the owner
+ * may release it (Python's `multiprocessing.RLock`).
+ *
+ * | word | who writes | meaning |
+ * |---|---|---|
+ * | 0 `state` | acquirers, releaser | futex mutex (see futex-mutex.ts) |
+ * | 1 `owner` | the owner | owner id, 0 when free |
+ * | 2 `count` | the owner | recursion depth |
+ *
+ * Memory ordering: `owner` and `count` change only while the mutex is held. A thread reading
+ * `owner === me` can only see its own earlier store (no other party stores its id), so the
+ * re-entrant fast path needs no lock.
+ */
+import { IpcError, InvalidStateError } from "../errors/errors.js";
+import { checkSignal, checkTimeout } from "../errors/validate.js";
+import { INTERNAL, registerShared, SharedObject, type SharedInit } from "../handles/shared-object.js";
+import { Deadline } from "../memory/deadline.js";
+import { localOwnerId } from "../memory/isolate-id.js";
+import { allocateWords } from "../memory/shared-words.js";
+import { lockMutexAsync, lockMutexSync, tryLockMutex, unlockMutex } from "./futex-mutex.js";
+import type { WaitOptions, WaitSyncOptions } from "./options.js";
+
+const STATE = 0;
+const OWNER = 1;
+const COUNT = 2;
+const TYPE = "@ipc/core:RLock";
+
+/** A re-entrant lock: the owning thread or process may acquire it again; only the owner may release. */
+export class RLock extends SharedObject<null> {
+  constructor();
+  /** @internal */
+  constructor(token: typeof INTERNAL, init: SharedInit<null>);
+  constructor(token?: typeof INTERNAL, init?: SharedInit<null>) {
+    super(token === INTERNAL && init ? init : { kind: "local", words: allocateWords(3), extra: null });
+  }
+
+  /** Acquires (or re-enters) the lock without blocking the event loop; false on timeout. */
+  async acquire(opts: WaitOptions = {}): Promise<boolean> {
+    const timeout = checkTimeout(opts.timeout);
+    const signal = checkSignal(opts.signal);
+    if (this.remote) return (await this.call("acquire", [timeout], signal)) as boolean;
+    return this.acquireAs(localOwnerId, timeout, signal);
+  }
+
+  /** Acquires (or re-enters) the lock, blocking the calling thread; false on timeout. */
+  acquireSync(opts: WaitSyncOptions = {}): boolean {
+    const timeout = checkTimeout(opts.timeout);
+    if (this.remote) return this.callSync("acquire", [timeout]) as boolean;
+    const i32 = this.words!.i32;
+    if (this.reenter(localOwnerId)) return true;
+    if (!lockMutexSync(i32, STATE, this.words!.backend, new Deadline(timeout))) return false;
+    this.own(localOwnerId);
+    return true;
+  }
+
+  /** Acquires only if free or already ours. */
+  tryAcquire(): boolean {
+    if (this.remote) return this.callSync("tryAcquire", []) as boolean;
+    return this.tryAs(localOwnerId);
+  }
+
+  /** Releases one level. @throws InvalidStateError when the caller is not the owner. */
+  release(): void {
+    if (this.remote) {
+      this.callSync("release", []);
+      return;
+    }
+    this.releaseAs(localOwnerId);
+  }
+
+  /** True while any owner holds the lock. */
+  locked(): boolean {
+    if (this.remote) return this.callSync("locked", []) as boolean;
+    return Atomics.load(this.words!.i32, STATE) !== 0;
+  }
+
+  /** Runs `fn` holding the lock. */
+  async withLock<R>(fn: () => R | Promise<R>, opts: WaitOptions = {}): Promise<R> {
+    if (!(await this.acquire(opts))) throw new IpcError("withLock: timed out acquiring the lock");
+    try {
+      return await fn();
+    } finally {
+      this.release();
+    }
+  }
+
+  /** Runs `fn` holding the lock, blocking the thread while acquiring. */
+  withLockSync<R>(fn: () => R, opts: WaitSyncOptions = {}): R {
+    if (!this.acquireSync(opts)) throw new IpcError("withLockSync: timed out acquiring the lock");
+    try {
+      return fn();
+    } finally {
+      this.release();
+    }
+  }
+
+  private reenter(owner: number): boolean {
+    const i32 = this.words!.i32;
+    if (Atomics.load(i32, OWNER) !== owner) return false;
+    Atomics.add(i32, COUNT, 1);
+    return true;
+  }
+
+  private own(owner: number, count = 1): void {
+    Atomics.store(this.words!.i32, OWNER, owner);
+    Atomics.store(this.words!.i32, COUNT, count);
+  }
+
+  /** @internal */
+  async acquireAs(owner: number, timeout: number, signal?: AbortSignal): Promise<boolean> {
+    if (this.reenter(owner)) return true;
+    const w = this.words!;
+    if (!(await lockMutexAsync(w.i32, STATE, w.backend, new Deadline(timeout), signal))) return false;
+    this.own(owner);
+    return true;
+  }
+
+  /** @internal */
+  tryAs(owner: number): boolean {
+    if (this.reenter(owner)) return true;
+    if (!tryLockMutex(this.words!.i32, STATE)) return false;
+    this.own(owner);
+    return true;
+  }
+
+  /** @internal */
+  releaseAs(owner: number): void {
+    const i32 = this.words!.i32;
+    if (Atomics.load(i32, OWNER) !== owner || Atomics.load(i32, COUNT) <= 0) {
+      throw new InvalidStateError("cannot release un-acquired lock");
+    }
+    if (Atomics.sub(i32, COUNT, 1) === 1) {
+      Atomics.store(i32, OWNER, 0);
+      unlockMutex(i32, STATE, this.words!.backend);
+    }
+  }
+
+  /** @internal release every level (Condition.wait); returns the depth to restore. */
+  releaseAllAs(owner: number): number {
+    const i32 = this.words!.i32;
+    if (Atomics.load(i32, OWNER) !== owner) throw new InvalidStateError("cannot release un-acquired lock");
+    const depth = Atomics.exchange(i32, COUNT, 0);
+    Atomics.store(i32, OWNER, 0);
+    unlockMutex(i32, STATE, this.words!.backend);
+    return depth;
+  }
+
+  /** @internal re-acquire after releaseAllAs, restoring the depth. */
+  async restoreAs(owner: number, depth: number): Promise<void> {
+    const w = this.words!;
+    await lockMutexAsync(w.i32, STATE, w.backend, new Deadline(Infinity));
+    this.own(owner, depth);
+  }
+
+  /** @internal */
+  restoreSync(owner: number, depth: number): void {
+    const w = this.words!;
+    lockMutexSync(w.i32, STATE, w.backend, new Deadline(Infinity));
+    this.own(owner, depth);
+  }
+
+  /** @internal true when `owner` holds it. */
+  isOwnedBy(owner: number): boolean {
+    return Atomics.load(this.words!.i32, OWNER) === owner;
+  }
+
+  override async serve(method: string, args: unknown[], owner: number, signal: AbortSignal): Promise<unknown> {
+    switch (method) {
+      case "acquire":
+        return this.acquireAs(owner, args[0] as number, signal);
+      case "tryAcquire":
+        return this.tryAs(owner);
+      case "release":
+        return this.releaseAs(owner);
+      case "locked":
+        return this.locked();
+      default:
+        throw new IpcError(`RLock has no remote method ${method}`);
+    }
+  }
+
+  override releaseOwner(owner: number): void {
+    if (this.isOwnedBy(owner)) this.releaseAllAs(owner);
+  }
+
+  override toString(): string {
+    if (this.remote) return "<RLock(remote)>";
+    const owner = Atomics.load(this.words!.i32, OWNER);
+    const count = Atomics.load(this.words!.i32, COUNT);
+    return `<RLock(${owner === 0 ? "None" : owner === localOwnerId ? "self" : "other"}, ${count})>`;
+  }
+
+  protected override handleType(): string {
+    return TYPE;
+  }
+  protected override handleModule(): string {
+    return import.meta.url;
+  }
+  protected override handleExtra(): null {
+    return null;
+  }
+}
+
+registerShared<null>(TYPE, (init) => new RLock(INTERNAL, init));

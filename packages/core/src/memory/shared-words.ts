@@ -1,0 +1,24 @@
+/**
+ * Where a primitive's control words live. Today: a `SharedArrayBuffer` (threads of one process);
+ * a native shared mapping would provide another `SharedWords` with its own backend.
+ */
+import { atomicsBackend, type WaitBackend } from "./wait-backend.js";
+
+/** A block of 32-bit control words plus the backend that sleeps on them. */
+export interface SharedWords {
+  readonly buffer: SharedArrayBuffer;
+  readonly byteOffset: number;
+  readonly i32: Int32Array;
+  readonly backend: WaitBackend;
+}
+
+/** Allocates `count` zeroed control words in a new SharedArrayBuffer. */
+export function allocateWords(count: number): SharedWords {
+  const buffer = new SharedArrayBuffer(count * 4);
+  return { buffer, byteOffset: 0, i32: new Int32Array(buffer), backend: atomicsBackend };
+}
+
+/** Views `count` words of an existing buffer. */
+export function wordsOf(buffer: SharedArrayBuffer, byteOffset = 0, count = (buffer.byteLength - byteOffset) / 4): SharedWords {
+  return { buffer, byteOffset, i32: new Int32Array(buffer, byteOffset, count), backend: atomicsBackend };
+}

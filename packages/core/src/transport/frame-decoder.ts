@@ -1,0 +1,76 @@
+/**
+ * Splits a byte stream into frames: a 4-byte big-endian length, then that many bytes (the same
+ * framing as Python's `multiprocessing.connection`). A frame longer than `maxFrameSize` is a
+ * protocol error: the connection must be closed, since the stream can no longer be trusted.
+ */
+import { ProtocolError } from "../errors/errors.js";
+
+/** Default largest frame accepted: 256 MiB. */
+export const DEFAULT_MAX_FRAME = 256 * 1024 * 1024;
+
+/** Incremental frame reader. Feed it chunks; it returns the complete frames. */
+export class FrameDecoder {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private need = -1;
+
+  constructor(readonly maxFrameSize = DEFAULT_MAX_FRAME) {}
+
+  /** Bytes held that do not yet form a whole frame. */
+  get pending(): number {
+    return this.buffered;
+  }
+
+  /** Adds a chunk; returns the frames it completes. @throws ProtocolError on an oversized frame. */
+  push(chunk: Uint8Array): Buffer[] {
+    const frames: Buffer[] = [];
+    if (chunk.byteLength === 0) return frames;
+    this.chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    this.buffered += chunk.byteLength;
+    for (;;) {
+      if (this.need < 0) {
+        if (this.buffered < 4) break;
+        const head = this.take(4);
+        const length = head.readUInt32BE(0);
+        if (length > this.maxFrameSize) {
+          throw new ProtocolError(`frame of ${length} bytes exceeds the limit of ${this.maxFrameSize} bytes`);
+        }
+        this.need = length;
+      }
+      if (this.buffered < this.need) break;
+      frames.push(this.take(this.need));
+      this.need = -1;
+    }
+    return frames;
+  }
+
+  private take(n: number): Buffer {
+    const first = this.chunks[0]!;
+    let out: Buffer;
+    if (first.length >= n) {
+      out = first.subarray(0, n);
+      if (first.length === n) this.chunks.shift();
+      else this.chunks[0] = first.subarray(n);
+    } else {
+      out = Buffer.allocUnsafe(n);
+      let filled = 0;
+      while (filled < n) {
+        const c = this.chunks[0]!;
+        const k = Math.min(c.length, n - filled);
+        c.copy(out, filled, 0, k);
+        filled += k;
+        if (k === c.length) this.chunks.shift();
+        else this.chunks[0] = c.subarray(k);
+      }
+    }
+    this.buffered -= n;
+    return out;
+  }
+}
+
+/** Prefixes `payload` with its 4-byte big-endian length. */
+export function frameHeader(length: number): Buffer {
+  const h = Buffer.allocUnsafe(4);
+  h.writeUInt32BE(length, 0);
+  return h;
+}

@@ -1,0 +1,148 @@
+/**
+ * A duplex connection of whole frames over a byte stream (Unix socket, named pipe, TCP). Writes in
+ * one tick are coalesced into one syscall (cork/uncork), and a reader that is behind decodes many
+ * frames from one read. Any protocol error closes the connection with that error.
+ */
+import type { Socket } from "node:net";
+import { ClosedError, EOFError, ProtocolError, TimeoutError } from "../errors/errors.js";
+import { DEFAULT_MAX_FRAME, FrameDecoder, frameHeader } from "./frame-decoder.js";
+
+/** Options of a {@link FramedSocket}. */
+export interface FramedSocketOptions {
+  /** Largest frame accepted once authenticated; default 256 MiB. */
+  maxFrameSize?: number;
+}
+
+/** Frames before authentication are tiny; anything larger is garbage. */
+const HANDSHAKE_MAX_FRAME = 1024;
+
+/** Whole frames over a socket. */
+export class FramedSocket {
+  private decoder = new FrameDecoder(HANDSHAKE_MAX_FRAME);
+  private queue: Buffer[] = [];
+  private readers: { resolve: (b: Buffer) => void; reject: (e: unknown) => void }[] = [];
+  private handler: ((frame: Buffer) => void) | undefined;
+  private corked = false;
+  private closeError: Error | undefined;
+  private closeListeners: ((error: Error | undefined) => void)[] = [];
+  /** True once closed, by either side. */
+  closed = false;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly options: FramedSocketOptions = {},
+  ) {
+    socket.setNoDelay?.(true);
+    socket.on("data", (chunk: Buffer) => this.onData(chunk));
+    socket.on("error", (e) => this.destroy(e));
+    socket.on("close", () => this.destroy(undefined));
+    socket.on("end", () => this.destroy(undefined));
+  }
+
+  /** Lifts the handshake frame limit to the configured one (after authentication). */
+  authenticated(): void {
+    const d = new FrameDecoder(this.options.maxFrameSize ?? DEFAULT_MAX_FRAME);
+    this.decoder = d;
+  }
+
+  /** Delivers every later frame to `handler` (including those already queued). */
+  setHandler(handler: (frame: Buffer) => void): void {
+    this.handler = handler;
+    const queued = this.queue;
+    this.queue = [];
+    for (const f of queued) handler(f);
+  }
+
+  /** Calls `listener` once when the connection closes, with the error that closed it, if any. */
+  onClose(listener: (error: Error | undefined) => void): void {
+    if (this.closed) queueMicrotask(() => listener(this.closeError));
+    else this.closeListeners.push(listener);
+  }
+
+  /** Reads the next frame (handshake use); rejects on close or timeout. */
+  readFrame(timeout = 10_000): Promise<Buffer> {
+    const queued = this.queue.shift();
+    if (queued) return Promise.resolve(queued);
+    if (this.closed) return Promise.reject(this.closeError ?? new EOFError("connection closed"));
+    return new Promise<Buffer>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.readers = this.readers.filter((r) => r !== reader);
+        reject(new TimeoutError(`no frame within ${timeout} ms`));
+        this.destroy(new TimeoutError("handshake timed out"));
+      }, timeout);
+      const reader = {
+        resolve: (b: Buffer) => {
+          clearTimeout(timer);
+          resolve(b);
+        },
+        reject: (e: unknown) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+      this.readers.push(reader);
+    });
+  }
+
+  /** Sends one frame. Frames sent in the same tick go out in one write. */
+  send(payload: Uint8Array): void {
+    if (this.closed) throw new ClosedError("connection is closed");
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
+    this.socket.write(frameHeader(payload.byteLength));
+    if (payload.byteLength > 0) this.socket.write(payload);
+  }
+
+  /** Closes the connection (idempotent). */
+  close(): void {
+    if (this.closed) return;
+    this.socket.end();
+    this.destroy(undefined);
+  }
+
+  /** Closes the connection because of `error`. */
+  destroy(error: Error | undefined): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closeError = error;
+    this.socket.destroy();
+    const readers = this.readers;
+    this.readers = [];
+    for (const r of readers) r.reject(error ?? new EOFError("connection closed"));
+    const listeners = this.closeListeners;
+    this.closeListeners = [];
+    for (const l of listeners) l(error);
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    let frames: Buffer[];
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (e) {
+      this.destroy(e instanceof Error ? e : new ProtocolError(String(e)));
+      return;
+    }
+    for (const f of frames) {
+      if (this.closed) return;
+      if (this.handler) {
+        try {
+          this.handler(f);
+        } catch (e) {
+          this.destroy(e instanceof Error ? e : new ProtocolError(String(e)));
+          return;
+        }
+      } else {
+        const r = this.readers.shift();
+        if (r) r.resolve(f);
+        else this.queue.push(f);
+      }
+    }
+  }
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+// The two commands of the README (`npm start`, `npm test`) on a machine that has only Node 20 and npm:
+// find or install pnpm 12.4.2, install the workspace from the lockfile, then build and run.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const PNPM_VERSION = "12.4.2";
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const tools = join(root, ".tools");
+const localPnpm = join(tools, "node_modules", ".bin", "pnpm");
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { stdio: "inherit", cwd: root, ...opts });
+  if (r.error) throw r.error;
+  return r.status ?? 1;
+}
+
+function versionOf(cmd) {
+  const r = spawnSync(cmd, ["--version"], { cwd: root, encoding: "utf8" });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+function findPnpm() {
+  if (versionOf("pnpm") === PNPM_VERSION) return "pnpm";
+  if (existsSync(localPnpm) && versionOf(localPnpm) === PNPM_VERSION) return localPnpm;
+  console.log(`[bootstrap] installing pnpm@${PNPM_VERSION} into .tools/`);
+  mkdirSync(tools, { recursive: true });
+  writeFileSync(join(tools, "package.json"), '{ "private": true }\n');
+  const status = run("npm", ["install", "--prefix", tools, "--no-audit", "--no-fund", `pnpm@${PNPM_VERSION}`]);
+  if (status !== 0 || versionOf(localPnpm) !== PNPM_VERSION) {
+    console.error(`[bootstrap] could not install pnpm@${PNPM_VERSION}`);
+    process.exit(1);
+  }
+  return localPnpm;
+}
+
+const command = process.argv[2] ?? "test";
+const pnpm = findPnpm();
+const env = { ...process.env, TURBO_TELEMETRY_DISABLED: "1", PATH: `${dirname(localPnpm)}:${process.env.PATH}` };
+if (run(pnpm, ["install", "--frozen-lockfile"], { env }) !== 0) process.exit(1);
+
+if (command === "test") {
+  process.exit(run(pnpm, ["exec", "turbo", "run", "test", "--concurrency=1", ...process.argv.slice(3)], { env }));
+} else if (command === "start") {
+  if (run(pnpm, ["exec", "turbo", "run", "build", "--filter=@ipc/example-flagship..."], { env }) !== 0) process.exit(1);
+  process.exit(run(pnpm, ["--filter", "@ipc/example-flagship", "start"], { env }));
+} else {
+  console.error(`[bootstrap] unknown command ${command}`);
+  process.exit(2);
+}

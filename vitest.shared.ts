@@ -1,0 +1,20 @@
+import { defineConfig } from "vitest/config";
+
+/** The vitest project config every package uses; adds a JSON report when CI asks for one. */
+export function ipcProject(name: string) {
+  const reportDir = process.env.IPC_TEST_REPORT_DIR;
+  const file = name.replace(/[@/]/g, "_");
+  return defineConfig({
+    test: {
+      name,
+      environment: "node",
+      include: ["test/**/*.test.ts"],
+      testTimeout: 30_000,
+      hookTimeout: 30_000,
+      fileParallelism: false,
+      ...(reportDir
+        ? { reporters: ["default", "json"], outputFile: { json: `${reportDir}/${file}.json` } }
+        : {}),
+    },
+  });
+}
