@@ -11,4 +11,5 @@ export default defineConfig({
   target: "node20",
   shims: true,
   splitting: false,
+  external: ["tsx", "tsx/esm/api"],
 });

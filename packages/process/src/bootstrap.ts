@@ -1,0 +1,53 @@
+/**
+ * The child side of `Process.start()`, shared by both contexts: record the identity, import the
+ * module, revive the arguments (handles become working objects), run the target or `run()`, and
+ * report how it ended. An uncaught error prints `Process <name>:` and its stack to stderr (as
+ * Python prints the traceback) and gives exit code 1.
+ */
+import { pathToFileURL } from "node:url";
+import { deserialize } from "@ipc/core";
+import { setIdentity } from "./identity.js";
+import type { StartPayload } from "./payload.js";
+import { PROCESS_STATE } from "./state.js";
+
+function moduleUrl(module: string): string {
+  return /^[a-z][a-z0-9+.-]*:/i.test(module) && !/^[a-z]:\\/i.test(module) ? module : pathToFileURL(module).href;
+}
+
+async function importModule(module: string): Promise<Record<string, unknown>> {
+  const url = moduleUrl(module);
+  if (/\.[cm]?tsx?$/.test(new URL(url).pathname)) {
+    const tsx = (await import("tsx/esm/api" as string)) as { register(): void };
+    tsx.register();
+  }
+  return (await import(url)) as Record<string, unknown>;
+}
+
+/** Runs the payload; resolves with the exit code the child should end with. */
+export async function runChild(payload: StartPayload): Promise<number> {
+  setIdentity(payload.identity);
+  const name = payload.identity.self.name;
+  try {
+    if (payload.kind === "none") return 0;
+    const mod = await importModule(payload.module);
+    const exported = mod[payload.exportName];
+    if (typeof exported !== "function") {
+      throw new TypeError(`${payload.module} has no exported function or class named "${payload.exportName}"`);
+    }
+    if (payload.kind === "target") {
+      const { args, kwargs } = deserialize<{ args: unknown[]; kwargs?: Record<string, unknown> }>(payload.bytes, { shared: payload.shared });
+      await (exported as (...a: unknown[]) => unknown)(...args, ...(kwargs ? [kwargs] : []));
+    } else {
+      const fields = deserialize<Record<string, unknown>>(payload.bytes, { shared: payload.shared });
+      const self = Object.create((exported as { prototype: object }).prototype) as Record<string | symbol, unknown>;
+      Object.assign(self, fields);
+      Object.defineProperty(self, PROCESS_STATE, { value: { self: payload.identity.self }, enumerable: false });
+      await (self.run as () => unknown)();
+    }
+    return 0;
+  } catch (error) {
+    const text = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
+    process.stderr.write(`Process ${name}:\n${text}\n`);
+    return 1;
+  }
+}

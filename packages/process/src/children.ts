@@ -1,0 +1,32 @@
+/** The live children of this isolate: `activeChildren()`, and ending daemon children at exit. */
+import type { Process } from "./process.js";
+
+const live = new Set<Process>();
+
+/** @internal */
+export function trackChild(p: Process): void {
+  live.add(p);
+}
+
+/** @internal */
+export function untrackChild(p: Process): void {
+  live.delete(p);
+}
+
+/** The children of this process that are still running (started and not yet ended). */
+export function activeChildren(): Process[] {
+  return [...live];
+}
+
+// Daemon children die with their parent, as in Python (threads die with the process anyway).
+process.once("exit", () => {
+  for (const p of live) {
+    if (p.daemon && p.context === "process") {
+      try {
+        p.terminate();
+      } catch {
+        // already gone
+      }
+    }
+  }
+});

@@ -1,0 +1,31 @@
+import type { ResourceLimits } from "node:worker_threads";
+
+/** Where a child runs: a worker thread (shares memory) or a child process (isolated). */
+export type Context = "thread" | "process";
+
+/** A target: the name of an export of `module`, or an exported function (found by its name). */
+export type Target = string | ((...args: any[]) => unknown);
+
+/** Options of {@link Process}. */
+export interface ProcessOptions {
+  /** File URL or path of the module that exports `target` (or the subclass). */
+  module?: string | URL;
+  /** What to run in the child. */
+  target?: Target;
+  /** Positional arguments; handles (locks, queues, ...) are revived in the child. */
+  args?: unknown[];
+  /** Passed as a last argument object when given. */
+  kwargs?: Record<string, unknown>;
+  /** Default `Process-N`. */
+  name?: string;
+  /** Ended when the parent exits; default: the current process's daemon flag (false at top level). */
+  daemon?: boolean;
+  /** Default `'thread'`. */
+  context?: Context;
+  /** Environment of the child (process context; thread context: its `process.env`). */
+  env?: Record<string, string>;
+  /** Node options for the child. */
+  execArgv?: string[];
+  /** Heap limits of a thread child. */
+  resourceLimits?: ResourceLimits;
+}

@@ -1,0 +1,13 @@
+/**
+ * Entry of a `'process'` child (forked). The payload arrives as the first IPC message; the IPC
+ * channel then stays open, unref'd, only to notice the parent's death: when it closes, the child
+ * exits (no orphans).
+ */
+import { runChild } from "./bootstrap.js";
+import type { StartPayload } from "./payload.js";
+
+process.on("disconnect", () => process.exit(process.exitCode ?? 1));
+process.once("message", (payload: StartPayload) => {
+  process.channel?.unref();
+  runChild(payload).then((code) => process.exit(code));
+});
