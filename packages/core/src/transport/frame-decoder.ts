@@ -14,11 +14,12 @@ export class FrameDecoder {
   private buffered = 0;
   private need = -1;
 
-  constructor(readonly maxFrameSize = DEFAULT_MAX_FRAME) {}
+  /** Largest frame accepted; may be raised or lowered between chunks. */
+  constructor(public maxFrameSize = DEFAULT_MAX_FRAME) {}
 
   /** Bytes held that do not yet form a whole frame. */
   get pending(): number {
-    return this.buffered;
+    return this.buffered + (this.need >= 0 ? 4 : 0);
   }
 
   /** Adds a chunk; returns the frames it completes. @throws ProtocolError on an oversized frame. */
@@ -45,6 +46,7 @@ export class FrameDecoder {
   }
 
   private take(n: number): Buffer {
+    if (n === 0) return Buffer.alloc(0);
     const first = this.chunks[0]!;
     let out: Buffer;
     if (first.length >= n) {

@@ -41,8 +41,10 @@ export class FramedSocket {
 
   /** Lifts the handshake frame limit to the configured one (after authentication). */
   authenticated(): void {
-    const d = new FrameDecoder(this.options.maxFrameSize ?? DEFAULT_MAX_FRAME);
-    this.decoder = d;
+    const limit = this.options.maxFrameSize ?? DEFAULT_MAX_FRAME;
+    this.decoder.maxFrameSize = limit;
+    const big = this.queue.find((f) => f.length > limit);
+    if (big) this.destroy(new ProtocolError(`frame of ${big.length} bytes exceeds the limit of ${limit} bytes`));
   }
 
   /** Delivers every later frame to `handler` (including those already queued). */
@@ -50,7 +52,15 @@ export class FramedSocket {
     this.handler = handler;
     const queued = this.queue;
     this.queue = [];
-    for (const f of queued) handler(f);
+    for (const f of queued) {
+      if (this.closed) return;
+      try {
+        handler(f);
+      } catch (e) {
+        this.destroy(e instanceof Error ? e : new ProtocolError(String(e)));
+        return;
+      }
+    }
   }
 
   /** Calls `listener` once when the connection closes, with the error that closed it, if any. */
@@ -91,6 +101,7 @@ export class FramedSocket {
       this.corked = true;
       this.socket.cork();
       process.nextTick(() => {
+        if (!this.corked) return;
         this.corked = false;
         this.socket.uncork();
       });
@@ -101,8 +112,6 @@ export class FramedSocket {
 
   /** Closes the connection (idempotent). */
   close(): void {
-    if (this.closed) return;
-    this.socket.end();
     this.destroy(undefined);
   }
 
@@ -111,7 +120,15 @@ export class FramedSocket {
     if (this.closed) return;
     this.closed = true;
     this.closeError = error;
-    this.socket.destroy();
+    // flush what was written (a #FAILURE# verdict, a last reply), then close
+    if (this.corked) {
+      this.corked = false;
+      this.socket.uncork();
+    }
+    if (this.socket.writable && !this.socket.destroyed) {
+      this.socket.end(() => this.socket.destroy());
+      setTimeout(() => this.socket.destroy(), 1000).unref();
+    } else this.socket.destroy();
     const readers = this.readers;
     this.readers = [];
     for (const r of readers) r.reject(error ?? new EOFError("connection closed"));

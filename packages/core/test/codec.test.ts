@@ -1,0 +1,157 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { Worker } from "node:worker_threads";
+import {
+  ClosedError,
+  deserialize,
+  EmptyError,
+  registerClass,
+  serialize,
+  SerializationError,
+  WorkerLostError,
+  ProcessError,
+  IpcError,
+} from "@ipc/core";
+
+class Point {
+  constructor(
+    public x: number,
+    public y: number,
+  ) {}
+  norm(): number {
+    return Math.hypot(this.x, this.y);
+  }
+}
+registerClass(Point);
+
+const rt = <T>(v: T): T => deserialize<T>(serialize(v));
+
+describe("serialize / deserialize", () => {
+  it("round-trips the structured-clone set", () => {
+    const value = {
+      n: [0, 1, 255, 256, -1, 2 ** 31, -(2 ** 31), 1.5, NaN, Infinity, -0],
+      s: ["", "a", "héllo wörld", "😀".repeat(50), "x".repeat(100_000)],
+      b: [true, false, null, undefined],
+      big: [0n, 1n, -1n, 2n ** 100n, -(2n ** 64n)],
+      m: new Map<unknown, unknown>([["k", 1], [{ o: 1 }, [2]]]),
+      set: new Set([1, "2", 3n]),
+      d: new Date(1234567),
+      r: /a+b/gi,
+      ab: new Uint8Array([1, 2, 3]).buffer,
+      views: [new Int16Array([-1, 2]), new Float64Array([1.5]), new BigInt64Array([-5n]), Buffer.from("buf"), new DataView(new ArrayBuffer(4))],
+      sparse: [1, , 3],
+      boxed: [Object(1), Object("s"), Object(true)],
+    };
+    const out = rt(value);
+    expect(out.n.slice(0, 10)).toEqual(value.n.slice(0, 10));
+    expect(Object.is(out.n[10], -0)).toBe(true);
+    expect(out.s).toEqual(value.s);
+    expect(out.b).toEqual(value.b);
+    expect(out.big).toEqual(value.big);
+    expect([...out.m.keys()][1]).toEqual({ o: 1 });
+    expect(out.set).toEqual(value.set);
+    expect(out.d.getTime()).toBe(1234567);
+    expect(out.r.source).toBe("a+b");
+    expect(out.r.flags).toBe("gi");
+    expect(new Uint8Array(out.ab)).toEqual(new Uint8Array([1, 2, 3]));
+    expect(out.views[0]).toEqual(new Int16Array([-1, 2]));
+    expect(Buffer.isBuffer(out.views[3])).toBe(true);
+    expect(out.views[4]).toBeInstanceOf(DataView);
+    expect(1 in out.sparse).toBe(false);
+    expect(out.boxed[0]).toBeInstanceOf(Number);
+  });
+
+  it("keeps circular and shared references", () => {
+    const a: Record<string, unknown> = { name: "a" };
+    a.self = a;
+    const shared = { x: 1 };
+    const out = rt({ a, list: [shared, shared] });
+    expect(out.a.self).toBe(out.a);
+    expect(out.list[0]).toBe(out.list[1]);
+  });
+
+  it("revives errors with name, message, stack, code and cause", () => {
+    const cause = new RangeError("inner");
+    const e = new TypeError("outer", { cause });
+    const out = rt(e);
+    expect(out).toBeInstanceOf(TypeError);
+    expect(out.message).toBe("outer");
+    expect(out.stack).toBe(e.stack);
+    expect(out.cause).toBeInstanceOf(RangeError);
+    const ipc = rt(new WorkerLostError("gone"));
+    expect(ipc).toBeInstanceOf(WorkerLostError);
+    expect(ipc).toBeInstanceOf(ProcessError);
+    expect(ipc.name).toBe("WorkerLostError");
+    expect((ipc as IpcError).code).toBe("ERR_IPC_WORKER_LOST");
+    const custom = Object.assign(new Error("x"), { name: "MyError", errno: 3 });
+    const c = rt(custom);
+    expect(c.name).toBe("MyError");
+    expect((c as unknown as { errno: number }).errno).toBe(3);
+  });
+
+  it("revives registered classes with their prototype", () => {
+    const p = rt(new Point(3, 4));
+    expect(p).toBeInstanceOf(Point);
+    expect(p.norm()).toBe(5);
+  });
+
+  it("revives registered classes in another thread", async () => {
+    const url = new URL("./fixtures/point-worker.mjs", import.meta.url);
+    const w = new Worker(url, { workerData: serialize([new Point(6, 8)]) });
+    const reply = await new Promise<Uint8Array>((resolve, reject) => {
+      w.once("message", resolve);
+      w.once("error", reject);
+    });
+    const [norm, back] = deserialize<[number, { x: number }]>(reply);
+    expect(norm).toBe(10);
+    expect(back.x).toBe(12);
+    await w.terminate();
+  });
+
+  it("refuses functions, symbols and unregistered classes naming the path", () => {
+    expect(() => serialize({ args: [1, { onDone() {} }] })).toThrow(new SerializationError("value.args[1].onDone: function onDone"));
+    expect(() => serialize([Symbol("s")])).toThrow(/value\[0\]: symbol/);
+    class Unknown {}
+    expect(() => serialize({ "a b": new Unknown() })).toThrow(/value\["a b"\]: Unknown instance/);
+    expect(() => serialize(new Map([[1, () => 0]]))).toThrow(/<Map entry 0>: function/);
+    expect(() => serialize(new SharedArrayBuffer(4))).toThrow(/SharedArrayBuffer/);
+    expect(() => serialize(new WeakMap())).toThrow(SerializationError);
+  });
+
+  it("rejects malformed bytes with SerializationError", () => {
+    expect(() => deserialize(new Uint8Array([200]))).toThrow(SerializationError);
+    expect(() => deserialize(new Uint8Array([7, 10, 65]))).toThrow(/truncated/);
+    expect(() => deserialize(new Uint8Array([18, 5]))).toThrow(/back-reference/);
+    expect(() => deserialize(new Uint8Array([1, 1]))).toThrow(/trailing/);
+    expect(() => deserialize("x" as never)).toThrow(TypeError);
+  });
+
+  it("never crashes on random bytes (fuzz)", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+        try {
+          deserialize(bytes);
+        } catch (e) {
+          expect(e).toBeInstanceOf(SerializationError);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("round-trips arbitrary JSON-like values (property)", () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => {
+        expect(rt(v)).toEqual(v);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("exposes error classes with stable names and codes", () => {
+    expect(new EmptyError().name).toBe("EmptyError");
+    expect(new ClosedError("c").code).toBe("ERR_IPC_CLOSED");
+    expect(IpcError.isIpcError(new ClosedError())).toBe(true);
+    expect(IpcError.isIpcError(new Error())).toBe(false);
+  });
+});

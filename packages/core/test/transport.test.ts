@@ -1,0 +1,153 @@
+import { connect } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  arbitraryAddress,
+  AuthenticationError,
+  BrokerServer,
+  connectFramed,
+  deserialize,
+  frameHeader,
+  listenFramed,
+  Lock,
+  serialize,
+  type FramedSocket,
+} from "@ipc/core";
+import type { Server } from "node:net";
+
+const key = Buffer.from("k".repeat(32));
+const servers: { close(): void }[] = [];
+afterEach(() => {
+  for (const s of servers.splice(0)) s.close();
+});
+
+function echoServer(address: string | { host: string; port: number }, authkey = key, maxFrameSize?: number) {
+  const rejected: Error[] = [];
+  const opened: FramedSocket[] = [];
+  const ready = listenFramed(address, {
+    authkey,
+    maxFrameSize,
+    onConnection(conn) {
+      opened.push(conn);
+      conn.setHandler((f) => conn.send(f));
+    },
+    onRejected: (e) => rejected.push(e),
+  }).then((s: Server) => {
+    servers.push(s);
+    return s;
+  });
+  return { ready, rejected, opened };
+}
+
+function waitFor(pred: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  return new Promise((resolve, reject) => {
+    const tick = () => (pred() ? resolve() : Date.now() > end ? reject(new Error("condition not met")) : setImmediate(tick));
+    tick();
+  });
+}
+
+describe("framed, authenticated connections", () => {
+  it("echoes frames over a Unix socket with the mutual HMAC handshake", async () => {
+    const address = arbitraryAddress("t");
+    await echoServer(address).ready;
+    const c = await connectFramed(address, { authkey: key });
+    const got: Buffer[] = [];
+    c.setHandler((f) => got.push(f));
+    for (let i = 0; i < 100; i++) c.send(serialize({ i }));
+    c.send(new Uint8Array(0));
+    await waitFor(() => got.length === 101);
+    expect(deserialize(got[99]!)).toEqual({ i: 99 });
+    expect(got[100]!.length).toBe(0);
+    c.close();
+  });
+
+  it("works over TCP on 127.0.0.1", async () => {
+    const s = echoServer({ host: "127.0.0.1", port: 0 });
+    const server = await s.ready;
+    const port = (server.address() as { port: number }).port;
+    const c = await connectFramed({ host: "127.0.0.1", port }, { authkey: key });
+    const got: Buffer[] = [];
+    c.setHandler((f) => got.push(f));
+    c.send(Buffer.from("hi"));
+    await waitFor(() => got.length === 1);
+    expect(got[0]!.toString()).toBe("hi");
+    c.close();
+  });
+
+  it("a wrong authkey fails on both sides with AuthenticationError, and the server keeps accepting", async () => {
+    const address = arbitraryAddress("t");
+    const s = echoServer(address);
+    await s.ready;
+    await expect(connectFramed(address, { authkey: Buffer.from("wrong") })).rejects.toThrow(AuthenticationError);
+    await waitFor(() => s.rejected.length === 1);
+    expect(s.rejected[0]).toBeInstanceOf(AuthenticationError);
+    const ok = await connectFramed(address, { authkey: key });
+    ok.close();
+  });
+
+  it("garbage and oversized frames close that connection only", async () => {
+    const address = arbitraryAddress("t");
+    const s = echoServer(address, key, 64);
+    await s.ready;
+    // garbage before authentication: a huge length header
+    const raw = connect({ path: address });
+    await new Promise((r) => raw.once("connect", r));
+    raw.resume();
+    raw.write(Buffer.from([0xff, 0xff, 0xff, 0xff, 1, 2, 3]));
+    await new Promise((r) => raw.once("close", r));
+    await waitFor(() => s.rejected.length === 1);
+    // oversized after authentication
+    const c = await connectFramed(address, { authkey: key });
+    const closed = new Promise<Error | undefined>((r) => c.onClose(r));
+    c.socket.write(Buffer.concat([frameHeader(65), Buffer.alloc(65)]));
+    await closed;
+    await waitFor(() => s.opened.length === 1 && s.opened[0]!.closed);
+    // still serving
+    const d = await connectFramed(address, { authkey: key });
+    const got: Buffer[] = [];
+    d.setHandler((f) => got.push(f));
+    d.send(Buffer.from("ok"));
+    await waitFor(() => got.length === 1);
+    d.close();
+  });
+});
+
+describe("broker", () => {
+  it("serves a lock, survives garbage and wrong keys, and releases locks of a departed party", async () => {
+    const address = arbitraryAddress("b");
+    const broker = new BrokerServer({ address, authkey: key });
+    servers.push(broker);
+    await broker.listen();
+    const lock = new Lock();
+    const shared: SharedArrayBuffer[] = [];
+    broker.register({ id: 1, bytes: serialize(lock, { target: "thread", shared }), shared });
+
+    const c = await connectFramed(address, { authkey: key });
+    const replies: Record<string, unknown>[] = [];
+    c.setHandler((f) => replies.push(deserialize(f)));
+    const call = (id: number, m: string, args: unknown[] = [], obj = 1) => c.send(serialize({ t: "call", id, obj, m, a: serialize(args) }));
+    call(1, "acquire", [Infinity]);
+    await waitFor(() => replies.length === 1);
+    expect(deserialize(replies[0]!.v as Uint8Array)).toBe(true);
+    expect(lock.locked()).toBe(true);
+    call(2, "nope");
+    call(3, "locked", [], 99);
+    await waitFor(() => replies.length === 3);
+    const byId = (id: number) => replies.find((r) => r.id === id)!;
+    expect(String((byId(2).e as Error).message)).toMatch(/Lock has no remote method nope/);
+    expect(String((byId(3).e as Error).message)).toMatch(/no shared object with id 99/);
+
+    // garbage frame from an authenticated peer: that connection closes...
+    const bad = await connectFramed(address, { authkey: key });
+    const badClosed = new Promise((r) => bad.onClose(r));
+    bad.send(Buffer.from([250, 1, 2]));
+    await badClosed;
+    // ...wrong key is refused...
+    await expect(connectFramed(address, { authkey: Buffer.from("nope") })).rejects.toThrow(AuthenticationError);
+    // ...and the first party disconnecting releases its lock
+    c.close();
+    await waitFor(() => !lock.locked());
+    expect(await lock.acquire({ timeout: 0 })).toBe(true);
+    lock.release();
+  });
+});
