@@ -26,7 +26,7 @@ import { toHandle } from "../handles/handle.js";
 import { INTERNAL, registerShared, SharedObject, type SharedInit } from "../handles/shared-object.js";
 import { Deadline } from "../memory/deadline.js";
 import { allocateWords } from "../memory/shared-words.js";
-import { lockMutexAsync, lockMutexSync, unlockMutex } from "./futex-mutex.js";
+import { lockMutexSync, unlockMutex, withMutexAsync } from "./futex-mutex.js";
 import type { WaitOptions, WaitSyncOptions } from "./options.js";
 
 const MUTEX = 0;
@@ -138,16 +138,20 @@ export class Barrier extends SharedObject<Extra> {
     const { i32, backend } = this.words!;
     const forever = new Deadline(Infinity);
     lockMutexSync(i32, MUTEX, backend, forever);
-    const gen = this.algorithm(timeout);
-    let step = gen.next();
-    while (!step.done) {
-      const sleep = step.value;
+    try {
+      const gen = this.algorithm(timeout);
+      let step = gen.next();
+      while (!step.done) {
+        const sleep = step.value;
+        unlockMutex(i32, MUTEX, backend);
+        backend.wait(i32, EPOCH, sleep.seen, sleep.deadline.remaining());
+        lockMutexSync(i32, MUTEX, backend, forever);
+        step = gen.next();
+      }
+      return step.value;
+    } finally {
       unlockMutex(i32, MUTEX, backend);
-      backend.wait(i32, EPOCH, sleep.seen, sleep.deadline.remaining());
-      lockMutexSync(i32, MUTEX, backend, forever);
-      step = gen.next();
     }
-    return step.value;
   }
 
   /** Breaks the barrier for current waiters, then makes it usable again. */
@@ -255,37 +259,22 @@ export class Barrier extends SharedObject<Extra> {
 
   private async driveAsync(gen: Generator<Sleep, number, void>, signal?: AbortSignal): Promise<number> {
     const { i32, backend } = this.words!;
-    const forever = new Deadline(Infinity);
-    await lockMutexAsync(i32, MUTEX, backend, forever);
-    let step: IteratorResult<Sleep, number>;
-    try {
-      step = gen.next();
-    } catch (e) {
-      unlockMutex(i32, MUTEX, backend);
-      throw e;
-    }
+    let step = await withMutexAsync(i32, MUTEX, backend, () => gen.next());
     while (!step.done) {
       const sleep = step.value;
-      unlockMutex(i32, MUTEX, backend);
       let aborted: unknown;
       try {
         await backend.waitAsync(i32, EPOCH, sleep.seen, sleep.deadline.remaining(), signal);
       } catch (e) {
         aborted = e;
       }
-      await lockMutexAsync(i32, MUTEX, backend, forever);
-      try {
-        if (aborted !== undefined) {
-          // an aborted party breaks the barrier, like a timed-out one
-          this.breakIt();
-          step = gen.throw(aborted);
-        } else step = gen.next();
-      } catch (e) {
-        unlockMutex(i32, MUTEX, backend);
-        throw e;
-      }
+      step = await withMutexAsync(i32, MUTEX, backend, () => {
+        if (aborted === undefined) return gen.next();
+        // an aborted party breaks the barrier, like a timed-out one
+        this.breakIt();
+        return gen.throw(aborted);
+      });
     }
-    unlockMutex(i32, MUTEX, backend);
     return step.value;
   }
 

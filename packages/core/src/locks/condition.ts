@@ -43,7 +43,11 @@ export class Condition extends SharedObject<Extra> {
   /** The lock this condition uses. */
   declare readonly lock: Lock | RLock;
 
-  /** @param lock the lock to use; default a new RLock. */
+  /**
+   * @param lock the lock to use; default a new **Lock** (Python defaults to an RLock). RLock
+   *   ownership is per thread or process, so in Node every async task of one thread would "own"
+   *   a default RLock at once and `withLock` would not exclude them; a Lock does.
+   */
   constructor(lock?: Lock | RLock);
   /** @internal */
   constructor(token: typeof INTERNAL, init: SharedInit<Extra>);
@@ -54,7 +58,7 @@ export class Condition extends SharedObject<Extra> {
       if (lock !== undefined && !(lock instanceof Lock) && !(lock instanceof RLock)) {
         throw new TypeError(`Expected \`lock\` to be a Lock or an RLock, got ${typeof lock}`);
       }
-      resolved = { kind: "local", words: allocateWords(2), extra: { lock: (lock as Lock | RLock | undefined) ?? new RLock() } };
+      resolved = { kind: "local", words: allocateWords(2), extra: { lock: (lock as Lock | RLock | undefined) ?? new Lock() } };
     }
     super(resolved);
     Object.defineProperty(this, "lock", { value: resolved.extra.lock, enumerable: false });

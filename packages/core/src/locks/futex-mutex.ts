@@ -67,3 +67,25 @@ export function unlockMutex(i32: Int32Array, index: number, backend: WaitBackend
     return true;
   }
 }
+
+/**
+ * Runs the synchronous `fn` holding the mutex, waiting for it without blocking the event loop.
+ * The winning exchange and `fn` run in one synchronous stretch, so the mutex is never held while
+ * this thread runs other code (which could then block on it with a `*Sync` call: a self-deadlock).
+ */
+export async function withMutexAsync<R>(i32: Int32Array, index: number, backend: WaitBackend, fn: () => R): Promise<R> {
+  let c = Atomics.compareExchange(i32, index, 0, 1);
+  while (c !== 0) {
+    if (c !== 2) {
+      c = Atomics.exchange(i32, index, 2);
+      if (c === 0) break;
+    }
+    await backend.waitAsync(i32, index, 2, Infinity);
+    c = Atomics.exchange(i32, index, 2);
+  }
+  try {
+    return fn();
+  } finally {
+    unlockMutex(i32, index, backend);
+  }
+}
