@@ -10,6 +10,7 @@ export default defineConfig({
   sourcemap: true,
   target: "node20",
   shims: true,
+  keepNames: true,
   splitting: false,
   external: ["tsx", "tsx/esm/api"],
 });

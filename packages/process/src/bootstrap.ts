@@ -5,6 +5,7 @@
  * Python prints the traceback) and gives exit code 1.
  */
 import { pathToFileURL } from "node:url";
+import { threadId } from "node:worker_threads";
 import { deserialize } from "@ipc/core";
 import { setIdentity } from "./identity.js";
 import type { StartPayload } from "./payload.js";
@@ -25,6 +26,9 @@ async function importModule(module: string): Promise<Record<string, unknown>> {
 
 /** Runs the payload; resolves with the exit code the child should end with. */
 export async function runChild(payload: StartPayload): Promise<number> {
+  const self = payload.identity.self;
+  self.pid = process.pid;
+  self.ident = self.context === "thread" ? `${process.pid}.t${threadId}` : String(process.pid);
   setIdentity(payload.identity);
   const name = payload.identity.self.name;
   try {

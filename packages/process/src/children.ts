@@ -18,10 +18,13 @@ export function activeChildren(): Process[] {
   return [...live];
 }
 
-// Daemon children die with their parent, as in Python (threads die with the process anyway).
+// Children in the process context die with their parent (no orphans): at the parent's exit only
+// daemon children can still be running (non-daemon ones kept the event loop alive), unless the
+// parent called process.exit() or is a thread being terminated. Thread children die with the
+// process anyway.
 process.once("exit", () => {
   for (const p of live) {
-    if (p.daemon && p.context === "process") {
+    if (p.context === "process") {
       try {
         p.terminate();
       } catch {

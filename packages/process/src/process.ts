@@ -192,8 +192,6 @@ export class Process {
     s.worker = worker;
     s.pid = process.pid;
     s.ident = `${process.pid}.t${worker.threadId}`;
-    payload.identity.self.pid = s.pid;
-    payload.identity.self.ident = s.ident;
     if (s.daemon) worker.unref();
     worker.on("error", (e) => {
       process.stderr.write(`Process ${s.name}:\n${e instanceof Error ? e.stack : String(e)}\n`);
@@ -222,8 +220,6 @@ export class Process {
     s.child = child;
     s.pid = child.pid;
     s.ident = String(child.pid);
-    payload.identity.self.pid = child.pid ?? 0;
-    payload.identity.self.ident = s.ident;
     s.exited = new Promise((resolve) => {
       child.once("exit", (code, signal) => {
         s.exitCode = code ?? (signal ? -constants.signals[signal] : 1);

@@ -1,0 +1,121 @@
+import { describe, expect, it } from "vitest";
+import { Barrier, BrokenBarrierError, Condition, Event, Lock, RLock, Semaphore } from "@ipc/core";
+import { Process } from "@ipc/process";
+import { contexts, ended, targets } from "./helpers.js";
+
+function start(target: string, args: unknown[], context: "thread" | "process", extra: object = {}): Process {
+  const p = new Process({ module: targets, target, args, context, ...extra });
+  p.start();
+  return p;
+}
+
+describe.each(contexts)("locks shared with a %s child", (context) => {
+  it("Lock: try, timed and sync acquire fail while the parent holds it; then the child gets it", async () => {
+    const lock = new Lock();
+    const [tried, proceed, got, release] = [new Event(), new Event(), new Event(), new Event()];
+    await lock.acquire();
+    const p = start("lockProtocol", [lock, tried, proceed, got, release], context);
+    expect(await tried.wait({ timeout: 20_000 })).toBe(true);
+    lock.release();
+    proceed.set();
+    expect(await got.wait({ timeout: 20_000 })).toBe(true);
+    expect(lock.locked()).toBe(true);
+    expect(await lock.acquire({ timeout: 0 })).toBe(false);
+    release.set();
+    expect(await lock.acquire({ timeout: 20_000 })).toBe(true);
+    lock.release();
+    expect(await ended(p)).toBe(31);
+  });
+
+  it("RLock: a child cannot release the parent's RLock", async () => {
+    const r = new RLock();
+    await r.acquire();
+    expect(await ended(start("rlockOther", [r], context))).toBe(0);
+    r.release();
+  });
+
+  it(`a lock held by a child that exits ${context === "thread" ? "stays locked (LOCK-03)" : "is released by the broker"}`, async () => {
+    const lock = new Lock();
+    const held = new Event();
+    const p = start("holdAndExit", [lock, held], context);
+    expect(await held.wait({ timeout: 20_000 })).toBe(true);
+    expect(await ended(p)).toBe(0);
+    if (context === "thread") expect(lock.locked()).toBe(true);
+    else {
+      // the broker notices the disconnect and releases what the dead process held
+      expect(await lock.acquire({ timeout: 20_000 })).toBe(true);
+      lock.release();
+    }
+  });
+
+  it("Condition: notify wakes a waiting child, async and sync forms (COND-01)", async () => {
+    for (const target of ["condWaiter", "condWaiterSync"]) {
+      const cond = new Condition();
+      const sleeping = new Semaphore(0);
+      const woken = new Semaphore(0);
+      const p = start(target, [cond, sleeping, woken], context);
+      expect(await sleeping.acquire({ timeout: 20_000 })).toBe(true);
+      // the child released `sleeping` holding the lock: once we hold it, the child is inside wait()
+      await cond.withLock(() => {
+        expect(woken.getValue()).toBe(0);
+        cond.notify();
+      });
+      expect(await woken.acquire({ timeout: 20_000 })).toBe(true);
+      expect(await ended(p)).toBe(0);
+    }
+  });
+
+  it("Semaphore and Event cross the boundary with their sync and async forms", async () => {
+    const sem = new Semaphore(0);
+    const ev = new Event();
+    const p = start("semaphoreUser", [sem, ev], context);
+    sem.release();
+    expect(await ev.wait({ timeout: 20_000 })).toBe(true);
+    expect(await ended(p)).toBe(0);
+    expect(sem.getValue()).toBe(3);
+
+    const go = new Event();
+    const done = new Event();
+    const q = start("eventSetter", [go, done], context);
+    go.set();
+    expect(await done.wait({ timeout: 20_000 })).toBe(true);
+    expect(await ended(q)).toBe(0);
+    expect(go.isSet()).toBe(false);
+  });
+
+  it("Barrier: parent and two children pass 5 rounds with unique indices (BAR-01, BAR-03)", async () => {
+    const b = new Barrier(3, { timeout: 20_000 });
+    const a = start("barrierParty", [b, 5, false], context);
+    const s = start("barrierParty", [b, 5, true], context);
+    let seen = 0;
+    for (let i = 0; i < 5; i++) seen |= 1 << (await b.wait());
+    const codes = [await ended(a), await ended(s)];
+    // every party saw a valid index; together the three saw each index at least once per round set
+    expect(seen | codes[0]! | codes[1]!).toBe(0b111);
+    expect(b.broken).toBe(false);
+  });
+
+  it("Barrier: a child's timeout breaks it for the parent too (BAR-08)", async () => {
+    const b = new Barrier(3);
+    const p = start("barrierParty", [b, 1, false], context);
+    // only two parties ever arrive; the parent's own timeout breaks the barrier
+    await expect(b.wait({ timeout: 200 })).rejects.toThrow(BrokenBarrierError);
+    expect(await ended(p)).toBe(1);
+  });
+});
+
+describe("handles across contexts", () => {
+  it.each([
+    ["process", "thread"],
+    ["process", "process"],
+    ["thread", "process"],
+  ] as const)("a %s child hands a lock it received on to a %s grandchild", async (outer, inner) => {
+    const lock = new Lock();
+    const held = new Event();
+    const p = new Process({ module: targets, target: "handOn", args: ["holdAndExit", [lock, held], inner], context: outer });
+    p.start();
+    expect(await held.wait({ timeout: 20_000 })).toBe(true);
+    expect(await ended(p)).toBe(0);
+    expect(await ended(p)).toBe(0);
+  });
+});
