@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // Sums the vitest JSON reports in a folder and prints one line: `N passed, N failed`.
+// A test file that failed to load counts as one failure (its tests never ran).
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -10,7 +11,10 @@ if (existsSync(dir)) {
   for (const file of readdirSync(dir).filter((f) => f.endsWith(".json"))) {
     const report = JSON.parse(readFileSync(join(dir, file), "utf8"));
     passed += report.numPassedTests ?? 0;
-    failed += (report.numFailedTests ?? 0) + (report.numFailedTestSuites ?? 0 > 0 && report.numTotalTests === 0 ? 1 : 0);
+    failed += report.numFailedTests ?? 0;
+    for (const suite of report.testResults ?? []) {
+      if (suite.status === "failed" && (suite.assertionResults ?? []).length === 0) failed += 1;
+    }
   }
 }
 console.log(`${passed} passed, ${failed} failed`);

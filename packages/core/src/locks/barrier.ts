@@ -72,6 +72,7 @@ const require_ = createRequire(import.meta.url);
 /** A reusable barrier for a fixed number of parties in threads and processes. */
 export class Barrier extends SharedObject<Extra> {
   declare private localAction: (() => void) | undefined;
+  declare private actionLoad: Promise<void> | undefined;
   declare private readonly extra: Extra;
 
   /** @param parties how many parties must call `wait` before all are released. */
@@ -95,6 +96,8 @@ export class Barrier extends SharedObject<Extra> {
     super(init);
     Object.defineProperty(this, "extra", { value: init.extra, enumerable: false });
     Object.defineProperty(this, "localAction", { value: localAction, enumerable: false, writable: true });
+    Object.defineProperty(this, "actionLoad", { value: undefined, enumerable: false, writable: true });
+    void this.preloadAction();
   }
 
   /** Number of parties required to trip the barrier. */
@@ -128,6 +131,7 @@ export class Barrier extends SharedObject<Extra> {
     const timeout = opts.timeout === undefined ? (this.extra.timeout ?? Infinity) : checkTimeout(opts.timeout);
     const signal = checkSignal(opts.signal);
     if (this.remote) return (await this.call("wait", [timeout], signal)) as number;
+    await this.preloadAction();
     return this.driveAsync(this.algorithm(timeout), signal);
   }
 
@@ -247,13 +251,35 @@ export class Barrier extends SharedObject<Extra> {
     }
   }
 
+  /** Starts loading an `{ module, name }` action so that the party that trips the barrier finds it ready. */
+  private preloadAction(): Promise<void> {
+    const ref = this.extra.action;
+    if (!ref || this.localAction) return Promise.resolve();
+    this.actionLoad ??= import(ref.module).then(
+      (mod: Record<string, unknown>) => {
+        if (typeof mod[ref.name] === "function") this.localAction = mod[ref.name] as () => void;
+      },
+      () => {
+        // reported when the action is needed
+      },
+    );
+    return this.actionLoad;
+  }
+
   private runAction(): void {
     if (this.localAction) return this.localAction();
     const ref = this.extra.action;
     if (!ref) return;
-    const mod = require_(ref.module.startsWith("file:") ? fileURLToPath(ref.module) : ref.module) as Record<string, unknown>;
+    // not preloaded yet: load synchronously (fails for a module with top-level await)
+    let mod: Record<string, unknown>;
+    try {
+      mod = require_(ref.module.startsWith("file:") ? fileURLToPath(ref.module) : ref.module) as Record<string, unknown>;
+    } catch (e) {
+      throw new IpcError(`Barrier action: cannot load ${ref.module}: ${(e as Error).message}`, { cause: e });
+    }
     const fn = mod[ref.name];
     if (typeof fn !== "function") throw new IpcError(`Barrier action: ${ref.module} has no exported function ${ref.name}`);
+    this.localAction = fn as () => void;
     fn();
   }
 
@@ -281,6 +307,7 @@ export class Barrier extends SharedObject<Extra> {
   override async serve(method: string, args: unknown[], _owner: number, signal: AbortSignal): Promise<unknown> {
     switch (method) {
       case "wait":
+        await this.preloadAction();
         return this.driveAsync(this.algorithm(args[0] as number), signal);
       case "parties":
         return this.parties;
