@@ -15,15 +15,19 @@ const decoderUtf8 = new TextDecoder("utf-8", { fatal: false });
 class Decoder {
   pos = 0;
   refs: unknown[] = [];
-  readonly view: DataView;
+  private dv: DataView | undefined;
   readonly ctx: HandleContext;
 
   constructor(
     readonly buf: Uint8Array,
     options?: DeserializeOptions,
   ) {
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     this.ctx = options?.shared ? { target: "thread", shared: options.shared } : { target: "process" };
+  }
+
+  /** A DataView over the input, made on first use (most small messages never need one). */
+  get view(): DataView {
+    return (this.dv ??= new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength));
   }
 
   fail(what: string): never {
@@ -66,7 +70,9 @@ class Decoder {
   bytes(): Uint8Array {
     const n = this.varint();
     this.need(n);
-    const out = this.buf.slice(this.pos, this.pos + n);
+    // an own, exact-size ArrayBuffer, as structured clone gives
+    const out = new Uint8Array(n);
+    out.set(this.buf.subarray(this.pos, this.pos + n));
     this.pos += n;
     return out;
   }
@@ -237,6 +243,16 @@ class Decoder {
     let buffer: ArrayBufferLike;
     let offset: number;
     let length: number;
+    if (kind === BUFFER_KIND && !(k & 0x80)) {
+      // a Buffer revives as Node makes small Buffers: from the shared pool (no own ArrayBuffer per value)
+      const n = this.varint();
+      this.need(n);
+      const b = Buffer.allocUnsafe(n);
+      b.set(this.buf.subarray(this.pos, this.pos + n));
+      this.pos += n;
+      this.refs[slot] = b;
+      return b;
+    }
     if (k & 0x80) {
       offset = this.varint();
       length = this.varint();

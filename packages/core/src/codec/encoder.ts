@@ -364,7 +364,11 @@ export function serializeAt(value: unknown, root: string, options?: SerializeOpt
   enc.w.pos = 0;
   try {
     enc.value(value);
-    return new Uint8Array(enc.w.buf.subarray(0, enc.w.pos));
+    // a pooled Buffer (Node's slab for < 4 KiB) instead of a fresh zeroed ArrayBuffer per message,
+    // and TypedArray#set (memcpy) instead of `new Uint8Array(typedArray)` (element by element)
+    const out = Buffer.allocUnsafe(enc.w.pos);
+    out.set(enc.w.buf.subarray(0, enc.w.pos));
+    return out;
   } catch (e) {
     if (e instanceof PathError) {
       const path = root + e.segments.reverse().join("");
@@ -385,6 +389,9 @@ export function serializeAt(value: unknown, root: string, options?: SerializeOpt
  * Turns a value into bytes: the structured-clone set (primitives, plain objects, arrays, Map, Set,
  * Date, RegExp, BigInt, ArrayBuffer and typed arrays, Errors with name/message/stack/cause),
  * circular references, instances of classes registered with `registerClass`, and IPC handles.
+ *
+ * The result is a `Uint8Array` (a Buffer; small ones share Node's buffer pool, so use the bytes,
+ * not their `.buffer`).
  *
  * @throws SerializationError naming the path to the first value that cannot be serialized,
  *   e.g. `value.onDone: function onDone`.

@@ -1,0 +1,97 @@
+// The @ipc side of each bench case; every function returns one measurement in the case's unit.
+import v8 from "node:v8";
+import { Packr } from "msgpackr";
+import { Barrier, deserialize, Event, Lock, serialize } from "@ipc/core";
+import { Process } from "@ipc/process";
+
+const workers = new URL("./workers.mjs", import.meta.url).href;
+const packr = new Packr({ useRecords: true });
+const kib = new Uint8Array(1024);
+
+function rate(n, fn) {
+  const t0 = performance.now();
+  fn(n);
+  return (n / (performance.now() - t0)) * 1000;
+}
+
+export const cases = {
+  codec_small: {
+    unit: "ops/s",
+    variants: {
+      "@ipc codec": () => rate(200_000, (n) => { for (let i = 0; i < n; i++) deserialize(serialize({ id: i, op: "put" })); }),
+      "v8.serialize": () => rate(200_000, (n) => { for (let i = 0; i < n; i++) v8.deserialize(v8.serialize({ id: i, op: "put" })); }),
+      "msgpackr records": () => rate(200_000, (n) => { for (let i = 0; i < n; i++) packr.unpack(packr.pack({ id: i, op: "put" })); }),
+    },
+  },
+  codec_1k: {
+    unit: "ops/s",
+    variants: {
+      "@ipc codec": () => rate(200_000, (n) => { for (let i = 0; i < n; i++) deserialize(serialize(kib)); }),
+      "v8.serialize": () => rate(200_000, (n) => { for (let i = 0; i < n; i++) v8.deserialize(v8.serialize(kib)); }),
+      "msgpackr records": () => rate(200_000, (n) => { for (let i = 0; i < n; i++) packr.unpack(packr.pack(kib)); }),
+    },
+  },
+  lock_uncontended: {
+    unit: "ops/s",
+    variants: {
+      "Lock acquireSync/release": () => {
+        const l = new Lock();
+        return rate(1_000_000, (n) => { for (let i = 0; i < n; i++) { l.acquireSync(); l.release(); } });
+      },
+      "Lock await acquire/release": async () => {
+        const l = new Lock();
+        const n = 300_000;
+        const t0 = performance.now();
+        for (let i = 0; i < n; i++) { await l.acquire(); l.release(); }
+        return (n / (performance.now() - t0)) * 1000;
+      },
+    },
+  },
+  counter_2proc: {
+    unit: "ops/s",
+    variants: {
+      "2 threads, Lock + SAB counter": async () => {
+        const n = 200_000;
+        const counter = new Int32Array(new SharedArrayBuffer(4));
+        const spans = new Float64Array(new SharedArrayBuffer(32));
+        const lock = new Lock();
+        const barrier = new Barrier(2);
+        const ps = [0, 1].map((slot) => new Process({ module: workers, target: "incrementUnderLock", args: [counter, lock, barrier, n, spans, slot] }));
+        for (const p of ps) p.start();
+        for (const p of ps) await p.join();
+        if (counter[0] !== 2 * n) throw new Error(`lost updates: ${counter[0]}`);
+        return (2 * n) / ((Math.max(spans[1], spans[3]) - Math.min(spans[0], spans[2])) / 1000);
+      },
+    },
+  },
+  start_thread: {
+    unit: "ms",
+    variants: {
+      "Process thread: start to first message": async () => {
+        const ready = new Event();
+        const t0 = performance.now();
+        const p = new Process({ module: workers, target: "hello", args: [ready], context: "thread" });
+        p.start();
+        await ready.wait();
+        const ms = performance.now() - t0;
+        await p.join();
+        return ms;
+      },
+    },
+  },
+  start_process: {
+    unit: "ms",
+    variants: {
+      "Process process: start to first message": async () => {
+        const ready = new Event();
+        const t0 = performance.now();
+        const p = new Process({ module: workers, target: "hello", args: [ready], context: "process" });
+        p.start();
+        await ready.wait();
+        const ms = performance.now() - t0;
+        await p.join();
+        return ms;
+      },
+    },
+  },
+};

@@ -1,0 +1,102 @@
+"""CPython multiprocessing counterparts of the @ipc bench cases (start method: fork, as Linux's default).
+
+Usage: python3 cases.py <case> <repeats>. Prints one JSON line: {"case", "unit", "runs"}.
+"""
+import json
+import multiprocessing as mp
+import pickle
+import sys
+import time
+
+ctx = mp.get_context("fork")
+now = time.perf_counter
+
+
+def codec_small(n=200_000):
+    obj = {"id": 1, "op": "put"}
+    t0 = now()
+    for i in range(n):
+        pickle.loads(pickle.dumps({"id": i, "op": "put"}, protocol=pickle.HIGHEST_PROTOCOL))
+    return n / (now() - t0)
+
+
+def codec_1k(n=200_000):
+    b = bytes(1024)
+    t0 = now()
+    for _ in range(n):
+        pickle.loads(pickle.dumps(b, protocol=pickle.HIGHEST_PROTOCOL))
+    return n / (now() - t0)
+
+
+def lock_uncontended(n=1_000_000):
+    lock = ctx.Lock()
+    acq, rel = lock.acquire, lock.release
+    t0 = now()
+    for _ in range(n):
+        acq()
+        rel()
+    return n / (now() - t0)
+
+
+def _incr(v, bar, n, res):
+    lock = v.get_lock()
+    bar.wait()
+    t0 = now()
+    for _ in range(n):
+        with lock:
+            v.value += 1
+    res.put((t0, now()))
+
+
+def counter_2proc(n=100_000):
+    v = ctx.Value("i", 0)
+    res = ctx.SimpleQueue()
+    bar = ctx.Barrier(2)
+    ps = [ctx.Process(target=_incr, args=(v, bar, n, res)) for _ in range(2)]
+    for p in ps:
+        p.start()
+    spans = [res.get() for _ in ps]
+    for p in ps:
+        p.join()
+    assert v.value == 2 * n
+    return 2 * n / (max(e for _, e in spans) - min(s for s, _ in spans))
+
+
+def _hello(q):
+    q.put(1)
+
+
+def _start(method):
+    c = mp.get_context(method)
+    q = c.SimpleQueue()
+    t0 = now()
+    p = c.Process(target=_hello, args=(q,))
+    p.start()
+    q.get()
+    ms = (now() - t0) * 1e3
+    p.join()
+    return ms
+
+
+def start_fork():
+    return _start("fork")
+
+
+def start_spawn():
+    return _start("spawn")
+
+
+CASES = {
+    "codec_small": ("ops/s", codec_small),
+    "codec_1k": ("ops/s", codec_1k),
+    "lock_uncontended": ("ops/s", lock_uncontended),
+    "counter_2proc": ("ops/s", counter_2proc),
+    "start_fork": ("ms", start_fork),
+    "start_spawn": ("ms", start_spawn),
+}
+
+if __name__ == "__main__":
+    name, repeats = sys.argv[1], int(sys.argv[2])
+    unit, fn = CASES[name]
+    runs = [fn() for _ in range(repeats)]
+    print(json.dumps({"case": name, "unit": unit, "runs": runs}))

@@ -1,0 +1,59 @@
+// Runs every case side by side with its CPython counterpart in one run and prints the ratios.
+// Usage: pnpm bench [--repeats N] [case ...]
+import { execFileSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { cases } from "./cases/node-cases.mjs";
+
+const args = process.argv.slice(2);
+const ri = args.indexOf("--repeats");
+const repeats = ri >= 0 ? Number(args.splice(ri, 2)[1]) : 5;
+const only = new Set(args);
+
+/** Which CPython case each @ipc case is compared with. */
+const python = {
+  codec_small: "codec_small",
+  codec_1k: "codec_1k",
+  lock_uncontended: "lock_uncontended",
+  counter_2proc: "counter_2proc",
+  start_thread: "start_fork",
+  start_process: "start_spawn",
+};
+const pythonLabel = {
+  codec_small: "pickle dumps+loads {id, op}",
+  codec_1k: "pickle dumps+loads 1 KiB bytes",
+  lock_uncontended: "mp.Lock acquire/release",
+  counter_2proc: "Value('i') += 1 under get_lock(), 2 processes",
+  start_thread: "Process start (fork) to first message",
+  start_process: "Process start (spawn) to first message",
+};
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (v, unit) => (unit === "ms" ? `${v.toFixed(1)} ms` : `${Math.round(v).toLocaleString("en-US")}/s`);
+
+const rows = [];
+for (const [name, c] of Object.entries(cases)) {
+  if (only.size && !only.has(name)) continue;
+  const py = JSON.parse(
+    execFileSync("python3", [new URL("./python/cases.py", import.meta.url).pathname, python[name], String(repeats)], { encoding: "utf8" }),
+  );
+  const pyMed = median(py.runs);
+  for (const [label, fn] of Object.entries(c.variants)) {
+    await fn(); // warm-up
+    const runs = [];
+    for (let i = 0; i < repeats; i++) runs.push(await fn());
+    const med = median(runs);
+    // ratio > 1 means @ipc is better: faster rate, or shorter time
+    const ratio = c.unit === "ms" ? pyMed / med : med / pyMed;
+    rows.push({ case: name, ipc: label, ipcValue: med, python: pythonLabel[name], pythonValue: pyMed, unit: c.unit, ratio, runs, pythonRuns: py.runs });
+  }
+}
+
+console.log(`\n@ipc bench — ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, ${repeats} runs each (median)\n`);
+console.log("| case | @ipc | value | CPython | value | ratio (× better) |");
+console.log("|---|---|---:|---|---:|---:|");
+for (const r of rows) {
+  console.log(`| ${r.case} | ${r.ipc} | ${fmt(r.ipcValue, r.unit)} | ${r.python} | ${fmt(r.pythonValue, r.unit)} | ${r.ratio.toFixed(2)} |`);
+}
+mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
+writeFileSync(new URL("./results/latest.json", import.meta.url), JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: cpus().length, rows }, null, 2));
