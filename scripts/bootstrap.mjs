@@ -3,6 +3,7 @@
 // find or install pnpm 12.4.2, install the workspace from the lockfile, then build and run.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -18,7 +19,8 @@ function run(cmd, args, opts = {}) {
 }
 
 function versionOf(cmd) {
-  const r = spawnSync(cmd, ["--version"], { cwd: root, encoding: "utf8" });
+  // from .tools/ (or the OS temp dir): pnpm reads the workspace config even for --version
+  const r = spawnSync(cmd, ["--version"], { cwd: existsSync(tools) ? tools : tmpdir(), encoding: "utf8" });
   return r.status === 0 ? r.stdout.trim() : null;
 }
 
