@@ -1,4 +1,5 @@
 // The functions the flagship runs in its threads and its child process.
+import { writeSync } from "node:fs";
 import { currentProcess } from "@ipc/process";
 
 export const ROUNDS = 4;
@@ -27,7 +28,9 @@ export function estimate(counts, lock, barrier, seed) {
 /** Barrier action: runs once per round, in whichever thread arrives last, before anyone moves on. */
 export function report() {
   const counts = globalThis.flagshipCounts;
-  console.log(`  round ${counts[1] / counts[2]} done (last to arrive: ${currentProcess().name}): π ≈ ${((4 * counts[0]) / counts[1]).toFixed(5)}`);
+  // a direct write: console.log in a worker thread is forwarded to the main thread asynchronously,
+  // so lines from different threads could arrive out of order
+  writeSync(1, `  round ${counts[1] / counts[2]} done (last to arrive: ${currentProcess().name}): π ≈ ${((4 * counts[0]) / counts[1]).toFixed(5)}\n`);
 }
 
 /** Process child: waits for the signal, then prints under the same lock (reached through the broker). */
