@@ -95,6 +95,17 @@ describe.each(contexts)("locks shared with a %s child", (context) => {
     expect(b.broken).toBe(false);
   });
 
+  it("remote members: RLock re-entrancy, Barrier properties/reset/abort, an aborted acquire", async () => {
+    const lock = new Lock();
+    await lock.acquire();
+    const p = start("remoteMisc", [lock, new RLock(), new Barrier(3)], context);
+    expect(await ended(p)).toBe(63);
+    // the cancelled waiter does not hold the lock after we release it
+    lock.release();
+    expect(await lock.acquire({ timeout: 1000 })).toBe(true);
+    lock.release();
+  });
+
   it("Barrier: a child's timeout breaks it for the parent too (BAR-08)", async () => {
     const b = new Barrier(3);
     const p = start("barrierParty", [b, 1, false], context);

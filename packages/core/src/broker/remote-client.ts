@@ -92,7 +92,8 @@ export class RemoteClient {
         },
         reject: (e) => {
           done();
-          reject(e);
+          // the home gave up because we cancelled: report our signal's reason
+          reject(signal?.aborted ? abortReason(signal) : e);
         },
       });
       if (signal) {
