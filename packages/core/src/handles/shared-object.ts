@@ -29,6 +29,12 @@ interface HandleState<E> {
   extra: E;
 }
 
+/** What every shared class declares about its handles. */
+interface SharedClass {
+  readonly handleType: string;
+  readonly handleModule: string;
+}
+
 /** Base class of shared primitives. */
 export abstract class SharedObject<E = unknown> {
   /** Control words when local. */
@@ -41,12 +47,18 @@ export abstract class SharedObject<E = unknown> {
     Object.defineProperty(this, "remote", { value: init.kind === "remote" ? init.ref : undefined, enumerable: false });
   }
 
-  /** Stable handle type name, e.g. `@ipc/core:Lock`. */
-  protected abstract handleType(): string;
-  /** URL of the module that registers the handle type. */
-  protected abstract handleModule(): string;
-  /** Extra state that travels with the handle (parties, initial value, ...). */
-  protected abstract handleExtra(): E;
+  /** Stable handle type name, e.g. `@ipc/core:Lock`: each class declares `static handleType`. */
+  protected handleType(): string {
+    return (this.constructor as unknown as SharedClass).handleType;
+  }
+  /** URL of the module that registers the handle type: each class declares `static handleModule`. */
+  protected handleModule(): string {
+    return (this.constructor as unknown as SharedClass).handleModule;
+  }
+  /** Extra state that travels with the handle (a barrier's action, a condition's lock, ...). */
+  protected handleExtra(): E {
+    return null as E;
+  }
 
   /** Serves a call from another process (broker side). `owner` identifies the caller. */
   abstract serve(method: string, args: unknown[], owner: number, signal: AbortSignal): Promise<unknown>;

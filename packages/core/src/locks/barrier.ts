@@ -71,6 +71,11 @@ const require_ = createRequire(import.meta.url);
 
 /** A reusable barrier for a fixed number of parties in threads and processes. */
 export class Barrier extends SharedObject<Extra> {
+  /** Handle type name. */
+  static readonly handleType: string = TYPE;
+  /** Module that registers the handle type. */
+  static readonly handleModule: string = import.meta.url;
+
   declare private localAction: (() => void) | undefined;
   declare private actionLoad: Promise<void> | undefined;
   declare private readonly extra: Extra;
@@ -331,12 +336,6 @@ export class Barrier extends SharedObject<Extra> {
     return super[toHandle](ctx);
   }
 
-  protected override handleType(): string {
-    return TYPE;
-  }
-  protected override handleModule(): string {
-    return import.meta.url;
-  }
   protected override handleExtra(): Extra {
     return this.extra;
   }

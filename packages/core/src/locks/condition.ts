@@ -40,6 +40,11 @@ interface Extra {
 
 /** A condition variable shared by threads and processes. */
 export class Condition extends SharedObject<Extra> {
+  /** Handle type name. */
+  static readonly handleType: string = TYPE;
+  /** Module that registers the handle type. */
+  static readonly handleModule: string = import.meta.url;
+
   /** The lock this condition uses. */
   declare readonly lock: Lock | RLock;
 
@@ -104,26 +109,16 @@ export class Condition extends SharedObject<Extra> {
     const { i32, backend } = this.words!;
     const depth = this.enter(localOwnerId);
     const deadline = new Deadline(timeout);
-    let notified = false;
     try {
       for (;;) {
-        const seq = Atomics.load(i32, SEQ);
-        if (this.take()) {
-          notified = true;
-          break;
-        }
-        const rem = deadline.remaining();
-        if (rem <= 0) {
-          notified = this.leave();
-          break;
-        }
-        backend.wait(i32, SEQ, seq, rem);
+        const turn = this.turn(deadline);
+        if (typeof turn === "boolean") return turn;
+        backend.wait(i32, SEQ, turn, deadline.remaining());
       }
     } finally {
       if (this.lock instanceof RLock) this.lock.restoreSync(localOwnerId, depth);
       else this.lock.acquireSync();
     }
-    return notified;
   }
 
   /** Waits until `predicate()` is true (checked with the lock held); returns its last value. */
@@ -200,26 +195,28 @@ export class Condition extends SharedObject<Extra> {
     }
   }
 
+  /**
+   * One turn of a waiter's loop: true when it took a wake-up, false when its deadline passed (and it
+   * left), else the `seq` value to sleep on. Read `seq` before checking for a wake-up: see the header.
+   */
+  private turn(deadline: Deadline): boolean | number {
+    const seq = Atomics.load(this.words!.i32, SEQ);
+    if (this.take()) return true;
+    if (deadline.expired()) return this.leave();
+    return seq;
+  }
+
   /** @internal */
   async waitAs(owner: number, timeout: number, signal?: AbortSignal): Promise<boolean> {
     const { i32, backend } = this.words!;
     const depth = this.enter(owner);
     const deadline = new Deadline(timeout);
-    let notified = false;
     try {
       for (;;) {
-        const seq = Atomics.load(i32, SEQ);
-        if (this.take()) {
-          notified = true;
-          break;
-        }
-        const rem = deadline.remaining();
-        if (rem <= 0) {
-          notified = this.leave();
-          break;
-        }
+        const turn = this.turn(deadline);
+        if (typeof turn === "boolean") return turn;
         try {
-          await backend.waitAsync(i32, SEQ, seq, rem, signal);
+          await backend.waitAsync(i32, SEQ, turn, deadline.remaining(), signal);
         } catch (e) {
           // aborted: leave (passing on a wake-up we may have been handed) and re-throw
           if (this.leave()) this.notifyUnlocked(1);
@@ -230,7 +227,6 @@ export class Condition extends SharedObject<Extra> {
       if (this.lock instanceof RLock) await this.lock.restoreAs(owner, depth);
       else await this.lock.acquireAs(owner, Infinity);
     }
-    return notified;
   }
 
   /** @internal */
@@ -264,12 +260,6 @@ export class Condition extends SharedObject<Extra> {
     }
   }
 
-  protected override handleType(): string {
-    return TYPE;
-  }
-  protected override handleModule(): string {
-    return import.meta.url;
-  }
   protected override handleExtra(): Extra {
     return { lock: this.lock };
   }

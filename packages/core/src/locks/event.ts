@@ -20,6 +20,11 @@ const TYPE = "@ipc/core:Event";
 
 /** A flag shared by threads and processes; `wait` returns when it is set. */
 export class Event extends SharedObject<null> {
+  /** Handle type name. */
+  static readonly handleType: string = TYPE;
+  /** Module that registers the handle type. */
+  static readonly handleModule: string = import.meta.url;
+
   constructor();
   /** @internal */
   constructor(token: typeof INTERNAL, init: SharedInit<null>);
@@ -103,16 +108,6 @@ export class Event extends SharedObject<null> {
 
   override toString(): string {
     return `<Event ${this.remote ? "remote" : this.isSet() ? "set" : "unset"}>`;
-  }
-
-  protected override handleType(): string {
-    return TYPE;
-  }
-  protected override handleModule(): string {
-    return import.meta.url;
-  }
-  protected override handleExtra(): null {
-    return null;
   }
 }
 

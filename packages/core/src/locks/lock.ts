@@ -18,6 +18,7 @@ import { localOwnerId } from "../memory/isolate-id.js";
 import { allocateWords } from "../memory/shared-words.js";
 import { lockMutexAsync, lockMutexSync, tryLockMutex, unlockMutex } from "./futex-mutex.js";
 import type { WaitOptions, WaitSyncOptions } from "./options.js";
+import { runWithLock, runWithLockSync } from "./with-lock.js";
 
 const STATE = 0;
 const OWNER = 1;
@@ -25,6 +26,11 @@ const TYPE = "@ipc/core:Lock";
 
 /** A mutex shared by threads and processes; any holder may release it, as in Python. */
 export class Lock extends SharedObject<null> {
+  /** Handle type name. */
+  static readonly handleType: string = TYPE;
+  /** Module that registers the handle type. */
+  static readonly handleModule: string = import.meta.url;
+
   constructor();
   /** @internal */
   constructor(token: typeof INTERNAL, init: SharedInit<null>);
@@ -78,23 +84,13 @@ export class Lock extends SharedObject<null> {
   }
 
   /** Runs `fn` holding the lock (Python's `with lock:`), releasing it however `fn` ends. */
-  async withLock<R>(fn: () => R | Promise<R>, opts: WaitOptions = {}): Promise<R> {
-    if (!(await this.acquire(opts))) throw new IpcError("withLock: timed out acquiring the lock");
-    try {
-      return await fn();
-    } finally {
-      this.release();
-    }
+  withLock<R>(fn: () => R | Promise<R>, opts: WaitOptions = {}): Promise<R> {
+    return runWithLock(this, fn, opts);
   }
 
   /** Runs `fn` holding the lock, blocking the thread while acquiring. */
   withLockSync<R>(fn: () => R, opts: WaitSyncOptions = {}): R {
-    if (!this.acquireSync(opts)) throw new IpcError("withLockSync: timed out acquiring the lock");
-    try {
-      return fn();
-    } finally {
-      this.release();
-    }
+    return runWithLockSync(this, fn, opts);
   }
 
   /** @internal acquire on behalf of `owner` (local or broker side). */
@@ -144,16 +140,6 @@ export class Lock extends SharedObject<null> {
   override toString(): string {
     const owner = this.remote ? "remote" : this.ownerId() === 0 ? "None" : this.ownerId() === localOwnerId ? "self" : "other";
     return `<Lock(owner=${owner})>`;
-  }
-
-  protected override handleType(): string {
-    return TYPE;
-  }
-  protected override handleModule(): string {
-    return import.meta.url;
-  }
-  protected override handleExtra(): null {
-    return null;
   }
 }
 

@@ -20,6 +20,7 @@ import { localOwnerId } from "../memory/isolate-id.js";
 import { allocateWords } from "../memory/shared-words.js";
 import { lockMutexAsync, lockMutexSync, tryLockMutex, unlockMutex } from "./futex-mutex.js";
 import type { WaitOptions, WaitSyncOptions } from "./options.js";
+import { runWithLock, runWithLockSync } from "./with-lock.js";
 
 const STATE = 0;
 const OWNER = 1;
@@ -28,6 +29,11 @@ const TYPE = "@ipc/core:RLock";
 
 /** A re-entrant lock: the owning thread or process may acquire it again; only the owner may release. */
 export class RLock extends SharedObject<null> {
+  /** Handle type name. */
+  static readonly handleType: string = TYPE;
+  /** Module that registers the handle type. */
+  static readonly handleModule: string = import.meta.url;
+
   constructor();
   /** @internal */
   constructor(token: typeof INTERNAL, init: SharedInit<null>);
@@ -76,23 +82,13 @@ export class RLock extends SharedObject<null> {
   }
 
   /** Runs `fn` holding the lock. */
-  async withLock<R>(fn: () => R | Promise<R>, opts: WaitOptions = {}): Promise<R> {
-    if (!(await this.acquire(opts))) throw new IpcError("withLock: timed out acquiring the lock");
-    try {
-      return await fn();
-    } finally {
-      this.release();
-    }
+  withLock<R>(fn: () => R | Promise<R>, opts: WaitOptions = {}): Promise<R> {
+    return runWithLock(this, fn, opts);
   }
 
   /** Runs `fn` holding the lock, blocking the thread while acquiring. */
   withLockSync<R>(fn: () => R, opts: WaitSyncOptions = {}): R {
-    if (!this.acquireSync(opts)) throw new IpcError("withLockSync: timed out acquiring the lock");
-    try {
-      return fn();
-    } finally {
-      this.release();
-    }
+    return runWithLockSync(this, fn, opts);
   }
 
   private reenter(owner: number): boolean {
@@ -189,16 +185,6 @@ export class RLock extends SharedObject<null> {
     const owner = Atomics.load(this.words!.i32, OWNER);
     const count = Atomics.load(this.words!.i32, COUNT);
     return `<RLock(${owner === 0 ? "None" : owner === localOwnerId ? "self" : "other"}, ${count})>`;
-  }
-
-  protected override handleType(): string {
-    return TYPE;
-  }
-  protected override handleModule(): string {
-    return import.meta.url;
-  }
-  protected override handleExtra(): null {
-    return null;
   }
 }
 

@@ -17,6 +17,7 @@ import { INTERNAL, registerShared, SharedObject, type SharedInit } from "../hand
 import { Deadline } from "../memory/deadline.js";
 import { allocateWords } from "../memory/shared-words.js";
 import type { WaitOptions, WaitSyncOptions } from "./options.js";
+import { runWithLock, runWithLockSync } from "./with-lock.js";
 
 const VALUE = 0;
 const SLEEPERS = 1;
@@ -32,6 +33,11 @@ function make(value: unknown, bounded: boolean): SharedInit<null> {
 
 /** A counting semaphore shared by threads and processes. */
 export class Semaphore extends SharedObject<null> {
+  /** Handle type name. */
+  static readonly handleType: string = "@ipc/core:Semaphore";
+  /** Module that registers the handle type. */
+  static readonly handleModule: string = import.meta.url;
+
   /** @param value initial value, default 1. */
   constructor(value?: number);
   /** @internal */
@@ -103,23 +109,13 @@ export class Semaphore extends SharedObject<null> {
   }
 
   /** Runs `fn` holding one unit. */
-  async withLock<R>(fn: () => R | Promise<R>, opts: WaitOptions = {}): Promise<R> {
-    if (!(await this.acquire(opts))) throw new IpcError("withLock: timed out acquiring the semaphore");
-    try {
-      return await fn();
-    } finally {
-      this.release();
-    }
+  withLock<R>(fn: () => R | Promise<R>, opts: WaitOptions = {}): Promise<R> {
+    return runWithLock(this, fn, opts);
   }
 
   /** Runs `fn` holding one unit, blocking the thread while acquiring. */
   withLockSync<R>(fn: () => R, opts: WaitSyncOptions = {}): R {
-    if (!this.acquireSync(opts)) throw new IpcError("withLockSync: timed out acquiring the semaphore");
-    try {
-      return fn();
-    } finally {
-      this.release();
-    }
+    return runWithLockSync(this, fn, opts);
   }
 
   private async acquireLocal(timeout: number, signal?: AbortSignal): Promise<boolean> {
@@ -156,16 +152,6 @@ export class Semaphore extends SharedObject<null> {
   override toString(): string {
     return `<${this.constructor.name}(value=${this.remote ? "?" : this.getValue()})>`;
   }
-
-  protected override handleType(): string {
-    return "@ipc/core:Semaphore";
-  }
-  protected override handleModule(): string {
-    return import.meta.url;
-  }
-  protected override handleExtra(): null {
-    return null;
-  }
 }
 
 /** A semaphore that refuses to be released above its initial value. */
@@ -177,9 +163,7 @@ export class BoundedSemaphore extends Semaphore {
   constructor(value: number | typeof INTERNAL = 1, init?: SharedInit<null>) {
     super(INTERNAL, value === INTERNAL && init ? init : make(value, true));
   }
-  protected override handleType(): string {
-    return "@ipc/core:BoundedSemaphore";
-  }
+  static override readonly handleType: string = "@ipc/core:BoundedSemaphore";
 }
 
 registerShared<null>("@ipc/core:Semaphore", (init) => new Semaphore(INTERNAL, init));
