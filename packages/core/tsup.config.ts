@@ -1,16 +1,3 @@
-import { defineConfig } from "tsup";
+import { ipcBuild } from "../../tsup.shared.js";
 
-export default defineConfig({
-  // every file started as a Worker or a forked child is its own entry
-  entry: ["src/index.ts", "src/broker/broker-worker.ts", "src/broker/client-worker.ts"],
-  format: ["esm", "cjs"],
-  // TypeScript 6: tsup 8.5 passes baseUrl to the dts build, which TS 6 rejects (TS5101)
-  dts: { compilerOptions: { ignoreDeprecations: "6.0" } },
-  clean: true,
-  sourcemap: true,
-  target: "node20",
-  shims: true,
-  keepNames: true,
-  splitting: false,
-  external: ["tsx", "tsx/esm/api"],
-});
+export default ipcBuild(["src/index.ts", "src/broker/broker-worker.ts", "src/broker/client-worker.ts"]);

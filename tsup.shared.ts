@@ -1,0 +1,19 @@
+import { defineConfig } from "tsup";
+
+/** The build every @ipc package uses: ESM + CJS + types. Every file started as a Worker or fork is its own entry. */
+export function ipcBuild(entry: string[]) {
+  return defineConfig({
+    entry,
+    format: ["esm", "cjs"],
+    // TypeScript 6: tsup 8.5 passes baseUrl to the dts build, which TS 6 rejects (TS5101)
+    dts: { compilerOptions: { ignoreDeprecations: "6.0" } },
+    clean: true,
+    sourcemap: true,
+    target: "node20",
+    // gives the CJS build an import.meta.url; keeps class names (Process subclasses are found by name)
+    shims: true,
+    keepNames: true,
+    splitting: false,
+    external: ["tsx", "tsx/esm/api"],
+  });
+}
