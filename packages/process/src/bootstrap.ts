@@ -7,6 +7,7 @@
 import { pathToFileURL } from "node:url";
 import { threadId } from "node:worker_threads";
 import { deserialize } from "@ipc/core";
+import { endChildren } from "./children.js";
 import { setIdentity } from "./identity.js";
 import type { StartPayload } from "./payload.js";
 import { PROCESS_STATE } from "./state.js";
@@ -48,10 +49,12 @@ export async function runChild(payload: StartPayload): Promise<number> {
       Object.defineProperty(self, PROCESS_STATE, { value: { self: payload.identity.self }, enumerable: false });
       await (self.run as () => unknown)();
     }
+    await endChildren();
     return 0;
   } catch (error) {
     const text = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
     process.stderr.write(`Process ${name}:\n${text}\n`);
+    await endChildren();
     return 1;
   }
 }

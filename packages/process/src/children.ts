@@ -1,7 +1,12 @@
-/** The live children of this isolate: `activeChildren()`, and ending daemon children at exit. */
+/**
+ * The live children of this isolate: `activeChildren()`, and what happens to them when it ends.
+ * The set lives on `globalThis` (under a registered symbol) so that every copy of this package in
+ * the isolate (the child bootstrap's and the user's) sees the same children.
+ */
 import type { Process } from "./process.js";
 
-const live = new Set<Process>();
+const KEY = Symbol.for("@ipc/process:children");
+const live: Set<Process> = ((globalThis as Record<symbol, unknown>)[KEY] ??= new Set<Process>()) as Set<Process>;
 
 /** @internal */
 export function trackChild(p: Process): void {
@@ -18,9 +23,17 @@ export function activeChildren(): Process[] {
   return [...live];
 }
 
-// Children in the process context die with their parent (no orphans): at the parent's exit only
-// daemon children can still be running (non-daemon ones kept the event loop alive), unless the
-// parent called process.exit() or is a thread being terminated. Thread children die with the
+/**
+ * What a child does when its target returns, as Python's `_exit_function`: terminate the daemon
+ * children, then wait for the others.
+ */
+export async function endChildren(): Promise<void> {
+  for (const p of live) if (p.daemon) p.terminate();
+  await Promise.all([...live].map((p) => p.join()));
+}
+
+// At exit (the event loop ran dry, process.exit(), or a thread child finishing), children in the
+// process context that are still running are ended: no orphans. Thread children die with the
 // process anyway.
 process.once("exit", () => {
   for (const p of live) {

@@ -161,6 +161,16 @@ describe.each(contexts)("Process in the %s context", (context) => {
     expect(r.me).toBe("Subclassed");
   });
 
+  it.each(contexts)("a child waits for its non-daemon children and ends its daemon ones (grandchildren: %s)", async (inner) => {
+    const file = reportFile();
+    const started = new Event();
+    const p = new Process({ module: targets, target: "leaveChildren", args: [file, inner, started], context });
+    p.start();
+    expect(await ended(p)).toBe(0);
+    // the child returned at once, but ended only after its non-daemon child wrote the file
+    expect(readReport(file)).toBe("written");
+  });
+
   it("a child's children are named Process-N:M and a dead parent takes them along (no orphans)", async () => {
     const file = reportFile();
     const started = new Event();
