@@ -16,6 +16,7 @@ const python = {
   codec_1k: "codec_1k",
   lock_uncontended: "lock_uncontended",
   counter_2proc: "counter_2proc",
+  lock_remote: "lock_remote",
   start_thread: "start_fork",
   start_process: "start_spawn",
 };
@@ -24,6 +25,7 @@ const pythonLabel = {
   codec_1k: "pickle dumps+loads 1 KiB bytes",
   lock_uncontended: "mp.Lock acquire/release",
   counter_2proc: "Value('i') += 1 under get_lock(), 2 processes",
+  lock_remote: "mp.Lock acquire/release in a child process",
   start_thread: "Process start (fork) to first message",
   start_process: "Process start (spawn) to first message",
 };

@@ -64,6 +64,27 @@ export const cases = {
       },
     },
   },
+  lock_remote: {
+    unit: "ops/s",
+    variants: Object.fromEntries(
+      ["remoteLockLoop", "remoteLockLoopSync"].map((target) => [
+        `Lock ${target.endsWith("Sync") ? "acquireSync" : "await acquire"}/release in a process child (via the broker)`,
+        async () => {
+          const n = 2000;
+          const [lock, ready, go, done] = [new Lock(), new Event(), new Event(), new Event()];
+          const p = new Process({ module: workers, target, args: [lock, n, ready, go, done], context: "process" });
+          p.start();
+          await ready.wait();
+          const t0 = performance.now();
+          go.set();
+          await done.wait();
+          const rate = (n / (performance.now() - t0)) * 1000;
+          await p.join();
+          return rate;
+        },
+      ]),
+    ),
+  },
   start_thread: {
     unit: "ms",
     variants: {

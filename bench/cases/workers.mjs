@@ -14,3 +14,29 @@ export function incrementUnderLock(counter, lock, barrier, n, spans, slot) {
 export function hello(ready) {
   ready.set();
 }
+
+/** From another process: n acquire/release pairs through the home's broker, between two events. */
+export async function remoteLockLoop(lock, n, ready, go, done) {
+  await lock.acquire(); // connect and warm up
+  lock.release();
+  ready.set();
+  await go.wait();
+  for (let i = 0; i < n; i++) {
+    await lock.acquire();
+    lock.release();
+  }
+  done.set();
+}
+
+/** Python's counterpart runs mp.Lock acquire/release in a child process. */
+export function remoteLockLoopSync(lock, n, ready, go, done) {
+  lock.acquireSync();
+  lock.release();
+  ready.set();
+  go.waitSync();
+  for (let i = 0; i < n; i++) {
+    lock.acquireSync();
+    lock.release();
+  }
+  done.set();
+}

@@ -62,6 +62,30 @@ def counter_2proc(n=100_000):
     return 2 * n / (max(e for _, e in spans) - min(s for s, _ in spans))
 
 
+def _remote_lock(lock, n, ready, go, done):
+    lock.acquire()
+    lock.release()
+    ready.set()
+    go.wait()
+    for _ in range(n):
+        lock.acquire()
+        lock.release()
+    done.set()
+
+
+def lock_remote(n=200_000):
+    lock, ready, go, done = ctx.Lock(), ctx.Event(), ctx.Event(), ctx.Event()
+    p = ctx.Process(target=_remote_lock, args=(lock, n, ready, go, done))
+    p.start()
+    ready.wait()
+    t0 = now()
+    go.set()
+    done.wait()
+    rate = n / (now() - t0)
+    p.join()
+    return rate
+
+
 def _hello(q):
     q.put(1)
 
@@ -91,6 +115,7 @@ CASES = {
     "codec_1k": ("ops/s", codec_1k),
     "lock_uncontended": ("ops/s", lock_uncontended),
     "counter_2proc": ("ops/s", counter_2proc),
+    "lock_remote": ("ops/s", lock_remote),
     "start_fork": ("ms", start_fork),
     "start_spawn": ("ms", start_spawn),
 }
