@@ -41,6 +41,9 @@ export type { SharedWords } from "./memory/shared-words.js";
 export { Deadline } from "./memory/deadline.js";
 export { localOwnerId } from "./memory/isolate-id.js";
 
+export { tryLockMutex, lockMutexSync, lockMutexAsync, unlockMutex, withMutexAsync } from "./locks/futex-mutex.js";
+export { runWithLock, runWithLockSync } from "./locks/with-lock.js";
+export type { Acquirable } from "./locks/with-lock.js";
 export { Lock, RLock, Semaphore, BoundedSemaphore, Condition, Event, Barrier } from "./locks/index.js";
 export type { ActionRef, BarrierOptions, WaitOptions, WaitSyncOptions } from "./locks/index.js";
 

@@ -1,0 +1,64 @@
+/**
+ * Drivers of the ring's operations (generators of sleep requests): take the side's lock, run the
+ * generator, sleep where it asks, release the lock however it ends.
+ */
+import { type Deadline, lockMutexAsync, lockMutexSync, unlockMutex } from "@ipc/core";
+import type { Ring, Sleep } from "./ring.js";
+
+/** Runs `gen` holding lock word `lock`, blocking the thread. `onLockTimeout` makes the error for a lock not won in time. */
+export function driveSync<R>(ring: Ring, lock: number | null, deadline: Deadline, gen: Generator<Sleep, R, void>, onLockTimeout: () => Error): R {
+  const { i32, backend } = ring;
+  if (lock !== null && !lockMutexSync(i32, lock, backend, deadline)) throw onLockTimeout();
+  try {
+    let step = gen.next();
+    while (!step.done) {
+      const s = step.value;
+      if (s.counter >= 0) Atomics.add(i32, s.counter, 1);
+      try {
+        backend.wait(i32, s.index, s.value, s.deadline.remaining());
+      } finally {
+        if (s.counter >= 0) Atomics.sub(i32, s.counter, 1);
+      }
+      step = gen.next();
+    }
+    return step.value;
+  } finally {
+    if (lock !== null) unlockMutex(i32, lock, backend);
+  }
+}
+
+/**
+ * As {@link driveSync} without blocking the event loop. The signal cancels waits that come before
+ * the operation is committed (a sleep with a finite deadline); a committed item is always finished.
+ */
+export async function driveAsync<R>(
+  ring: Ring,
+  lock: number | null,
+  deadline: Deadline,
+  gen: Generator<Sleep, R, void>,
+  onLockTimeout: () => Error,
+  signal?: AbortSignal,
+): Promise<R> {
+  const { i32, backend } = ring;
+  if (lock !== null && !(await lockMutexAsync(i32, lock, backend, deadline, signal))) throw onLockTimeout();
+  try {
+    let step = gen.next();
+    while (!step.done) {
+      const s = step.value;
+      if (s.counter >= 0) Atomics.add(i32, s.counter, 1);
+      let failure: unknown;
+      try {
+        // the ring sleeps with the operation's own deadline until it commits, with `forever` after
+        await backend.waitAsync(i32, s.index, s.value, s.deadline.remaining(), s.deadline === deadline ? signal : undefined);
+      } catch (e) {
+        failure = e;
+      } finally {
+        if (s.counter >= 0) Atomics.sub(i32, s.counter, 1);
+      }
+      step = failure === undefined ? gen.next() : gen.throw(failure);
+    }
+    return step.value;
+  } finally {
+    if (lock !== null) unlockMutex(i32, lock, backend);
+  }
+}

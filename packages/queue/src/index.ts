@@ -1,0 +1,6 @@
+export { Queue } from "./queue.js";
+export { JoinableQueue } from "./joinable-queue.js";
+export { SimpleQueue } from "./simple-queue.js";
+export { DEFAULT_RING_SIZE } from "./options.js";
+export type { QueueOptions, QueueWaitOptions, QueueWaitSyncOptions, ShutdownOptions } from "./options.js";
+export { EmptyError, FullError, ShutDownError, ClosedError } from "@ipc/core";

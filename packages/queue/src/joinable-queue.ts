@@ -1,0 +1,60 @@
+/** JoinableQueue: a Queue whose items are tasks that consumers mark done (`taskDone`) and producers wait for (`join`). */
+import { checkSignal, checkTimeout, Deadline, INTERNAL, InvalidStateError, registerShared, type SharedInit } from "@ipc/core";
+import { driveAsync, driveSync } from "./drive.js";
+import type { QueueWaitOptions, QueueWaitSyncOptions } from "./options.js";
+import { Queue } from "./queue.js";
+
+const never = () => new Error("unreachable");
+
+/** A Queue with `taskDone()` and `join()`, as Python's `multiprocessing.JoinableQueue`. */
+export class JoinableQueue<T = unknown> extends Queue<T> {
+  static override readonly handleType: string = "@ipc/queue:JoinableQueue";
+
+  protected override get joinable(): boolean {
+    return true;
+  }
+
+  /** Marks one item taken with `get` as done. @throws InvalidStateError when called more often than items were put. */
+  taskDone(): void {
+    if (this.remote) {
+      this.callSync("taskDone", []);
+      return;
+    }
+    if (!this.ring!.taskDone()) throw new InvalidStateError("taskDone() called too many times");
+  }
+
+  /** Waits (without blocking the event loop) until every item put has been marked done. */
+  async join(opts: QueueWaitOptions = {}): Promise<void> {
+    const timeout = checkTimeout(opts.timeout);
+    const signal = checkSignal(opts.signal);
+    if (this.remote) {
+      await this.call("join", [timeout], signal);
+      return;
+    }
+    await this.joinLocal(timeout, signal);
+  }
+
+  /** As {@link join}, blocking the calling thread. @returns nothing; throws TimeoutError-free: returns when done or timed out. */
+  joinSync(opts: QueueWaitSyncOptions = {}): void {
+    const timeout = checkTimeout(opts.timeout);
+    if (this.remote) {
+      this.callSync("join", [timeout]);
+      return;
+    }
+    const deadline = new Deadline(timeout);
+    driveSync(this.ring!, null, deadline, this.ring!.join(deadline), never);
+  }
+
+  private async joinLocal(timeout: number, signal?: AbortSignal): Promise<boolean> {
+    const deadline = new Deadline(timeout);
+    return driveAsync(this.ring!, null, deadline, this.ring!.join(deadline), never, signal);
+  }
+
+  protected override async serveMore(method: string, args: unknown[], signal: AbortSignal): Promise<unknown> {
+    if (method === "taskDone") return this.taskDone();
+    if (method === "join") return this.joinLocal(args[0] as number, signal);
+    return super.serveMore(method, args, signal);
+  }
+}
+
+registerShared<null>(JoinableQueue.handleType, (init: SharedInit<null>) => new JoinableQueue(INTERNAL, init));

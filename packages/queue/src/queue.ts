@@ -1,0 +1,235 @@
+/**
+ * Queue: Python's `multiprocessing.Queue` for threads and processes. The items live in a shared
+ * ring (ring.ts) in the queue's home process; threads of that process use the ring directly, other
+ * processes reach it through the home's broker.
+ */
+import {
+  checkInt,
+  checkSignal,
+  checkTimeout,
+  ClosedError,
+  Deadline,
+  deserialize,
+  EmptyError,
+  FullError,
+  INTERNAL,
+  registerShared,
+  serialize,
+  SharedObject,
+  ShutDownError,
+  wordsOf,
+  type SharedInit,
+  IpcError,
+} from "@ipc/core";
+import { driveAsync, driveSync } from "./drive.js";
+import { DEFAULT_RING_SIZE, type QueueOptions, type QueueWaitOptions, type QueueWaitSyncOptions, type ShutdownOptions } from "./options.js";
+import { HEAD_LOCK, HEADER_WORDS, Ring, TAIL_LOCK } from "./ring.js";
+
+const fullTimeout = () => new FullError("the queue is full");
+const emptyTimeout = () => new EmptyError("the queue is empty");
+
+/** @internal builds the init of a new local queue. */
+export function newQueueInit(opts: QueueOptions | undefined): SharedInit<null> {
+  if (opts !== undefined && (typeof opts !== "object" || opts === null)) throw new TypeError("Expected `opts` to be an object");
+  const maxSize = checkInt(opts?.maxSize ?? 0, "maxSize", 0, 0x7fffffff);
+  const ringSize = checkInt(opts?.ringSize ?? DEFAULT_RING_SIZE, "ringSize", 4096, 1 << 30);
+  if ((ringSize & (ringSize - 1)) !== 0) throw new RangeError(`Expected \`ringSize\` to be a power of two, got \`${ringSize}\``);
+  return { kind: "local", words: wordsOf(Ring.allocate(ringSize, maxSize), 0, HEADER_WORDS), extra: null };
+}
+
+/**
+ * A FIFO queue shared by threads and processes.
+ *
+ * @example
+ * const q = new Queue<number>({ maxSize: 100 });
+ * await q.put(1);
+ * await q.get(); // 1
+ */
+export class Queue<T = unknown> extends SharedObject<null> {
+  /** Handle type name. */
+  static readonly handleType: string = "@ipc/queue:Queue";
+  /** Module that registers the handle type. */
+  static readonly handleModule: string = import.meta.url;
+
+  #ring: Ring | undefined;
+  #closed = false;
+
+  constructor(opts?: QueueOptions);
+  /** @internal */
+  constructor(token: typeof INTERNAL, init: SharedInit<null>);
+  constructor(opts?: QueueOptions | typeof INTERNAL, init?: SharedInit<null>) {
+    super(opts === INTERNAL && init ? init : newQueueInit(opts as QueueOptions | undefined));
+    if (this.words) this.#ring = new Ring(this.words.buffer, this.words.byteOffset, this.words.backend);
+  }
+
+  /** @internal whether puts count as tasks (JoinableQueue). */
+  protected get joinable(): boolean {
+    return false;
+  }
+
+  /** @internal the ring of a local queue. */
+  protected get ring(): Ring | undefined {
+    return this.#ring;
+  }
+
+  #check(): void {
+    if (this.#closed) throw new ClosedError(`${this.constructor.name} is closed`);
+  }
+
+  /**
+   * Puts an item, waiting (without blocking the event loop) while the queue is full. A value that
+   * cannot be serialized and a closed handle reject at once, before any wait.
+   * @throws FullError after `timeout`, ShutDownError after `shutdown()`, ClosedError after `close()`.
+   */
+  async put(item: T, opts: QueueWaitOptions = {}): Promise<void> {
+    this.#check();
+    const timeout = checkTimeout(opts.timeout);
+    const signal = checkSignal(opts.signal);
+    const bytes = serialize(item);
+    if (this.remote) {
+      await this.call("putBytes", [bytes, timeout], signal);
+      return;
+    }
+    const deadline = new Deadline(timeout);
+    await driveAsync(this.#ring!, TAIL_LOCK, deadline, this.#ring!.put(bytes, deadline, this.joinable), fullTimeout, signal);
+  }
+
+  /** As {@link put}, blocking the calling thread. */
+  putSync(item: T, opts: QueueWaitSyncOptions = {}): void {
+    this.#check();
+    const timeout = checkTimeout(opts.timeout);
+    const bytes = serialize(item);
+    if (this.remote) {
+      this.callSync("putBytes", [bytes, timeout]);
+      return;
+    }
+    const deadline = new Deadline(timeout);
+    driveSync(this.#ring!, TAIL_LOCK, deadline, this.#ring!.put(bytes, deadline, this.joinable), fullTimeout);
+  }
+
+  /** Puts only if there is room right now. @throws FullError */
+  putNowait(item: T): void {
+    this.putSync(item, { timeout: 0 });
+  }
+
+  /**
+   * Takes the oldest item, waiting (without blocking the event loop) while the queue is empty.
+   * @throws EmptyError after `timeout`, ShutDownError once shut down and drained, ClosedError after `close()`.
+   */
+  async get(opts: QueueWaitOptions = {}): Promise<T> {
+    this.#check();
+    const timeout = checkTimeout(opts.timeout);
+    const signal = checkSignal(opts.signal);
+    if (this.remote) return deserialize<T>((await this.call("getBytes", [timeout], signal)) as Uint8Array);
+    const deadline = new Deadline(timeout);
+    return deserialize<T>(await driveAsync(this.#ring!, HEAD_LOCK, deadline, this.#ring!.get(deadline), emptyTimeout, signal));
+  }
+
+  /** As {@link get}, blocking the calling thread. */
+  getSync(opts: QueueWaitSyncOptions = {}): T {
+    this.#check();
+    const timeout = checkTimeout(opts.timeout);
+    if (this.remote) return deserialize<T>(this.callSync("getBytes", [timeout]) as Uint8Array);
+    const deadline = new Deadline(timeout);
+    return deserialize<T>(driveSync(this.#ring!, HEAD_LOCK, deadline, this.#ring!.get(deadline), emptyTimeout));
+  }
+
+  /** Takes an item only if one is there right now. @throws EmptyError */
+  getNowait(): T {
+    return this.getSync({ timeout: 0 });
+  }
+
+  /** Approximate number of items (as in Python, others may change it at any moment). */
+  qsize(): number {
+    if (this.remote) return this.callSync("qsize", []) as number;
+    return this.#ring!.count();
+  }
+
+  /** True when the queue holds no item (approximate). */
+  empty(): boolean {
+    return this.qsize() === 0;
+  }
+
+  /** True when the queue holds `maxSize` items (approximate); never for an unbounded queue. */
+  full(): boolean {
+    if (this.remote) return this.callSync("full", []) as boolean;
+    const max = this.#ring!.maxSize();
+    return max > 0 && this.#ring!.count() >= max;
+  }
+
+  /** The item limit, 0 when unbounded. */
+  get maxSize(): number {
+    if (this.remote) return this.callSync("maxSize", []) as number;
+    return this.#ring!.maxSize();
+  }
+
+  /** This handle may put and get no more (other handles are unaffected). Idempotent. */
+  close(): void {
+    this.#closed = true;
+  }
+
+  /** True after `close()` on this handle. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Shuts the queue down for every handle: puts throw ShutDownError; gets drain what is left and
+   * then throw ShutDownError. With `immediate: true` the items are discarded (and count as done
+   * for `join`) and gets throw at once.
+   */
+  shutdown(opts: ShutdownOptions = {}): void {
+    if (this.remote) {
+      this.callSync("shutdown", [opts.immediate === true]);
+      return;
+    }
+    this.#ring!.shutdown(opts.immediate === true);
+  }
+
+  /** Yields items until the queue is shut down and drained. */
+  async *[Symbol.asyncIterator](): AsyncIterator<T> {
+    for (;;) {
+      try {
+        yield await this.get();
+      } catch (e) {
+        if (e instanceof ShutDownError || (e as Error)?.name === "ShutDownError") return;
+        throw e;
+      }
+    }
+  }
+
+  override async serve(method: string, args: unknown[], _owner: number, signal: AbortSignal): Promise<unknown> {
+    const ring = this.#ring!;
+    switch (method) {
+      case "putBytes": {
+        const deadline = new Deadline(args[1] as number);
+        return driveAsync(ring, TAIL_LOCK, deadline, ring.put(args[0] as Uint8Array, deadline, this.joinable), fullTimeout, signal);
+      }
+      case "getBytes": {
+        const deadline = new Deadline(args[0] as number);
+        return driveAsync(ring, HEAD_LOCK, deadline, ring.get(deadline), emptyTimeout, signal);
+      }
+      case "qsize":
+        return this.qsize();
+      case "full":
+        return this.full();
+      case "maxSize":
+        return this.maxSize;
+      case "shutdown":
+        return this.shutdown({ immediate: args[0] === true });
+      default:
+        return this.serveMore(method, args, signal);
+    }
+  }
+
+  /** @internal more remote methods, for subclasses. */
+  protected serveMore(method: string, _args: unknown[], _signal: AbortSignal): Promise<unknown> {
+    throw new IpcError(`${this.constructor.name} has no remote method ${method}`);
+  }
+
+  override toString(): string {
+    return `<${this.constructor.name}${this.remote ? " remote" : ` size=${this.qsize()}`}${this.#closed ? " closed" : ""}>`;
+  }
+}
+
+registerShared<null>(Queue.handleType, (init) => new Queue(INTERNAL, init));

@@ -1,0 +1,306 @@
+/**
+ * A multi-producer, multi-consumer ring of variable-size frames in one SharedArrayBuffer: the
+ * storage of Queue, SimpleQueue and JoinableQueue.
+ *
+ * | word | who writes | meaning |
+ * |---|---|---|
+ * | 0 `TAIL_LOCK` | producers | futex mutex: one producer writes at a time |
+ * | 1 `HEAD_LOCK` | consumers | futex mutex: one consumer reads at a time |
+ * | 2 `TAIL` | the producer holding `TAIL_LOCK` | bytes ever written (u32, wraps) |
+ * | 3 `HEAD` | the consumer holding `HEAD_LOCK` | bytes ever read (u32, wraps) |
+ * | 4 `COUNT` | producers (+1 on an item's first frame), consumers (-1 on taking it), shutdown | items in the queue |
+ * | 5 `DATA_SEQ` | producers, shutdown | bumped after publishing; consumers sleep on it |
+ * | 6 `CONSUMERS` | consumers | consumers that may be asleep on `DATA_SEQ` |
+ * | 7 `SPACE_SEQ` | consumers, shutdown | bumped after freeing space or a slot; producers sleep on it |
+ * | 8 `PRODUCERS` | producers | producers that may be asleep on `SPACE_SEQ` |
+ * | 9 `MAX_SIZE` | constructor | item limit, 0 = unbounded |
+ * | 10 `STATE` | `shutdown` | 0 open · 1 shut down · 2 shut down immediately (contents discarded) |
+ * | 11 `UNFINISHED` | `put` (+1), `taskDone` (-1), immediate shutdown | JoinableQueue's unfinished tasks |
+ * | 12 `JOIN_SEQ` | whoever brings `UNFINISHED` to 0 | `join` sleeps on it |
+ * | 13 `CAPACITY` | constructor | bytes of the data area, a power of two |
+ *
+ * Bytes 64.. hold the data area. A frame is a u32 header, for an item's first frame a u32 total
+ * length, then the payload padded to 4 bytes. Header: bit 31 FIRST, bit 30 LAST, bits 0-29 the
+ * payload length; `0xFFFFFFFF` means "skip to the start of the ring". An item longer than a quarter
+ * of the ring travels as several frames, streamed: the producer writes the next frame as soon as
+ * there is room and the consumer copies each frame out as soon as it is published, so an item of
+ * any size passes any ring, and neither side ever holds the other side's lock.
+ *
+ * Memory ordering: a producer writes a frame's bytes with plain stores, then publishes it with
+ * `Atomics.store(TAIL)`; a consumer reads `TAIL` with `Atomics.load` before reading the bytes. In
+ * the other direction a consumer copies a frame out before `Atomics.store(HEAD)`, and a producer
+ * reads `HEAD` before overwriting. Sleepers register in `CONSUMERS`/`PRODUCERS` and sleep only
+ * while the sequence word still holds the value read *before* they checked their condition; the
+ * other side bumps the sequence *after* changing `TAIL`/`HEAD` and then reads the sleeper count,
+ * so no wake-up is lost and no `notify` is paid while nobody sleeps.
+ *
+ * The operations are written once as generators that yield sleep requests, driven by a sync
+ * driver (`Atomics.wait`) and an async one (`Atomics.waitAsync`).
+ */
+import { Deadline, EmptyError, FullError, ShutDownError, type WaitBackend } from "@ipc/core";
+
+export const TAIL_LOCK = 0;
+export const HEAD_LOCK = 1;
+export const TAIL = 2;
+export const HEAD = 3;
+export const COUNT = 4;
+export const DATA_SEQ = 5;
+export const CONSUMERS = 6;
+export const SPACE_SEQ = 7;
+export const PRODUCERS = 8;
+export const MAX_SIZE = 9;
+export const STATE = 10;
+export const UNFINISHED = 11;
+export const JOIN_SEQ = 12;
+export const CAPACITY = 13;
+/** Control words, then the data area. */
+export const HEADER_WORDS = 16;
+export const HEADER_BYTES = HEADER_WORDS * 4;
+
+export const OPEN = 0;
+export const SHUT = 1;
+export const SHUT_IMMEDIATE = 2;
+
+const FIRST = 0x80000000;
+const LAST = 0x40000000;
+const LENGTH_MASK = 0x3fffffff;
+const WRAP = 0xffffffff;
+
+/** A request from an operation to its driver: sleep on `index` while it holds `value`. */
+export interface Sleep {
+  index: number;
+  value: number;
+  /** The sleeper count to register in while asleep. */
+  counter: number;
+  deadline: Deadline;
+}
+
+const forever = new Deadline(Infinity);
+const pad4 = (n: number) => (n + 3) & ~3;
+
+/** The ring over one shared buffer. */
+export class Ring {
+  readonly i32: Int32Array;
+  readonly data: Uint8Array;
+  readonly view: DataView;
+  readonly capacity: number;
+  readonly maxChunk: number;
+
+  constructor(
+    readonly buffer: SharedArrayBuffer,
+    readonly byteOffset: number,
+    readonly backend: WaitBackend,
+  ) {
+    this.i32 = new Int32Array(buffer, byteOffset, HEADER_WORDS);
+    this.capacity = Atomics.load(this.i32, CAPACITY);
+    this.data = new Uint8Array(buffer, byteOffset + HEADER_BYTES, this.capacity);
+    this.view = new DataView(buffer, byteOffset + HEADER_BYTES, this.capacity);
+    this.maxChunk = this.capacity / 4 - 8;
+  }
+
+  /** Allocates a ring with a data area of `capacity` bytes (a power of two >= 256). */
+  static allocate(capacity: number, maxSize: number): SharedArrayBuffer {
+    const sab = new SharedArrayBuffer(HEADER_BYTES + capacity);
+    const i32 = new Int32Array(sab, 0, HEADER_WORDS);
+    i32[CAPACITY] = capacity;
+    i32[MAX_SIZE] = maxSize;
+    return sab;
+  }
+
+  state(): number {
+    return Atomics.load(this.i32, STATE);
+  }
+
+  count(): number {
+    return this.state() === SHUT_IMMEDIATE ? 0 : Math.max(0, Atomics.load(this.i32, COUNT));
+  }
+
+  maxSize(): number {
+    return Atomics.load(this.i32, MAX_SIZE);
+  }
+
+  private wake(seq: number, sleepers: number): void {
+    Atomics.add(this.i32, seq, 1);
+    if (Atomics.load(this.i32, sleepers) > 0) this.backend.notify(this.i32, seq);
+  }
+
+  /**
+   * Writes one serialized item (the caller holds TAIL_LOCK). Waits for a slot (maxSize) and for
+   * room; the deadline applies until the first frame is published: after that the item is
+   * committed and the rest is streamed whatever the time.
+   * @throws FullError on timeout, ShutDownError when shut down.
+   */
+  *put(bytes: Uint8Array, deadline: Deadline, joinable: boolean): Generator<Sleep, void, void> {
+    const i32 = this.i32;
+    const maxSize = this.maxSize();
+    for (;;) {
+      const seq = Atomics.load(i32, SPACE_SEQ);
+      if (this.state() !== OPEN) throw new ShutDownError("the queue is shut down");
+      if (maxSize === 0 || Atomics.load(i32, COUNT) < maxSize) break;
+      if (deadline.expired()) throw new FullError("the queue is full");
+      yield { index: SPACE_SEQ, value: seq, counter: PRODUCERS, deadline };
+    }
+    let off = 0;
+    let first = true;
+    const total = bytes.byteLength;
+    do {
+      const n = Math.min(total - off, this.maxChunk);
+      const need = 4 + (first ? 4 : 0) + pad4(n);
+      let tail: number;
+      for (;;) {
+        const seq = Atomics.load(i32, SPACE_SEQ);
+        // before the first frame any shutdown refuses the item; after it only an immediate one
+        // (whose consumers discard everything) cuts it off
+        const state = this.state();
+        if (first ? state !== OPEN : state === SHUT_IMMEDIATE) {
+          if (!first) this.abandonPartial();
+          throw new ShutDownError("the queue is shut down");
+        }
+        tail = Atomics.load(i32, TAIL) >>> 0;
+        const used = (tail - (Atomics.load(i32, HEAD) >>> 0)) >>> 0;
+        const free = this.capacity - used;
+        const pos = tail & (this.capacity - 1);
+        const toEnd = this.capacity - pos;
+        if (toEnd < need && free >= toEnd) {
+          // not enough room before the end: mark the rest as skipped and start over at 0
+          this.view.setUint32(pos, WRAP, true);
+          Atomics.store(i32, TAIL, (tail + toEnd) | 0);
+          continue;
+        }
+        if (free >= need) break;
+        if (first && deadline.expired()) throw new FullError("the queue is full (no room in its ring)");
+        yield { index: SPACE_SEQ, value: seq, counter: PRODUCERS, deadline: first ? deadline : forever };
+      }
+      const pos = tail & (this.capacity - 1);
+      const last = off + n === total;
+      this.view.setUint32(pos, (first ? FIRST : 0) | (last ? LAST : 0) | n, true);
+      let p = pos + 4;
+      if (first) {
+        this.view.setUint32(p, total, true);
+        p += 4;
+      }
+      this.data.set(bytes.subarray(off, off + n), p);
+      if (first) {
+        if (joinable) Atomics.add(i32, UNFINISHED, 1);
+        Atomics.add(i32, COUNT, 1);
+      }
+      Atomics.store(i32, TAIL, (tail + need) | 0);
+      this.wake(DATA_SEQ, CONSUMERS);
+      off += n;
+      first = false;
+    } while (off < total);
+  }
+
+  /** A producer cut off mid-item by a shutdown: consumers drop partial items on shutdown anyway. */
+  private abandonPartial(): void {
+    this.wake(DATA_SEQ, CONSUMERS);
+  }
+
+  /**
+   * Reads one item (the caller holds HEAD_LOCK). The deadline applies until the item's first frame
+   * is taken. @throws EmptyError on timeout, ShutDownError when shut down and drained.
+   */
+  *get(deadline: Deadline): Generator<Sleep, Uint8Array, void> {
+    const i32 = this.i32;
+    let out: Uint8Array | undefined;
+    let filled = 0;
+    for (;;) {
+      const seq = Atomics.load(i32, DATA_SEQ);
+      const state = this.state();
+      if (state === SHUT_IMMEDIATE) {
+        // contents are discarded: skip whatever is in the ring (partial items included)
+        Atomics.store(i32, HEAD, Atomics.load(i32, TAIL));
+        this.wake(SPACE_SEQ, PRODUCERS);
+        throw new ShutDownError("the queue is shut down");
+      }
+      const tail = Atomics.load(i32, TAIL) >>> 0;
+      const head = Atomics.load(i32, HEAD) >>> 0;
+      if (tail === head) {
+        // mid-item, wait for the rest whatever the state: a committed item is always finished
+        if (out === undefined && state === SHUT) throw new ShutDownError("the queue is shut down and empty");
+        if (out === undefined && deadline.expired()) throw new EmptyError("the queue is empty");
+        yield { index: DATA_SEQ, value: seq, counter: CONSUMERS, deadline: out === undefined ? deadline : forever };
+        continue;
+      }
+      const pos = head & (this.capacity - 1);
+      const header = this.view.getUint32(pos, true);
+      if (header === WRAP) {
+        Atomics.store(i32, HEAD, (head + (this.capacity - pos)) | 0);
+        continue;
+      }
+      const n = header & LENGTH_MASK;
+      let p = pos + 4;
+      let size = 4 + pad4(n);
+      if (header & FIRST) {
+        const total = this.view.getUint32(p, true);
+        p += 4;
+        size += 4;
+        // a first frame while assembling means the producer of the partial item was cut off
+        out = new Uint8Array(total);
+        filled = 0;
+        Atomics.sub(i32, COUNT, 1);
+      } else if (out === undefined) {
+        // the tail of an item whose start was discarded: skip it
+        Atomics.store(i32, HEAD, (head + size) | 0);
+        continue;
+      }
+      out.set(this.data.subarray(p, p + n), filled);
+      filled += n;
+      Atomics.store(i32, HEAD, (head + size) | 0);
+      if (header & LAST) {
+        // a slot (maxSize) and room are free now
+        this.wake(SPACE_SEQ, PRODUCERS);
+        return out;
+      }
+      this.wake(SPACE_SEQ, PRODUCERS);
+    }
+  }
+
+  /** Shuts the queue down for every handle (see Queue.shutdown). */
+  shutdown(immediate: boolean): void {
+    const i32 = this.i32;
+    Atomics.store(i32, STATE, immediate ? SHUT_IMMEDIATE : Math.max(SHUT, Atomics.load(i32, STATE)));
+    if (immediate) {
+      // discarded items count as done
+      const discarded = Math.max(0, Atomics.exchange(i32, COUNT, 0));
+      for (;;) {
+        const u = Atomics.load(i32, UNFINISHED);
+        const next = Math.max(0, u - discarded);
+        if (Atomics.compareExchange(i32, UNFINISHED, u, next) === u) break;
+      }
+      this.wakeJoin();
+    }
+    Atomics.add(i32, DATA_SEQ, 1);
+    Atomics.add(i32, SPACE_SEQ, 1);
+    this.backend.notify(i32, DATA_SEQ);
+    this.backend.notify(i32, SPACE_SEQ);
+  }
+
+  /** JoinableQueue: one task is done. @returns false when there was none to finish. */
+  taskDone(): boolean {
+    const i32 = this.i32;
+    for (;;) {
+      const u = Atomics.load(i32, UNFINISHED);
+      if (u <= 0) return false;
+      if (Atomics.compareExchange(i32, UNFINISHED, u, u - 1) === u) {
+        if (u === 1) this.wakeJoin();
+        return true;
+      }
+    }
+  }
+
+  private wakeJoin(): void {
+    Atomics.add(this.i32, JOIN_SEQ, 1);
+    this.backend.notify(this.i32, JOIN_SEQ);
+  }
+
+  /** Waits until every task is done. */
+  *join(deadline: Deadline): Generator<Sleep, boolean, void> {
+    for (;;) {
+      const seq = Atomics.load(this.i32, JOIN_SEQ);
+      if (Atomics.load(this.i32, UNFINISHED) <= 0) return true;
+      if (deadline.expired()) return false;
+      yield { index: JOIN_SEQ, value: seq, counter: -1, deadline };
+    }
+  }
+}
