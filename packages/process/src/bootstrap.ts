@@ -6,7 +6,7 @@
  */
 import { pathToFileURL } from "node:url";
 import { threadId } from "node:worker_threads";
-import { deserialize } from "@ipc/core";
+import { deserialize, installLivenessTable } from "@ipc/core";
 import { endChildren } from "./children.js";
 import { setIdentity } from "./identity.js";
 import type { StartPayload } from "./payload.js";
@@ -31,6 +31,7 @@ export async function runChild(payload: StartPayload): Promise<number> {
   self.pid = process.pid;
   self.ident = self.context === "thread" ? `${process.pid}.t${threadId}` : String(process.pid);
   setIdentity(payload.identity);
+  if (payload.liveness) installLivenessTable(payload.liveness);
   const name = payload.identity.self.name;
   try {
     if (payload.kind === "none") return 0;

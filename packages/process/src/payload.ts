@@ -12,4 +12,6 @@ export interface StartPayload {
   bytes: Uint8Array;
   /** Shared buffers that travel with the bytes (thread context). */
   shared: SharedArrayBuffer[];
+  /** The process's table of ended threads (thread context), for robust locks. */
+  liveness?: Int32Array;
 }

@@ -6,7 +6,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { constants } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { createWorker, entryUrl, InvalidStateError, isTypeScript, ProcessError, serializeAt } from "@ipc/core";
+import { createWorker, entryUrl, InvalidStateError, isTypeScript, livenessTable, markThreadEnded, serializeAt } from "@ipc/core";
 import { trackChild, untrackChild } from "./children.js";
 import { currentProcess, type ProcessInfo } from "./identity.js";
 import type { Context, ProcessOptions } from "./options.js";
@@ -183,7 +183,7 @@ export class Process {
 
   private startThread(s: ParentState, payload: StartPayload): void {
     const worker = createWorker(entryUrl("thread-child", import.meta.url), {
-      workerData: payload,
+      workerData: { ...payload, liveness: livenessTable() },
       env: s.opts.env ? { ...process.env, ...s.opts.env } : undefined,
       execArgv: s.opts.execArgv,
       resourceLimits: s.opts.resourceLimits,
@@ -197,7 +197,10 @@ export class Process {
       process.stderr.write(`Process ${s.name}:\n${e instanceof Error ? e.stack : String(e)}\n`);
     });
     s.exited = new Promise((resolve) => {
+      const threadId = worker.threadId;
       worker.once("exit", (code) => {
+        // locks it may have held can now be taken over (robust locks)
+        markThreadEnded(threadId);
         s.exitCode = s.signalled !== undefined ? -s.signalled : code;
         untrackChild(this);
         resolve();

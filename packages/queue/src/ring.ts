@@ -18,6 +18,8 @@
  * | 11 `UNFINISHED` | `put` (+1), `taskDone` (-1), immediate shutdown | JoinableQueue's unfinished tasks |
  * | 12 `JOIN_SEQ` | whoever brings `UNFINISHED` to 0 | `join` sleeps on it |
  * | 13 `CAPACITY` | constructor | bytes of the data area, a power of two |
+ * | 14 `TAIL_OWNER` | the producer holding `TAIL_LOCK` | its owner id (robust-mutex.ts) |
+ * | 15 `HEAD_OWNER` | the consumer holding `HEAD_LOCK` | its owner id |
  *
  * Bytes 64.. hold the data area. A frame is a u32 header, for an item's first frame a u32 total
  * length, then the payload padded to 4 bytes. Header: bit 31 FIRST, bit 30 LAST, bits 0-29 the
@@ -34,10 +36,16 @@
  * other side bumps the sequence *after* changing `TAIL`/`HEAD` and then reads the sleeper count,
  * so no wake-up is lost and no `notify` is paid while nobody sleeps.
  *
+ * A worker thread terminated at any moment does not wedge the ring: the side locks are robust
+ * (a waiter takes over the lock of an ended thread); a consumer that takes over skips the frames
+ * of an item its predecessor had started reading (that one item is lost); a consumer assembling an
+ * item whose producer ended drops it, and so does one that meets a new first frame mid-item. An
+ * item counts as a task (JoinableQueue) only when its last frame is published.
+ *
  * The operations are written once as generators that yield sleep requests, driven by a sync
  * driver (`Atomics.wait`) and an async one (`Atomics.waitAsync`).
  */
-import { Deadline, EmptyError, FullError, ShutDownError, type WaitBackend } from "@ipc/core";
+import { Deadline, EmptyError, FullError, ownerEnded, PROBE_MS, ShutDownError, type WaitBackend } from "@ipc/core";
 
 export const TAIL_LOCK = 0;
 export const HEAD_LOCK = 1;
@@ -53,6 +61,8 @@ export const STATE = 10;
 export const UNFINISHED = 11;
 export const JOIN_SEQ = 12;
 export const CAPACITY = 13;
+export const TAIL_OWNER = 14;
+export const HEAD_OWNER = 15;
 /** Control words, then the data area. */
 export const HEADER_WORDS = 16;
 export const HEADER_BYTES = HEADER_WORDS * 4;
@@ -180,10 +190,8 @@ export class Ring {
         p += 4;
       }
       this.data.set(bytes.subarray(off, off + n), p);
-      if (first) {
-        if (joinable) Atomics.add(i32, UNFINISHED, 1);
-        Atomics.add(i32, COUNT, 1);
-      }
+      if (first) Atomics.add(i32, COUNT, 1);
+      if (last && joinable) Atomics.add(i32, UNFINISHED, 1);
       Atomics.store(i32, TAIL, (tail + need) | 0);
       this.wake(DATA_SEQ, CONSUMERS);
       off += n;
@@ -218,8 +226,18 @@ export class Ring {
       if (tail === head) {
         // mid-item, wait for the rest whatever the state: a committed item is always finished
         if (out === undefined && state === SHUT) throw new ShutDownError("the queue is shut down and empty");
-        if (out === undefined && deadline.expired()) throw new EmptyError("the queue is empty");
-        yield { index: DATA_SEQ, value: seq, counter: CONSUMERS, deadline: out === undefined ? deadline : forever };
+        if (out === undefined) {
+          if (deadline.expired()) throw new EmptyError("the queue is empty");
+          yield { index: DATA_SEQ, value: seq, counter: CONSUMERS, deadline };
+          continue;
+        }
+        // mid-item: the producer streams the rest, unless it has ended
+        const producer = Atomics.load(i32, TAIL_OWNER);
+        if (producer !== 0 && ownerEnded(producer)) {
+          out = undefined;
+          continue;
+        }
+        yield { index: DATA_SEQ, value: seq, counter: CONSUMERS, deadline: new Deadline(PROBE_MS) };
         continue;
       }
       const pos = head & (this.capacity - 1);

@@ -1,0 +1,284 @@
+import { describe, expect, it } from "vitest";
+import { ClosedError, EmptyError, Event, FullError, InvalidStateError, SerializationError, ShutDownError } from "@ipc/core";
+import { Process } from "@ipc/process";
+import { JoinableQueue, Queue, SimpleQueue } from "@ipc/queue";
+
+const workers = new URL("./fixtures/workers.mjs", import.meta.url).href;
+const contexts = ["thread", "process"] as const;
+
+async function timed<T>(p: Promise<T>, min: number, max: number): Promise<T> {
+  const t = performance.now();
+  try {
+    return await p;
+  } finally {
+    const dt = performance.now() - t;
+    expect(dt).toBeGreaterThanOrEqual(min - 5);
+    expect(dt).toBeLessThan(max);
+  }
+}
+
+async function run(target: string, args: unknown[], context: "thread" | "process"): Promise<number | null> {
+  const p = new Process({ module: workers, target, args, context });
+  p.start();
+  await p.join({ timeout: 30_000 });
+  expect(p.isAlive()).toBe(false);
+  return p.exitCode;
+}
+
+describe("Queue in one thread", () => {
+  it("put forms, full and Full timing (QUEUE-01)", async () => {
+    const q = new Queue<number>({ maxSize: 6 });
+    expect(q.empty()).toBe(true);
+    expect(q.full()).toBe(false);
+    await q.put(1);
+    await q.put(2, {});
+    await q.put(3, { timeout: undefined });
+    q.putSync(4);
+    q.putSync(5, { timeout: 0 });
+    q.putNowait(6);
+    expect(q.empty()).toBe(false);
+    expect(q.full()).toBe(true);
+    expect(q.qsize()).toBe(6);
+    expect(() => q.putNowait(7)).toThrow(FullError);
+    await expect(timed(q.put(7, { timeout: 0 }), 0, 50)).rejects.toThrow(FullError);
+    await expect(timed(q.put(7, { timeout: 100 }), 100, 600)).rejects.toThrow(FullError);
+    expect(() => q.putSync(7, { timeout: 50 })).toThrow(FullError);
+    for (let i = 1; i <= 6; i++) expect(await q.get()).toBe(i);
+    expect(q.empty()).toBe(true);
+    expect(q.full()).toBe(false);
+  });
+
+  it("get forms and Empty timing (QUEUE-02, QUEUE-06)", async () => {
+    const q = new Queue<number>();
+    for (const i of [2, 3, 4, 5]) await q.put(i);
+    expect(await q.get({ timeout: undefined })).toBe(2);
+    expect(await q.get()).toBe(3);
+    expect(q.getSync({ timeout: 1000 })).toBe(4);
+    expect(q.getNowait()).toBe(5);
+    expect(q.empty()).toBe(true);
+    await expect(timed(q.get({ timeout: 0 }), 0, 50)).rejects.toThrow(EmptyError);
+    expect(() => q.getNowait()).toThrow(EmptyError);
+    await expect(timed(q.get({ timeout: 200 }), 200, 700)).rejects.toThrow(EmptyError);
+    const t = performance.now();
+    expect(() => q.getSync({ timeout: 100 })).toThrow(EmptyError);
+    expect(performance.now() - t).toBeGreaterThanOrEqual(95);
+  });
+
+  it("qsize counts items (QUEUE-04) and keeps FIFO order of any values", async () => {
+    const q = new Queue();
+    expect(q.qsize()).toBe(0);
+    await q.put(1);
+    expect(q.qsize()).toBe(1);
+    await q.put(5);
+    expect(q.qsize()).toBe(2);
+    await q.get();
+    expect(q.qsize()).toBe(1);
+    await q.get();
+    expect(q.qsize()).toBe(0);
+    const values = [null, undefined, "", 0, { a: [1, new Map([[1, 2]])] }, new Uint8Array([1, 2]), new Error("e")];
+    for (const v of values) await q.put(v);
+    const out = [];
+    for (let i = 0; i < values.length; i++) out.push(await q.get());
+    expect(out.slice(0, 6)).toEqual(values.slice(0, 6));
+    expect(out[6]).toBeInstanceOf(Error);
+  });
+
+  it("an item that cannot be serialized is refused at put and never takes a slot (QUEUE-07)", async () => {
+    const q = new Queue({ maxSize: 1 });
+    await expect(q.put({ f() {} })).rejects.toThrow(SerializationError);
+    expect(() => q.putSync({ f() {} })).toThrow(/value\.f: function/);
+    await q.put(true);
+    expect(q.qsize()).toBe(1);
+    expect(await q.get()).toBe(true);
+    expect(q.empty()).toBe(true);
+  });
+
+  it("items of any size pass a small ring intact (64 MiB through 4 KiB)", async () => {
+    const q = new Queue<Uint8Array>({ ringSize: 4096 });
+    const big = new Uint8Array(64 * 1024 * 1024);
+    for (let i = 0; i < big.length; i += 4093) big[i] = (i / 4093) & 255;
+    const putting = q.put(big);
+    const got = await q.get();
+    await putting;
+    expect(got.length).toBe(big.length);
+    expect(Buffer.compare(Buffer.from(got.buffer, got.byteOffset, got.byteLength), Buffer.from(big.buffer))).toBe(0);
+  }, 120_000);
+
+  it("close: this handle may put and get no more (QUEUE-09, QUEUE-10)", async () => {
+    const q = new Queue();
+    q.close();
+    q.close();
+    expect(q.empty()).toBe(true);
+    await expect(q.put("foo")).rejects.toThrow(ClosedError);
+    await expect(q.get()).rejects.toThrow(/is closed/);
+    expect(() => q.putSync(1)).toThrow(ClosedError);
+  });
+
+  it("shutdown: puts fail, gets drain then fail (QUEUE-11, QUEUE-12)", async () => {
+    const q = new Queue<string>({ maxSize: 1 });
+    await q.put("data");
+    q.shutdown();
+    expect(q.qsize()).toBe(1);
+    await expect(q.put("x")).rejects.toThrow(ShutDownError);
+    expect(() => q.putNowait("x")).toThrow(ShutDownError);
+    expect(await q.get()).toBe("data");
+    await expect(q.get()).rejects.toThrow(ShutDownError);
+    expect(() => q.getNowait()).toThrow(ShutDownError);
+  });
+
+  it("shutdown wakes blocked putters and getters", async () => {
+    const full = new Queue({ maxSize: 1 });
+    await full.put(1);
+    const putter = full.put(2);
+    const empty = new Queue();
+    const getter = empty.get();
+    full.shutdown();
+    empty.shutdown();
+    await expect(putter).rejects.toThrow(ShutDownError);
+    await expect(getter).rejects.toThrow(ShutDownError);
+  });
+
+  it("shutdown immediate discards items (QUEUE-13)", async () => {
+    const q = new Queue();
+    await q.put("data");
+    q.shutdown({ immediate: true });
+    expect(q.qsize()).toBe(0);
+    await expect(q.get()).rejects.toThrow(ShutDownError);
+    await expect(q.put(1)).rejects.toThrow(ShutDownError);
+  });
+
+  it("async iteration ends at shutdown once drained", async () => {
+    const q = new Queue<number>();
+    for (const i of [1, 2, 3]) await q.put(i);
+    q.shutdown();
+    const out: number[] = [];
+    for await (const v of q) out.push(v);
+    expect(out).toEqual([1, 2, 3]);
+  });
+
+  it("an AbortSignal cancels a waiting get or put", async () => {
+    const q = new Queue({ maxSize: 1 });
+    const ac = new AbortController();
+    const g = q.get({ signal: ac.signal });
+    ac.abort(new Error("stop"));
+    await expect(g).rejects.toThrow("stop");
+    await q.put(1);
+    await expect(q.put(2, { signal: AbortSignal.timeout(20) })).rejects.toThrow();
+    expect(await q.get()).toBe(1);
+    expect(q.empty()).toBe(true);
+  });
+
+  it("validates options", () => {
+    expect(() => new Queue({ maxSize: -1 })).toThrow(RangeError);
+    expect(() => new Queue({ ringSize: 5000 })).toThrow(/power of two/);
+    expect(() => new Queue({ ringSize: 1024 })).toThrow(RangeError);
+    expect(() => new Queue(5 as never)).toThrow(TypeError);
+  });
+});
+
+describe("JoinableQueue", () => {
+  it("join waits for every taskDone; too many taskDone throws", async () => {
+    const q = new JoinableQueue<number>();
+    await expect(timed(q.join({ timeout: 0 }), 0, 50)).resolves.toBeUndefined();
+    for (let i = 0; i < 3; i++) await q.put(i);
+    let joined = false;
+    const j = q.join().then(() => (joined = true));
+    for (let i = 0; i < 3; i++) {
+      await q.get();
+      expect(joined).toBe(false);
+      q.taskDone();
+    }
+    await j;
+    expect(joined).toBe(true);
+    expect(() => q.taskDone()).toThrow(InvalidStateError);
+    q.joinSync();
+  });
+
+  it("immediate shutdown counts discarded items as done, not the taken ones (QUEUE-13, QUEUE-14)", async () => {
+    const q = new JoinableQueue<string>();
+    await q.put("a");
+    await q.put("b");
+    expect(await q.get()).toBe("a");
+    q.shutdown({ immediate: true });
+    expect(q.qsize()).toBe(0);
+    let joined = false;
+    const j = q.join().then(() => (joined = true));
+    await new Promise((r) => setImmediate(r));
+    expect(joined).toBe(false);
+    q.taskDone();
+    await j;
+    expect(() => q.taskDone()).toThrow(InvalidStateError);
+  });
+});
+
+describe("SimpleQueue (SQ-01..03)", () => {
+  it("put, get, empty, close", async () => {
+    const q = new SimpleQueue<boolean>();
+    expect(q.empty()).toBe(true);
+    await q.put(true);
+    q.putSync(false);
+    expect(q.empty()).toBe(false);
+    expect(await q.get()).toBe(true);
+    expect(q.getSync()).toBe(false);
+    expect(q.empty()).toBe(true);
+    q.close();
+    q.close();
+    expect(() => q.empty()).toThrow(ClosedError);
+  });
+});
+
+describe.each(contexts)("queues shared with %s children", (context) => {
+  it("a child's puts reach the parent in order (QUEUE-02, QUEUE-03)", async () => {
+    const q = new Queue<number>();
+    for (let i = 0; i < 10; i++) await q.put(i);
+    const ev = new Event();
+    expect(await run("putThenSignal", [q, [10, 11, 12, 13, 14], ev], context)).toBe(0);
+    expect(ev.isSet()).toBe(true);
+    const got = [];
+    for (let i = 0; i < 15; i++) got.push(await q.get({ timeout: 5000 }));
+    expect(got).toEqual(Array.from({ length: 15 }, (_, i) => i));
+    await expect(q.get({ timeout: 0 })).rejects.toThrow(EmptyError);
+  });
+
+  it("a child gets what the parent put, and Empty/ShutDown errors cross back", async () => {
+    const q = new Queue<string>();
+    const results = new Queue<{ ok?: string; error?: string }>();
+    await q.put("hello");
+    await run("getAndReport", [q, results, 5000], context);
+    expect(await results.get({ timeout: 5000 })).toEqual({ ok: "hello" });
+    await run("getAndReport", [q, results, 50], context);
+    expect(await results.get({ timeout: 5000 })).toEqual({ error: "EmptyError" });
+    q.shutdown();
+    await run("getAndReport", [q, results, 5000], context);
+    expect(await results.get({ timeout: 5000 })).toEqual({ error: "ShutDownError" });
+  });
+
+  it("JoinableQueue: a child joiner is released by the parent's taskDone calls (QUEUE-05)", async () => {
+    const q = new JoinableQueue<number>();
+    for (let i = 0; i < 4; i++) await q.put(i);
+    const ev = new Event();
+    const joiner = new Process({ module: workers, target: "joiner", args: [q, ev], context });
+    joiner.start();
+    const drainer = new Process({ module: workers, target: "drainTasks", args: [q, 4], context });
+    drainer.start();
+    expect(await ev.wait({ timeout: 20_000 })).toBe(true);
+    await joiner.join({ timeout: 20_000 });
+    await drainer.join({ timeout: 20_000 });
+    expect([joiner.exitCode, drainer.exitCode]).toEqual([0, 0]);
+    expect(() => q.taskDone()).toThrow(InvalidStateError);
+  });
+
+  it("a big item crosses intact", async () => {
+    const q = new Queue<Uint8Array>({ ringSize: 1 << 16 });
+    const results = new Queue<{ ok?: Uint8Array }>();
+    const big = new Uint8Array(3 * 1024 * 1024).map((_, i) => (i * 7) & 255);
+    // an item larger than the ring is streamed: its put completes as the child takes it; and, as
+    // in Python, take what a child puts before joining it (its put waits for room)
+    const putting = q.put(big);
+    const child = run("getAndReport", [q, results, 10_000], context);
+    const got = (await results.get({ timeout: 10_000 })).ok!;
+    await putting;
+    expect(await child).toBe(0);
+    expect(Buffer.compare(Buffer.from(got), Buffer.from(big))).toBe(0);
+  });
+});
