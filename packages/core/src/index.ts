@@ -42,7 +42,7 @@ export { Deadline } from "./memory/deadline.js";
 export { localOwnerId } from "./memory/isolate-id.js";
 
 export { tryLockMutex, lockMutexSync, lockMutexAsync, unlockMutex, withMutexAsync } from "./locks/futex-mutex.js";
-export { lockRobustSync, lockRobustAsync, unlockRobust, PROBE_MS } from "./locks/robust-mutex.js";
+export { lockRobustSync, lockRobustAsync, unlockRobust, robustHolder, PROBE_MS } from "./locks/robust-mutex.js";
 export { livenessTable, installLivenessTable, markThreadEnded, ownerEnded } from "./memory/liveness.js";
 export { runWithLock, runWithLockSync } from "./locks/with-lock.js";
 export type { Acquirable } from "./locks/with-lock.js";

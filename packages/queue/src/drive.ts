@@ -5,13 +5,10 @@
 import { type Deadline, lockRobustAsync, lockRobustSync, unlockRobust } from "@ipc/core";
 import type { Ring, Sleep } from "./ring.js";
 
-/** The owner word of each side lock. */
-const ownerOf = (lock: number) => lock + 14;
-
 /** Runs `gen` holding lock word `lock`, blocking the thread. `onLockTimeout` makes the error for a lock not won in time. */
 export function driveSync<R>(ring: Ring, lock: number | null, deadline: Deadline, gen: Generator<Sleep, R, void>, onLockTimeout: () => Error): R {
   const { i32, backend } = ring;
-  if (lock !== null && !lockRobustSync(i32, lock, ownerOf(lock), backend, deadline)) throw onLockTimeout();
+  if (lock !== null && !lockRobustSync(i32, lock, backend, deadline)) throw onLockTimeout();
   try {
     let step = gen.next();
     while (!step.done) {
@@ -26,7 +23,7 @@ export function driveSync<R>(ring: Ring, lock: number | null, deadline: Deadline
     }
     return step.value;
   } finally {
-    if (lock !== null) unlockRobust(i32, lock, ownerOf(lock), backend);
+    if (lock !== null) unlockRobust(i32, lock, backend);
   }
 }
 
@@ -43,7 +40,7 @@ export async function driveAsync<R>(
   signal?: AbortSignal,
 ): Promise<R> {
   const { i32, backend } = ring;
-  if (lock !== null && !(await lockRobustAsync(i32, lock, ownerOf(lock), backend, deadline, signal))) throw onLockTimeout();
+  if (lock !== null && !(await lockRobustAsync(i32, lock, backend, deadline, signal))) throw onLockTimeout();
   try {
     let step = gen.next();
     while (!step.done) {
@@ -62,6 +59,6 @@ export async function driveAsync<R>(
     }
     return step.value;
   } finally {
-    if (lock !== null) unlockRobust(i32, lock, ownerOf(lock), backend);
+    if (lock !== null) unlockRobust(i32, lock, backend);
   }
 }

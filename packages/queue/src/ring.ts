@@ -4,8 +4,8 @@
  *
  * | word | who writes | meaning |
  * |---|---|---|
- * | 0 `TAIL_LOCK` | producers | futex mutex: one producer writes at a time |
- * | 1 `HEAD_LOCK` | consumers | futex mutex: one consumer reads at a time |
+ * | 0 `TAIL_LOCK` | producers | robust mutex naming its holder (robust-mutex.ts): one producer writes at a time |
+ * | 1 `HEAD_LOCK` | consumers | robust mutex: one consumer reads at a time |
  * | 2 `TAIL` | the producer holding `TAIL_LOCK` | bytes ever written (u32, wraps) |
  * | 3 `HEAD` | the consumer holding `HEAD_LOCK` | bytes ever read (u32, wraps) |
  * | 4 `COUNT` | producers (+1 on an item's first frame), consumers (-1 on taking it), shutdown | items in the queue |
@@ -18,8 +18,6 @@
  * | 11 `UNFINISHED` | `put` (+1), `taskDone` (-1), immediate shutdown | JoinableQueue's unfinished tasks |
  * | 12 `JOIN_SEQ` | whoever brings `UNFINISHED` to 0 | `join` sleeps on it |
  * | 13 `CAPACITY` | constructor | bytes of the data area, a power of two |
- * | 14 `TAIL_OWNER` | the producer holding `TAIL_LOCK` | its owner id (robust-mutex.ts) |
- * | 15 `HEAD_OWNER` | the consumer holding `HEAD_LOCK` | its owner id |
  *
  * Bytes 64.. hold the data area. A frame is a u32 header, for an item's first frame a u32 total
  * length, then the payload padded to 4 bytes. Header: bit 31 FIRST, bit 30 LAST, bits 0-29 the
@@ -45,7 +43,7 @@
  * The operations are written once as generators that yield sleep requests, driven by a sync
  * driver (`Atomics.wait`) and an async one (`Atomics.waitAsync`).
  */
-import { Deadline, EmptyError, FullError, ownerEnded, PROBE_MS, ShutDownError, type WaitBackend } from "@ipc/core";
+import { Deadline, EmptyError, FullError, ownerEnded, PROBE_MS, robustHolder, ShutDownError, type WaitBackend } from "@ipc/core";
 
 export const TAIL_LOCK = 0;
 export const HEAD_LOCK = 1;
@@ -61,8 +59,6 @@ export const STATE = 10;
 export const UNFINISHED = 11;
 export const JOIN_SEQ = 12;
 export const CAPACITY = 13;
-export const TAIL_OWNER = 14;
-export const HEAD_OWNER = 15;
 /** Control words, then the data area. */
 export const HEADER_WORDS = 16;
 export const HEADER_BYTES = HEADER_WORDS * 4;
@@ -190,9 +186,11 @@ export class Ring {
         p += 4;
       }
       this.data.set(bytes.subarray(off, off + n), p);
-      if (first) Atomics.add(i32, COUNT, 1);
       if (last && joinable) Atomics.add(i32, UNFINISHED, 1);
       Atomics.store(i32, TAIL, (tail + need) | 0);
+      // after publishing: a producer terminated in between leaves COUNT one low (room for one
+      // more item), never one high (a slot lost for good)
+      if (first) Atomics.add(i32, COUNT, 1);
       this.wake(DATA_SEQ, CONSUMERS);
       off += n;
       first = false;
@@ -232,7 +230,7 @@ export class Ring {
           continue;
         }
         // mid-item: the producer streams the rest, unless it has ended
-        const producer = Atomics.load(i32, TAIL_OWNER);
+        const producer = robustHolder(i32, TAIL_LOCK);
         if (producer !== 0 && ownerEnded(producer)) {
           out = undefined;
           continue;

@@ -1,16 +1,19 @@
 /**
- * A futex mutex with an owner word, that a waiter takes over when its owner thread has ended
- * (see liveness.ts). Used where a terminated worker must not wedge a shared structure (queues).
+ * A futex mutex whose one word names its holder, so that a waiter can take it over when the
+ * holder thread has ended (see liveness.ts). Used where a terminated worker must not wedge a
+ * shared structure (queues).
  *
  * | word | meaning |
  * |---|---|
- * | `state` | as futex-mutex.ts: 0 free · 1 held · 2 held, maybe waiters |
- * | `owner` | owner id (threadId + 1) of the holder, 0 when free |
+ * | `state` | 0 free; else bits 0-29 the holder's owner id (threadId + 1) and bit 30 "maybe waiters" |
  *
- * Waiters sleep in slices of {@link PROBE_MS}; after each slice they look at the owner. When it
- * has ended, one waiter wins a compare-exchange of the owner word and holds the mutex from then
- * on (the state word already says "held"); the structure's own code then repairs what the dead
- * owner left half-done.
+ * One word, changed only by compare-exchange or exchange, so a thread terminated between any two
+ * instructions leaves either a free mutex or one that names it (never "held by nobody"). Waiters
+ * sleep in slices of {@link PROBE_MS}; after each slice they look at the holder, and when it has
+ * ended, one of them wins a compare-exchange that puts its own id in the word: it then holds the
+ * mutex, and the structure's own code repairs what the dead holder left half-done. As in Drepper's
+ * mutex #3, a thread that has slept acquires with the waiters bit set, so a release always wakes
+ * the next sleeper.
  */
 import type { Deadline } from "../memory/deadline.js";
 import { localOwnerId } from "../memory/isolate-id.js";
@@ -19,62 +22,66 @@ import type { WaitBackend } from "../memory/wait-backend.js";
 
 /** How often a waiter checks whether the holder is still alive. */
 export const PROBE_MS = 50;
+const WAITERS = 0x40000000;
+const OWNER = 0x3fffffff;
 
-function tryTake(i32: Int32Array, state: number, owner: number): boolean | "stolen" {
-  if (Atomics.compareExchange(i32, state, 0, 1) === 0) {
-    Atomics.store(i32, owner, localOwnerId);
-    return true;
+type Step = { done: boolean | "stolen" } | { sleep: number };
+
+/** One attempt: taken, stolen, or the value to sleep on. */
+function attempt(i32: Int32Array, index: number, contended: boolean): Step {
+  for (;;) {
+    const v = Atomics.load(i32, index);
+    if (v === 0) {
+      if (Atomics.compareExchange(i32, index, 0, contended ? localOwnerId | WAITERS : localOwnerId) === 0) return { done: true };
+      continue;
+    }
+    if (ownerEnded(v & OWNER)) {
+      if (Atomics.compareExchange(i32, index, v, localOwnerId | WAITERS) === v) return { done: "stolen" };
+      continue;
+    }
+    if (v & WAITERS) return { sleep: v };
+    if (Atomics.compareExchange(i32, index, v, v | WAITERS) === v) return { sleep: v | WAITERS };
   }
-  const holder = Atomics.load(i32, owner);
-  if (holder !== 0 && ownerEnded(holder) && Atomics.compareExchange(i32, owner, holder, localOwnerId) === holder) {
-    Atomics.store(i32, state, 2);
-    return "stolen";
-  }
-  return false;
 }
 
-/** Locks, blocking the thread; false on timeout, "stolen" when taken over from an ended owner. */
-export function lockRobustSync(i32: Int32Array, state: number, owner: number, backend: WaitBackend, deadline: Deadline): boolean | "stolen" {
+/** Locks, blocking the thread; false on timeout, "stolen" when taken over from an ended holder. */
+export function lockRobustSync(i32: Int32Array, index: number, backend: WaitBackend, deadline: Deadline): boolean | "stolen" {
+  let contended = false;
   for (;;) {
-    const got = tryTake(i32, state, owner);
-    if (got) return got;
+    const step = attempt(i32, index, contended);
+    if ("done" in step) return step.done;
     const rem = deadline.remaining();
     if (rem <= 0) return false;
-    const c = Atomics.exchange(i32, state, 2);
-    if (c === 0) {
-      Atomics.store(i32, owner, localOwnerId);
-      return true;
-    }
-    backend.wait(i32, state, 2, Math.min(rem, PROBE_MS));
+    backend.wait(i32, index, step.sleep, Math.min(rem, PROBE_MS));
+    contended = true;
   }
 }
 
 /** Locks without blocking the event loop; false on timeout, "stolen" when taken over. */
 export async function lockRobustAsync(
   i32: Int32Array,
-  state: number,
-  owner: number,
+  index: number,
   backend: WaitBackend,
   deadline: Deadline,
   signal?: AbortSignal,
 ): Promise<boolean | "stolen"> {
+  let contended = false;
   for (;;) {
-    const got = tryTake(i32, state, owner);
-    if (got) return got;
+    const step = attempt(i32, index, contended);
+    if ("done" in step) return step.done;
     const rem = deadline.remaining();
     if (rem <= 0) return false;
-    const c = Atomics.exchange(i32, state, 2);
-    if (c === 0) {
-      Atomics.store(i32, owner, localOwnerId);
-      return true;
-    }
-    await backend.waitAsync(i32, state, 2, Math.min(rem, PROBE_MS), signal);
+    await backend.waitAsync(i32, index, step.sleep, Math.min(rem, PROBE_MS), signal);
+    contended = true;
   }
 }
 
-/** Unlocks. */
-export function unlockRobust(i32: Int32Array, state: number, owner: number, backend: WaitBackend): void {
-  Atomics.store(i32, owner, 0);
-  if (Atomics.exchange(i32, state, 0) === 2) backend.notify(i32, state, 1);
+/** Unlocks, waking one sleeper when there may be one. */
+export function unlockRobust(i32: Int32Array, index: number, backend: WaitBackend): void {
+  if (Atomics.exchange(i32, index, 0) & WAITERS) backend.notify(i32, index, 1);
 }
 
+/** The owner id of the holder, 0 when free. */
+export function robustHolder(i32: Int32Array, index: number): number {
+  return Atomics.load(i32, index) & OWNER;
+}

@@ -1,0 +1,124 @@
+import { describe, expect, it } from "vitest";
+import { EmptyError, Event } from "@ipc/core";
+import { Process } from "@ipc/process";
+import { Queue } from "@ipc/queue";
+
+const workers = new URL("./fixtures/workers.mjs", import.meta.url).href;
+
+function start(target: string, args: unknown[], context: "thread" | "process"): Process {
+  const p = new Process({ module: workers, target, args, context });
+  p.start();
+  return p;
+}
+
+/** Waits (bounded) until `pred()` holds, yielding to the event loop between checks. */
+async function until(pred: () => boolean, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error("condition not met in time");
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+describe("many producers and consumers", () => {
+  it("4 producers → 4 consumers (2 threads + 2 processes each side), 100,000 items, each exactly once", async () => {
+    const N = 100_000;
+    const q = new Queue<number | null>({ maxSize: 1000 });
+    const results = new Queue<number[]>();
+    const seen = new Int32Array(new SharedArrayBuffer(4 * N));
+    const share = N / 4;
+    // the process producers each send a smaller share: every put of theirs is a round trip to this process's broker
+    const procShare = 5_000;
+    const threadShare = (N - 2 * procShare) / 2;
+    const producers = [
+      start("produceSync", [q, 0, threadShare], "thread"),
+      start("produceSync", [q, threadShare, threadShare], "thread"),
+      start("producePipelined", [q, 2 * threadShare, procShare], "process"),
+      start("producePipelined", [q, 2 * threadShare + procShare, procShare], "process"),
+    ];
+    expect(share).toBe(25_000);
+    const consumers = [
+      start("countSync", [q, seen], "thread"),
+      start("countSync", [q, seen], "thread"),
+      start("collect", [q, results], "process"),
+      start("collect", [q, results], "process"),
+    ];
+    for (const p of producers) await p.join({ timeout: 120_000 });
+    expect(producers.map((p) => p.exitCode)).toEqual([0, 0, 0, 0]);
+    for (let i = 0; i < 4; i++) await q.put(null);
+    const collected = [await results.get({ timeout: 60_000 }), await results.get({ timeout: 60_000 })];
+    for (const c of consumers) await c.join({ timeout: 60_000 });
+    expect(consumers.map((p) => p.exitCode)).toEqual([0, 0, 0, 0]);
+    for (const list of collected) for (const v of list) Atomics.add(seen, v, 1);
+    let missing = 0;
+    let duplicated = 0;
+    for (let i = 0; i < N; i++) {
+      if (seen[i] === 0) missing++;
+      if (seen[i]! > 1) duplicated++;
+    }
+    expect({ missing, duplicated }).toEqual({ missing: 0, duplicated: 0 });
+    expect(q.empty()).toBe(true);
+  }, 180_000);
+});
+
+describe("terminated producers and consumers", () => {
+  it("50 consumer and 5 producer terminations during a stream never wedge the queue; nothing is duplicated", async () => {
+    const N = 60_000;
+    const q = new Queue<number>({ maxSize: 256, ringSize: 1 << 14 });
+    const seen = new Int32Array(new SharedArrayBuffer(4 * N));
+    const put = new Int32Array(new SharedArrayBuffer(4 * N));
+    const total = () => seen.reduce((a, b) => a + b, 0);
+    // a steady producer, plus short-lived ones that get terminated
+    const steady = start("produceRecorded", [q, put, 0, N / 2, new Event()], "thread");
+    const killedProducers: Process[] = [];
+    for (let k = 0; k < 5; k++) {
+      const started = new Event();
+      const p = start("produceRecorded", [q, put, N / 2 + k * (N / 10), N / 10, started], "thread");
+      killedProducers.push(p);
+    }
+    let kills = 0;
+    for (let k = 0; k < 50; k++) {
+      const started = new Event();
+      const before = total();
+      const c = start("countForever", [q, seen, started], "thread");
+      expect(await started.wait({ timeout: 20_000 })).toBe(true);
+      // let it take some items, then terminate it at whatever point it has reached
+      await until(() => total() > before + 20);
+      c.terminate();
+      await c.join({ timeout: 20_000 });
+      kills++;
+      if (k % 10 === 9) {
+        const p = killedProducers[Math.floor(k / 10)]!;
+        p.terminate();
+        await p.join({ timeout: 20_000 });
+      }
+    }
+    expect(kills).toBe(50);
+    // a survivor drains the rest while the steady producer finishes
+    let steadyDone = false;
+    const steadyJoined = steady.join({ timeout: 60_000 }).then(() => (steadyDone = true));
+    for (;;) {
+      try {
+        Atomics.add(seen, await q.get({ timeout: 1000 }), 1);
+      } catch (e) {
+        expect(e).toBeInstanceOf(EmptyError);
+        if (steadyDone) break;
+      }
+    }
+    await steadyJoined;
+    expect(steady.exitCode).toBe(0);
+    let duplicated = 0;
+    let lost = 0;
+    for (let i = 0; i < N; i++) {
+      if (seen[i]! > 1) duplicated++;
+      if (put[i] === 1 && seen[i] === 0) lost++;
+    }
+    expect(duplicated).toBe(0);
+    // at most the one item each terminated consumer was taking
+    expect(lost).toBeLessThanOrEqual(50);
+    // the steady producer's items all went through, but for those lost with a consumer
+    let steadyMissing = 0;
+    for (let i = 0; i < N / 2; i++) if (seen[i] === 0) steadyMissing++;
+    expect(steadyMissing).toBeLessThanOrEqual(50);
+  }, 240_000);
+});
