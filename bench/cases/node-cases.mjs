@@ -1,10 +1,30 @@
 // The @ipc side of each bench case; every function returns one measurement in the case's unit.
 import v8 from "node:v8";
 import { Packr } from "msgpackr";
-import { Barrier, deserialize, Event, Lock, serialize } from "@ipc/core";
+import { Barrier, deserialize, Event, Lock, Semaphore, serialize } from "@ipc/core";
 import { Process } from "@ipc/process";
+import { JoinableQueue, Queue } from "@ipc/queue";
 
 const workers = new URL("./workers.mjs", import.meta.url).href;
+const queueWorkers = new URL("./queue-workers.mjs", import.meta.url).href;
+
+/** n items from `producers` to `consumers` children in `context`, timed from "go" to the last get. */
+async function queueCase(context, payload, n, producers = 1, consumers = 1) {
+  const q = new Queue();
+  const ready = new Semaphore(0);
+  const done = new Semaphore(0);
+  const go = new Event();
+  const ps = Array.from({ length: producers }, () => new Process({ module: queueWorkers, target: "produce", args: [q, n / producers, payload, ready, go], context }));
+  const cs = Array.from({ length: consumers }, () => new Process({ module: queueWorkers, target: "consume", args: [q, n / consumers, done], context }));
+  for (const p of [...ps, ...cs]) p.start();
+  for (let i = 0; i < producers; i++) await ready.acquire();
+  const t0 = performance.now();
+  go.set();
+  for (let i = 0; i < consumers; i++) await done.acquire();
+  const rate = (n / (performance.now() - t0)) * 1000;
+  for (const p of [...ps, ...cs]) await p.join();
+  return rate;
+}
 const packr = new Packr({ useRecords: true });
 const kib = new Uint8Array(1024);
 
@@ -84,6 +104,37 @@ export const cases = {
         },
       ]),
     ),
+  },
+  queue_small: {
+    unit: "ops/s",
+    variants: {
+      "Queue 1 → 1 threads, number": () => queueCase("thread", "int", 200_000),
+      "Queue 1 → 1 processes, number": () => queueCase("process", "int", 2_000),
+    },
+  },
+  queue_obj: { unit: "ops/s", variants: { "Queue 1 → 1 threads, {id, op}": () => queueCase("thread", "obj", 200_000) } },
+  queue_1k: { unit: "ops/s", variants: { "Queue 1 → 1 threads, 1 KiB": () => queueCase("thread", "1k", 100_000) } },
+  queue_1m: { unit: "ops/s", variants: { "Queue 1 → 1 threads, 1 MiB": () => queueCase("thread", "1m", 1_000) } },
+  queue_2to2: { unit: "ops/s", variants: { "Queue 2 → 2 threads, number": () => queueCase("thread", "int", 200_000, 2, 2) } },
+  joinable: {
+    unit: "ops/s",
+    variants: {
+      "JoinableQueue put + taskDone (thread worker) + join": async () => {
+        const q = new JoinableQueue();
+        const w = new Process({ module: queueWorkers, target: "taskWorker", args: [q], daemon: true });
+        w.start();
+        await q.put(0);
+        await q.join();
+        const n = 100_000;
+        const t0 = performance.now();
+        for (let i = 0; i < n; i++) q.putSync(i);
+        await q.join();
+        const rate = (n / (performance.now() - t0)) * 1000;
+        w.terminate();
+        await w.join();
+        return rate;
+      },
+    },
   },
   start_thread: {
     unit: "ms",

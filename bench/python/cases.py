@@ -86,6 +86,79 @@ def lock_remote(n=200_000):
     return rate
 
 
+def _q_produce(q, n, payload, ready, go):
+    item = {"int": 1, "obj": {"id": 1, "op": "put"}, "1k": bytes(1024), "1m": bytes(1 << 20)}[payload]
+    ready.put(1)
+    go.wait()
+    for _ in range(n):
+        q.put(item)
+
+
+def _q_consume(q, n, done):
+    for _ in range(n):
+        q.get()
+    done.put(now())
+
+
+def _queue_case(payload, n, producers=1, consumers=1, joinable=False):
+    q = ctx.JoinableQueue() if joinable else ctx.Queue()
+    ready, done = ctx.SimpleQueue(), ctx.SimpleQueue()
+    go = ctx.Event()
+    ps = [ctx.Process(target=_q_produce, args=(q, n // producers, payload, ready, go)) for _ in range(producers)]
+    cs = [ctx.Process(target=_q_consume, args=(q, n // consumers, done)) for _ in range(consumers)]
+    for p in ps + cs:
+        p.start()
+    for _ in ps:
+        ready.get()
+    t0 = now()
+    go.set()
+    end = max(done.get() for _ in cs)
+    for p in ps + cs:
+        p.join()
+    return n / (end - t0)
+
+
+def queue_small(n=100_000):
+    return _queue_case("int", n)
+
+
+def queue_obj(n=100_000):
+    return _queue_case("obj", n)
+
+
+def queue_1k(n=50_000):
+    return _queue_case("1k", n)
+
+
+def queue_1m(n=200):
+    return _queue_case("1m", n)
+
+
+def queue_2to2(n=100_000):
+    return _queue_case("int", n, 2, 2)
+
+
+def joinable(n=50_000):
+    q = ctx.JoinableQueue()
+
+    def worker(q):
+        while True:
+            q.get()
+            q.task_done()
+
+    c = ctx.Process(target=worker, args=(q,), daemon=True)
+    c.start()
+    q.put(0)
+    q.join()
+    t0 = now()
+    for i in range(n):
+        q.put(i)
+    q.join()
+    rate = n / (now() - t0)
+    c.terminate()
+    return rate
+
+
 def _hello(q):
     q.put(1)
 
@@ -116,6 +189,12 @@ CASES = {
     "lock_uncontended": ("ops/s", lock_uncontended),
     "counter_2proc": ("ops/s", counter_2proc),
     "lock_remote": ("ops/s", lock_remote),
+    "queue_small": ("ops/s", queue_small),
+    "queue_obj": ("ops/s", queue_obj),
+    "queue_1k": ("ops/s", queue_1k),
+    "queue_1m": ("ops/s", queue_1m),
+    "queue_2to2": ("ops/s", queue_2to2),
+    "joinable": ("ops/s", joinable),
     "start_fork": ("ms", start_fork),
     "start_spawn": ("ms", start_spawn),
 }

@@ -5,6 +5,17 @@
 import { type Deadline, lockRobustAsync, lockRobustSync, unlockRobust } from "@ipc/core";
 import type { Ring, Sleep } from "./ring.js";
 
+/**
+ * Spins briefly before sleeping: the other side is often about to publish, and a futex sleep plus
+ * wake-up costs 30-50 µs here, against a few µs of loads (measured in bench/).
+ */
+function spin(i32: Int32Array, s: Sleep, rounds: number): boolean {
+  for (let k = 0; k < rounds; k++) if (Atomics.load(i32, s.index) !== s.value) return true;
+  return false;
+}
+const SYNC_SPIN = 2000;
+const ASYNC_SPIN = 200;
+
 /** Runs `gen` holding lock word `lock`, blocking the thread. `onLockTimeout` makes the error for a lock not won in time. */
 export function driveSync<R>(ring: Ring, lock: number | null, deadline: Deadline, gen: Generator<Sleep, R, void>, onLockTimeout: () => Error): R {
   const { i32, backend } = ring;
@@ -13,6 +24,10 @@ export function driveSync<R>(ring: Ring, lock: number | null, deadline: Deadline
     let step = gen.next();
     while (!step.done) {
       const s = step.value;
+      if (spin(i32, s, SYNC_SPIN)) {
+        step = gen.next();
+        continue;
+      }
       if (s.counter >= 0) Atomics.add(i32, s.counter, 1);
       try {
         backend.wait(i32, s.index, s.value, s.deadline.remaining());
@@ -45,6 +60,10 @@ export async function driveAsync<R>(
     let step = gen.next();
     while (!step.done) {
       const s = step.value;
+      if (spin(i32, s, ASYNC_SPIN)) {
+        step = gen.next();
+        continue;
+      }
       if (s.counter >= 0) Atomics.add(i32, s.counter, 1);
       let failure: unknown;
       try {

@@ -26,6 +26,9 @@ import { DEFAULT_RING_SIZE, type QueueOptions, type QueueWaitOptions, type Queue
 import { HEAD_LOCK, HEADER_WORDS, Ring, TAIL_LOCK } from "./ring.js";
 
 const fullTimeout = () => new FullError("the queue is full");
+const decode = <T>(bytes: Uint8Array): T => deserialize<T>(bytes);
+/** The bytes of an item for a remote consumer: a copy, since ring memory is reused. */
+const copyBytes = (bytes: Uint8Array): Uint8Array => bytes.slice();
 const emptyTimeout = () => new EmptyError("the queue is empty");
 
 /** @internal builds the init of a new local queue. */
@@ -122,7 +125,7 @@ export class Queue<T = unknown> extends SharedObject<null> {
     const signal = checkSignal(opts.signal);
     if (this.remote) return deserialize<T>((await this.call("getBytes", [timeout], signal)) as Uint8Array);
     const deadline = new Deadline(timeout);
-    return deserialize<T>(await driveAsync(this.#ring!, HEAD_LOCK, deadline, this.#ring!.get(deadline), emptyTimeout, signal));
+    return driveAsync(this.#ring!, HEAD_LOCK, deadline, this.#ring!.get(deadline, decode<T>), emptyTimeout, signal);
   }
 
   /** As {@link get}, blocking the calling thread. */
@@ -131,7 +134,7 @@ export class Queue<T = unknown> extends SharedObject<null> {
     const timeout = checkTimeout(opts.timeout);
     if (this.remote) return deserialize<T>(this.callSync("getBytes", [timeout]) as Uint8Array);
     const deadline = new Deadline(timeout);
-    return deserialize<T>(driveSync(this.#ring!, HEAD_LOCK, deadline, this.#ring!.get(deadline), emptyTimeout));
+    return driveSync(this.#ring!, HEAD_LOCK, deadline, this.#ring!.get(deadline, decode<T>), emptyTimeout);
   }
 
   /** Takes an item only if one is there right now. @throws EmptyError */
@@ -207,7 +210,7 @@ export class Queue<T = unknown> extends SharedObject<null> {
       }
       case "getBytes": {
         const deadline = new Deadline(args[0] as number);
-        return driveAsync(ring, HEAD_LOCK, deadline, ring.get(deadline), emptyTimeout, signal);
+        return driveAsync(ring, HEAD_LOCK, deadline, ring.get(deadline, copyBytes), emptyTimeout, signal);
       }
       case "qsize":
         return this.qsize();

@@ -203,10 +203,12 @@ export class Ring {
   }
 
   /**
-   * Reads one item (the caller holds HEAD_LOCK). The deadline applies until the item's first frame
-   * is taken. @throws EmptyError on timeout, ShutDownError when shut down and drained.
+   * Reads one item (the caller holds HEAD_LOCK) and returns `decode(bytes)`. An item in one frame
+   * is decoded straight from the ring (the bytes are valid only during `decode`), before its space
+   * is given back; a longer one is assembled first. The deadline applies until the item's first
+   * frame is taken. @throws EmptyError on timeout, ShutDownError when shut down and drained.
    */
-  *get(deadline: Deadline): Generator<Sleep, Uint8Array, void> {
+  *get<T>(deadline: Deadline, decode: (bytes: Uint8Array) => T): Generator<Sleep, T, void> {
     const i32 = this.i32;
     let out: Uint8Array | undefined;
     let filled = 0;
@@ -251,10 +253,19 @@ export class Ring {
         const total = this.view.getUint32(p, true);
         p += 4;
         size += 4;
+        Atomics.sub(i32, COUNT, 1);
+        if (header & LAST) {
+          // the common case: decode in place, then give the space back (also if decoding throws)
+          try {
+            return decode(this.data.subarray(p, p + n));
+          } finally {
+            Atomics.store(i32, HEAD, (head + size) | 0);
+            this.wake(SPACE_SEQ, PRODUCERS);
+          }
+        }
         // a first frame while assembling means the producer of the partial item was cut off
         out = new Uint8Array(total);
         filled = 0;
-        Atomics.sub(i32, COUNT, 1);
       } else if (out === undefined) {
         // the tail of an item whose start was discarded: skip it
         Atomics.store(i32, HEAD, (head + size) | 0);
@@ -266,7 +277,7 @@ export class Ring {
       if (header & LAST) {
         // a slot (maxSize) and room are free now
         this.wake(SPACE_SEQ, PRODUCERS);
-        return out;
+        return decode(out);
       }
       this.wake(SPACE_SEQ, PRODUCERS);
     }

@@ -10,12 +10,12 @@ export interface DeserializeOptions {
   shared?: SharedArrayBuffer[];
 }
 
-const decoderUtf8 = new TextDecoder("utf-8", { fatal: false });
 
 class Decoder {
   pos = 0;
   refs: unknown[] = [];
   private dv: DataView | undefined;
+  private nb: Buffer | undefined;
   readonly ctx: HandleContext;
 
   constructor(
@@ -28,6 +28,12 @@ class Decoder {
   /** A DataView over the input, made on first use (most small messages never need one). */
   get view(): DataView {
     return (this.dv ??= new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength));
+  }
+
+  /** UTF-8 text of input bytes; through a Buffer view, which (unlike TextDecoder) reads shared memory too. */
+  utf8(start: number, n: number): string {
+    this.nb ??= Buffer.from(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+    return this.nb.toString("utf8", start, start + n);
   }
 
   fail(what: string): never {
@@ -60,12 +66,12 @@ class Decoder {
       let s = "";
       for (let i = start; i < start + n; i++) {
         const c = this.buf[i]!;
-        if (c >= 0x80) return decoderUtf8.decode(this.buf.subarray(start, start + n));
+        if (c >= 0x80) return this.utf8(start, n);
         s += String.fromCharCode(c);
       }
       return s;
     }
-    return decoderUtf8.decode(this.buf.subarray(start, start + n));
+    return this.utf8(start, n);
   }
   bytes(): Uint8Array {
     const n = this.varint();

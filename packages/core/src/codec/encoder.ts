@@ -23,9 +23,12 @@ function segment(key: string | number): string {
   return /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
 }
 
+/** Size of the encoder's reusable scratch buffer. */
+const SCRATCH = 64 * 1024;
+
 /** A growable byte buffer the encoder writes into. Reused between calls. */
 class Writer {
-  buf = Buffer.allocUnsafeSlow(64 * 1024);
+  buf = Buffer.allocUnsafeSlow(SCRATCH);
   view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   pos = 0;
 
@@ -364,10 +367,18 @@ export function serializeAt(value: unknown, root: string, options?: SerializeOpt
   enc.w.pos = 0;
   try {
     enc.value(value);
+    const n = enc.w.pos;
+    if (n > SCRATCH) {
+      // a large message: hand over the scratch buffer itself instead of copying it
+      const out = enc.w.buf.subarray(0, n);
+      enc.w.buf = Buffer.allocUnsafeSlow(SCRATCH);
+      enc.w.view = new DataView(enc.w.buf.buffer, enc.w.buf.byteOffset, enc.w.buf.byteLength);
+      return out;
+    }
     // a pooled Buffer (Node's slab for < 4 KiB) instead of a fresh zeroed ArrayBuffer per message,
     // and TypedArray#set (memcpy) instead of `new Uint8Array(typedArray)` (element by element)
-    const out = Buffer.allocUnsafe(enc.w.pos);
-    out.set(enc.w.buf.subarray(0, enc.w.pos));
+    const out = Buffer.allocUnsafe(n);
+    out.set(enc.w.buf.subarray(0, n));
     return out;
   } catch (e) {
     if (e instanceof PathError) {
@@ -379,7 +390,7 @@ export function serializeAt(value: unknown, root: string, options?: SerializeOpt
     enc.seen.clear();
     enc.busy = false;
     if (enc.w.buf.length > 1 << 20) {
-      enc.w.buf = Buffer.allocUnsafeSlow(64 * 1024);
+      enc.w.buf = Buffer.allocUnsafeSlow(SCRATCH);
       enc.w.view = new DataView(enc.w.buf.buffer, enc.w.buf.byteOffset, enc.w.buf.byteLength);
     }
   }

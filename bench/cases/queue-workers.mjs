@@ -1,0 +1,21 @@
+// Child targets of the queue bench cases.
+const items = { int: () => 1, obj: () => ({ id: 1, op: "put" }), "1k": () => new Uint8Array(1024), "1m": () => new Uint8Array(1 << 20) };
+
+export function produce(q, n, payload, ready, go) {
+  const item = items[payload]();
+  ready.release();
+  go.waitSync();
+  for (let i = 0; i < n; i++) q.putSync(item);
+}
+
+export function consume(q, n, done) {
+  for (let i = 0; i < n; i++) q.getSync();
+  done.release();
+}
+
+export function taskWorker(q) {
+  for (;;) {
+    q.getSync();
+    q.taskDone();
+  }
+}
