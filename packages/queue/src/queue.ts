@@ -17,6 +17,7 @@ import {
   serialize,
   SharedObject,
   ShutDownError,
+  recycleSerialized,
   wordsOf,
   type SharedInit,
   IpcError,
@@ -26,7 +27,8 @@ import { DEFAULT_RING_SIZE, type QueueOptions, type QueueWaitOptions, type Queue
 import { HEAD_LOCK, HEADER_WORDS, Ring, TAIL_LOCK } from "./ring.js";
 
 const fullTimeout = () => new FullError("the queue is full");
-const decode = <T>(bytes: Uint8Array): T => deserialize<T>(bytes);
+/** Decodes an item; an assembled multi-frame item is a private buffer, so large arrays can be views into it. */
+const decode = <T>(bytes: Uint8Array): T => deserialize<T>(bytes, { owned: !(bytes.buffer instanceof SharedArrayBuffer) });
 /** The bytes of an item for a remote consumer: a copy, since ring memory is reused. */
 const copyBytes = (bytes: Uint8Array): Uint8Array => bytes.slice();
 const emptyTimeout = () => new EmptyError("the queue is empty");
@@ -95,6 +97,7 @@ export class Queue<T = unknown> extends SharedObject<null> {
     }
     const deadline = new Deadline(timeout);
     await driveAsync(this.#ring!, TAIL_LOCK, deadline, this.#ring!.put(bytes, deadline, this.joinable), fullTimeout, signal);
+    recycleSerialized(bytes);
   }
 
   /** As {@link put}, blocking the calling thread. */
@@ -108,6 +111,7 @@ export class Queue<T = unknown> extends SharedObject<null> {
     }
     const deadline = new Deadline(timeout);
     driveSync(this.#ring!, TAIL_LOCK, deadline, this.#ring!.put(bytes, deadline, this.joinable), fullTimeout);
+    recycleSerialized(bytes);
   }
 
   /** Puts only if there is room right now. @throws FullError */

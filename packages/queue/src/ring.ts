@@ -264,7 +264,8 @@ export class Ring {
           }
         }
         // a first frame while assembling means the producer of the partial item was cut off
-        out = new Uint8Array(total);
+        // every byte is written below: skip zero-filling a possibly large buffer
+        out = total >= 65536 ? new Uint8Array(Buffer.allocUnsafeSlow(total).buffer, 0, total) : new Uint8Array(total);
         filled = 0;
       } else if (out === undefined) {
         // the tail of an item whose start was discarded: skip it

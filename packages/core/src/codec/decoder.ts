@@ -8,6 +8,11 @@ import { BUFFER_KIND, DATAVIEW_KIND, Tag, typedArrayKinds } from "./tags.js";
 export interface DeserializeOptions {
   /** Shared buffers that travelled with the bytes (thread target). */
   shared?: SharedArrayBuffer[];
+  /**
+   * The bytes are a private buffer nobody else uses: typed arrays of 64 KiB or more are returned
+   * as views into it instead of copies (their `.buffer` is then the whole input).
+   */
+  owned?: boolean;
 }
 
 
@@ -17,11 +22,13 @@ class Decoder {
   private dv: DataView | undefined;
   private nb: Buffer | undefined;
   readonly ctx: HandleContext;
+  readonly owned: boolean;
 
   constructor(
     readonly buf: Uint8Array,
     options?: DeserializeOptions,
   ) {
+    this.owned = options?.owned === true && !(buf.buffer instanceof SharedArrayBuffer);
     this.ctx = options?.shared ? { target: "thread", shared: options.shared } : { target: "process" };
   }
 
@@ -76,6 +83,11 @@ class Decoder {
   bytes(): Uint8Array {
     const n = this.varint();
     this.need(n);
+    if (this.owned && n >= 65536) {
+      const view = this.buf.subarray(this.pos, this.pos + n);
+      this.pos += n;
+      return view;
+    }
     // an own, exact-size ArrayBuffer, as structured clone gives
     const out = new Uint8Array(n);
     out.set(this.buf.subarray(this.pos, this.pos + n));

@@ -25,6 +25,8 @@ function segment(key: string | number): string {
 
 /** Size of the encoder's reusable scratch buffer. */
 const SCRATCH = 64 * 1024;
+/** Largest scratch buffer kept between calls. */
+const MAX_KEPT = 16 * 1024 * 1024;
 
 /** A growable byte buffer the encoder writes into. Reused between calls. */
 class Writer {
@@ -389,7 +391,7 @@ export function serializeAt(value: unknown, root: string, options?: SerializeOpt
   } finally {
     enc.seen.clear();
     enc.busy = false;
-    if (enc.w.buf.length > 1 << 20) {
+    if (enc.w.buf.length > MAX_KEPT) {
       enc.w.buf = Buffer.allocUnsafeSlow(SCRATCH);
       enc.w.view = new DataView(enc.w.buf.buffer, enc.w.buf.byteOffset, enc.w.buf.byteLength);
     }
@@ -409,4 +411,18 @@ export function serializeAt(value: unknown, root: string, options?: SerializeOpt
  */
 export function serialize(value: unknown, options?: SerializeOptions): Uint8Array {
   return serializeAt(value, "value", options);
+}
+
+/**
+ * Gives back the bytes of a large message once the caller is done with them (a queue, after
+ * copying them into its ring), so that the next large message reuses that memory instead of
+ * touching fresh pages (on this machine ~13 µs per fresh 4 KiB page). Only for bytes returned by
+ * `serialize` that nothing else references.
+ */
+export function recycleSerialized(bytes: Uint8Array): void {
+  const size = bytes.buffer.byteLength;
+  if (shared.busy || !(bytes.buffer instanceof ArrayBuffer) || bytes.byteOffset !== 0) return;
+  if (size <= shared.w.buf.length || size > MAX_KEPT) return;
+  shared.w.buf = Buffer.from(bytes.buffer);
+  shared.w.view = new DataView(bytes.buffer);
 }
