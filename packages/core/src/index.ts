@@ -66,3 +66,19 @@ export { remoteClient } from "./broker/remote-client.js";
 export type { RemoteRef } from "./broker/protocol.js";
 
 export { entryUrl, createWorker, isTypeScript } from "./entries.js";
+
+export {
+  Ring,
+  TAIL_LOCK,
+  HEAD_LOCK,
+  HEADER_WORDS,
+  HEADER_BYTES,
+  COUNT,
+  STATE,
+  UNFINISHED,
+  OPEN,
+  SHUT,
+  SHUT_IMMEDIATE,
+} from "./ring/ring.js";
+export type { Sleep } from "./ring/ring.js";
+export { driveSync, driveAsync } from "./ring/drive.js";

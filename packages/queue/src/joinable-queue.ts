@@ -1,6 +1,6 @@
 /** JoinableQueue: a Queue whose items are tasks that consumers mark done (`taskDone`) and producers wait for (`join`). */
-import { checkSignal, checkTimeout, Deadline, INTERNAL, InvalidStateError, registerShared, type SharedInit } from "@ipc/core";
-import { driveAsync, driveSync } from "./drive.js";
+import { checkSignal, checkTimeout, Deadline, driveAsync, driveSync, INTERNAL, InvalidStateError, registerShared, type SharedInit } from "@ipc/core";
+
 import type { QueueWaitOptions, QueueWaitSyncOptions } from "./options.js";
 import { Queue } from "./queue.js";
 

@@ -21,10 +21,15 @@ import {
   wordsOf,
   type SharedInit,
   IpcError,
+  driveAsync,
+  driveSync,
+  HEAD_LOCK,
+  HEADER_WORDS,
+  Ring,
+  TAIL_LOCK,
 } from "@ipc/core";
-import { driveAsync, driveSync } from "./drive.js";
+
 import { DEFAULT_RING_SIZE, type QueueOptions, type QueueWaitOptions, type QueueWaitSyncOptions, type ShutdownOptions } from "./options.js";
-import { HEAD_LOCK, HEADER_WORDS, Ring, TAIL_LOCK } from "./ring.js";
 
 const fullTimeout = () => new FullError("the queue is full");
 /** Decodes an item; an assembled multi-frame item is a private buffer, so large arrays can be views into it. */

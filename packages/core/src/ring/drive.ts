@@ -2,7 +2,8 @@
  * Drivers of the ring's operations (generators of sleep requests): take the side's lock, run the
  * generator, sleep where it asks, release the lock however it ends.
  */
-import { type Deadline, lockRobustAsync, lockRobustSync, unlockRobust } from "@ipc/core";
+import { lockRobustAsync, lockRobustSync, unlockRobust } from "../locks/robust-mutex.js";
+import type { Deadline } from "../memory/deadline.js";
 import type { Ring, Sleep } from "./ring.js";
 
 /**

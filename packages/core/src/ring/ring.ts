@@ -1,6 +1,6 @@
 /**
  * A multi-producer, multi-consumer ring of variable-size frames in one SharedArrayBuffer: the
- * storage of Queue, SimpleQueue and JoinableQueue.
+ * storage of @ipc/queue's queues and of other byte channels (ARCHITECTURE.md, layer 2).
  *
  * | word | who writes | meaning |
  * |---|---|---|
@@ -43,7 +43,11 @@
  * The operations are written once as generators that yield sleep requests, driven by a sync
  * driver (`Atomics.wait`) and an async one (`Atomics.waitAsync`).
  */
-import { Deadline, EmptyError, FullError, ownerEnded, PROBE_MS, robustHolder, ShutDownError, type WaitBackend } from "@ipc/core";
+import { EmptyError, FullError, ShutDownError } from "../errors/errors.js";
+import { robustHolder, PROBE_MS } from "../locks/robust-mutex.js";
+import { Deadline } from "../memory/deadline.js";
+import { ownerEnded } from "../memory/liveness.js";
+import type { WaitBackend } from "../memory/wait-backend.js";
 
 export const TAIL_LOCK = 0;
 export const HEAD_LOCK = 1;
