@@ -29,6 +29,8 @@ interface ParentState {
   exitCode: number | null;
   signalled?: number;
   exited?: Promise<void>;
+  /** Callers waiting in join(). */
+  joiners?: number;
 }
 
 interface ChildState {
@@ -252,12 +254,28 @@ export class Process {
     if (s.phase === "initial") throw new InvalidStateError("can only join a started process");
     if (s.exitCode !== null) return;
     const timeout = opts.timeout;
-    if (timeout === undefined || timeout === Infinity) return s.exited;
-    if (typeof timeout !== "number" || Number.isNaN(timeout)) throw new TypeError("Expected `timeout` to be a number of milliseconds");
-    if (timeout <= 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([s.exited, new Promise<void>((r) => (timer = setTimeout(r, timeout)))]);
-    clearTimeout(timer);
+    if (timeout !== undefined && (typeof timeout !== "number" || Number.isNaN(timeout))) {
+      throw new TypeError("Expected `timeout` to be a number of milliseconds");
+    }
+    if (timeout !== undefined && timeout <= 0) return;
+    // a daemon child does not keep the event loop alive, but someone waiting for it does
+    this.holdLoop(s, +1);
+    try {
+      if (timeout === undefined || timeout === Infinity) return await s.exited;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([s.exited, new Promise<void>((r) => (timer = setTimeout(r, timeout)))]);
+      clearTimeout(timer);
+    } finally {
+      this.holdLoop(s, -1);
+    }
+  }
+
+  private holdLoop(s: ParentState, delta: number): void {
+    s.joiners = (s.joiners ?? 0) + delta;
+    if (!s.daemon || s.exitCode !== null) return;
+    const handle = s.worker ?? s.child;
+    if (s.joiners > 0) handle?.ref();
+    else handle?.unref();
   }
 
   /** True from `start()` until the child ends. */

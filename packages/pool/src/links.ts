@@ -1,0 +1,166 @@
+/**
+ * The pool's end of a worker's channel: shared-memory rings for a thread worker, an authenticated
+ * socket for a process worker. Both deliver messages in order and read only while the worker owes
+ * the pool answers, so an idle pool keeps nothing alive.
+ */
+import type { Server } from "node:net";
+import { arbitraryAddress, currentAuthkey, deserialize, listenFramed, serialize, type FramedSocket } from "@ipc/core";
+import type { WorkerLink } from "./pool-worker.js";
+import { answersIn, type FromWorker, type ToWorker } from "./protocol.js";
+import { allocateChannel, RingChannel } from "./ring-channel.js";
+
+/** The pool's end of one worker's channel. */
+export interface Link {
+  /** What the worker is started with to reach this link. */
+  readonly setup: WorkerLink;
+  /** Sends in order, without blocking the event loop. */
+  send(msg: ToWorker): void;
+  /** `n` more answers are owed: read until they have arrived. */
+  expect(n: number): void;
+  close(): void;
+}
+
+/** Rings in shared memory (thread workers). */
+export class RingLink implements Link {
+  readonly setup: WorkerLink;
+  private readonly tasks: RingChannel;
+  private readonly results: RingChannel;
+  private chain: Promise<void> = Promise.resolve();
+  private owed = 0;
+  private reading = false;
+  private closed = false;
+  private abort: AbortController | undefined;
+
+  constructor(private readonly onMessage: (msg: FromWorker) => void) {
+    this.tasks = new RingChannel(allocateChannel());
+    this.results = new RingChannel(allocateChannel());
+    this.setup = { kind: "ring", tasks: this.tasks.buffer, results: this.results.buffer };
+  }
+
+  send(msg: ToWorker): void {
+    this.chain = this.chain.then(() => this.tasks.send(msg)).catch(() => {});
+  }
+
+  expect(n: number): void {
+    this.owed += n;
+    if (!this.reading && !this.closed) {
+      this.reading = true;
+      void this.read();
+    }
+  }
+
+  private async read(): Promise<void> {
+    while (this.owed > 0 && !this.closed) {
+      this.abort = new AbortController();
+      let msg: FromWorker;
+      try {
+        msg = await this.results.recv<FromWorker>(this.abort.signal);
+      } catch {
+        break;
+      }
+      this.owed -= answersIn(msg);
+      this.onMessage(msg);
+    }
+    this.reading = false;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.abort?.abort();
+  }
+}
+
+/** The pool's socket server for process workers: one per pool, one connection per worker. */
+export class SocketHub {
+  readonly address = arbitraryAddress("ipc-pool");
+  private server: Server | undefined;
+  private readonly links = new Map<number, SocketLink>();
+  readonly ready: Promise<void>;
+
+  constructor() {
+    this.ready = listenFramed(this.address, {
+      authkey: currentAuthkey(),
+      onConnection: (conn) => {
+        conn.setHandler((frame) => {
+          const hello = deserialize<{ t: string; index: number }>(frame);
+          const link = this.links.get(hello.index);
+          if (hello.t !== "hello" || !link) {
+            conn.close();
+            return;
+          }
+          link.attach(conn);
+        });
+      },
+    }).then((s) => {
+      this.server = s;
+      s.unref();
+    });
+  }
+
+  /** A link for worker `index`. */
+  link(index: number, onMessage: (msg: FromWorker) => void): SocketLink {
+    const l = new SocketLink(this.address, index, onMessage);
+    this.links.set(index, l);
+    return l;
+  }
+
+  forget(index: number): void {
+    this.links.get(index)?.close();
+    this.links.delete(index);
+  }
+
+  close(): void {
+    this.server?.close();
+    for (const l of this.links.values()) l.close();
+  }
+}
+
+/** A socket to one process worker. */
+export class SocketLink implements Link {
+  readonly setup: WorkerLink;
+  private conn: FramedSocket | undefined;
+  private queued: Uint8Array[] = [];
+  private owed = 0;
+
+  constructor(
+    address: string,
+    index: number,
+    private readonly onMessage: (msg: FromWorker) => void,
+  ) {
+    this.setup = { kind: "socket", address, index };
+  }
+
+  /** @internal the worker connected and said hello. */
+  attach(conn: FramedSocket): void {
+    this.conn = conn;
+    conn.setHandler((frame) => {
+      const msg = deserialize<FromWorker>(frame);
+      this.owed -= answersIn(msg);
+      this.refresh();
+      this.onMessage(msg);
+    });
+    for (const b of this.queued) conn.send(b);
+    this.queued = [];
+    this.refresh();
+  }
+
+  private refresh(): void {
+    if (this.owed > 0) this.conn?.socket.ref();
+    else this.conn?.socket.unref();
+  }
+
+  send(msg: ToWorker): void {
+    const bytes = serialize(msg);
+    if (this.conn && !this.conn.closed) this.conn.send(bytes);
+    else if (!this.conn) this.queued.push(bytes);
+  }
+
+  expect(n: number): void {
+    this.owed += n;
+    this.refresh();
+  }
+
+  close(): void {
+    this.conn?.close();
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * The body of a pool worker (run as a Process target, in a thread or a child process): load the
+ * task module, run the initializer, then run task batches until told to stop, answering each task
+ * with its results or its error. A result that cannot be serialized fails that task only.
+ */
+import { pathToFileURL } from "node:url";
+import { connectFramed, currentAuthkey, deserialize, serialize, SerializationError } from "@ipc/core";
+import type { Answer, FromWorker, Task, ToWorker } from "./protocol.js";
+import { RingChannel } from "./ring-channel.js";
+
+/** How a worker reaches its pool. */
+export type WorkerLink = { kind: "ring"; tasks: SharedArrayBuffer; results: SharedArrayBuffer } | { kind: "socket"; address: string; index: number };
+
+/** What a worker is started with. */
+export interface WorkerSetup {
+  module: string;
+  initializer?: string;
+  initArgs: unknown[];
+  maxTasks: number;
+  link: WorkerLink;
+}
+
+function toUrl(module: string): string {
+  return /^[a-z][a-z0-9+.-]*:/i.test(module) ? module : pathToFileURL(module).href;
+}
+
+type Fn = (...a: unknown[]) => unknown;
+
+async function runTask(mod: Record<string, unknown>, task: Task): Promise<Answer> {
+  const fn = mod[task.fn];
+  try {
+    if (typeof fn !== "function") throw new TypeError(`the task module has no exported function "${task.fn}"`);
+    const value: unknown[] = [];
+    for (const args of task.calls) {
+      let r = (fn as Fn)(...args);
+      if (r instanceof Promise || (typeof r === "object" && r !== null && typeof (r as PromiseLike<unknown>).then === "function")) r = await r;
+      value.push(r);
+    }
+    return { id: task.id, ok: true, value };
+  } catch (error) {
+    return { id: task.id, ok: false, error };
+  }
+}
+
+/** Encodes answers; a result that cannot be serialized fails that task only. */
+function encodeAnswers(answers: Answer[]): Uint8Array {
+  try {
+    return serialize({ t: "answers", answers } satisfies FromWorker);
+  } catch {
+    const safe = answers.map((a): Answer => {
+      if (!a.ok) return a;
+      try {
+        serialize(a.value);
+        return a;
+      } catch (e) {
+        const error = e instanceof SerializationError ? new SerializationError(`result of task ${a.id}: ${e.message}`) : e;
+        return { id: a.id, ok: false, error };
+      }
+    });
+    return serialize({ t: "answers", answers: safe } satisfies FromWorker);
+  }
+}
+
+/** Answers wait at most this long to be sent with the rest of their batch. */
+const FLUSH_MS = 2;
+
+/** Runs a pool worker until the pool stops it or `maxTasks` is reached. */
+export async function poolWorker(setup: WorkerSetup): Promise<void> {
+  let send: (bytes: Uint8Array) => void | Promise<void>;
+  let next: () => ToWorker | Promise<ToWorker>;
+  let close = () => {};
+  if (setup.link.kind === "ring") {
+    const tasks = new RingChannel(setup.link.tasks);
+    const results = new RingChannel(setup.link.results);
+    send = (bytes) => results.sendRaw(bytes);
+    next = () => tasks.recvSync<ToWorker>();
+  } else {
+    const conn = await connectFramed(setup.link.address, { authkey: currentAuthkey(), retryFor: 10_000 });
+    const inbox: ToWorker[] = [];
+    let wake: (() => void) | undefined;
+    let closed = false;
+    conn.setHandler((frame) => {
+      inbox.push(deserialize<ToWorker>(frame));
+      wake?.();
+    });
+    conn.onClose(() => {
+      closed = true;
+      wake?.();
+    });
+    conn.send(serialize({ t: "hello", index: setup.link.index }));
+    send = (bytes) => conn.send(bytes);
+    next = async () => {
+      while (inbox.length === 0) {
+        if (closed) return { t: "stop" };
+        await new Promise<void>((r) => (wake = r));
+        wake = undefined;
+      }
+      return inbox.shift()!;
+    };
+    close = () => conn.close();
+  }
+  const mod = (await import(toUrl(setup.module))) as Record<string, unknown>;
+  if (setup.initializer) {
+    try {
+      const init = mod[setup.initializer];
+      if (typeof init !== "function") throw new TypeError(`the task module has no exported initializer "${setup.initializer}"`);
+      await (init as Fn)(...setup.initArgs);
+    } catch (error) {
+      await send(serialize({ t: "initError", error } satisfies FromWorker));
+      close();
+      return;
+    }
+  }
+  await send(serialize({ t: "ready" } satisfies FromWorker));
+  let done = 0;
+  for (;;) {
+    const msg = await next();
+    if (msg.t === "stop") break;
+    let answers: Answer[] = [];
+    let since = performance.now();
+    for (const task of msg.tasks) {
+      answers.push(await runTask(mod, task));
+      done++;
+      if (performance.now() - since > FLUSH_MS) {
+        await send(encodeAnswers(answers));
+        answers = [];
+        since = performance.now();
+      }
+    }
+    if (answers.length > 0) await send(encodeAnswers(answers));
+    if (setup.maxTasks > 0 && done >= setup.maxTasks) break;
+  }
+  close();
+}

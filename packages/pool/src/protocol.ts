@@ -1,0 +1,22 @@
+/** Messages between a pool and its workers (one channel per worker, each message one codec frame). */
+
+/** One unit of work: call `fn` once per argument list in `calls` (a map chunk, or a single apply). */
+export interface Task {
+  id: number;
+  fn: string;
+  calls: unknown[][];
+}
+
+/** Pool → worker. */
+export type ToWorker = { t: "tasks"; tasks: Task[] } | { t: "stop" };
+
+/** The answer to one task. */
+export type Answer = { id: number; ok: true; value: unknown[] } | { id: number; ok: false; error: unknown };
+
+/** Worker → pool. Answers are batched: a worker flushes them after each batch of tasks, or sooner when a task runs long. */
+export type FromWorker = { t: "ready" } | { t: "initError"; error: unknown } | { t: "answers"; answers: Answer[] };
+
+/** How many owed answers a message settles. */
+export function answersIn(msg: FromWorker): number {
+  return msg.t === "answers" ? msg.answers.length : 1;
+}
