@@ -60,6 +60,11 @@ export class RingLink implements Link {
       }
       this.owed -= answersIn(msg);
       this.onMessage(msg);
+      // then take what else is there without another async wait
+      for (let more = this.results.tryRecv<FromWorker>(); more !== undefined && !this.closed; more = this.owed > 0 ? this.results.tryRecv<FromWorker>() : undefined) {
+        this.owed -= answersIn(more);
+        this.onMessage(more);
+      }
     }
     this.reading = false;
   }

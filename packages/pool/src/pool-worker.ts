@@ -61,14 +61,12 @@ function encodeAnswers(answers: Answer[]): Uint8Array {
   }
 }
 
-/** Answers wait at most this long to be sent with the rest of their batch. */
-const FLUSH_MS = 2;
-
 /** Runs a pool worker until the pool stops it or `maxTasks` is reached. */
 export async function poolWorker(setup: WorkerSetup): Promise<void> {
   let send: (bytes: Uint8Array) => void | Promise<void>;
   let next: () => ToWorker | Promise<ToWorker>;
   let close = () => {};
+  let flush = () => {};
   if (setup.link.kind === "ring") {
     const tasks = new RingChannel(setup.link.tasks);
     const results = new RingChannel(setup.link.results);
@@ -98,6 +96,7 @@ export async function poolWorker(setup: WorkerSetup): Promise<void> {
       return inbox.shift()!;
     };
     close = () => conn.close();
+    flush = () => conn.flush();
   }
   const mod = (await import(toUrl(setup.module))) as Record<string, unknown>;
   if (setup.initializer) {
@@ -116,18 +115,13 @@ export async function poolWorker(setup: WorkerSetup): Promise<void> {
   for (;;) {
     const msg = await next();
     if (msg.t === "stop") break;
-    let answers: Answer[] = [];
-    let since = performance.now();
     for (const task of msg.tasks) {
-      answers.push(await runTask(mod, task));
+      // each answer leaves before the next task starts: when a worker dies, the pool then knows
+      // the task it died in (the first one it has no answer for)
+      await send(encodeAnswers([await runTask(mod, task)]));
+      flush();
       done++;
-      if (performance.now() - since > FLUSH_MS) {
-        await send(encodeAnswers(answers));
-        answers = [];
-        since = performance.now();
-      }
     }
-    if (answers.length > 0) await send(encodeAnswers(answers));
     if (setup.maxTasks > 0 && done >= setup.maxTasks) break;
   }
   close();

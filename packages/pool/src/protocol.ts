@@ -13,7 +13,7 @@ export type ToWorker = { t: "tasks"; tasks: Task[] } | { t: "stop" };
 /** The answer to one task. */
 export type Answer = { id: number; ok: true; value: unknown[] } | { id: number; ok: false; error: unknown };
 
-/** Worker → pool. Answers are batched: a worker flushes them after each batch of tasks, or sooner when a task runs long. */
+/** Worker → pool. A worker sends each answer before it starts its next task. */
 export type FromWorker = { t: "ready" } | { t: "initError"; error: unknown } | { t: "answers"; answers: Answer[] };
 
 /** How many owed answers a message settles. */

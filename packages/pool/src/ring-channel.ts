@@ -48,6 +48,17 @@ export class RingChannel {
     return driveSync(this.ring, HEAD_LOCK, d, this.ring.get(d, decode), emptyErr) as T;
   }
 
+  /** Reads a message if one is there, else undefined. */
+  tryRecv<T>(): T | undefined {
+    const d = new Deadline(0);
+    try {
+      return driveSync(this.ring, HEAD_LOCK, d, this.ring.get(d, decode), emptyErr) as T;
+    } catch (e) {
+      if (e instanceof EmptyError) return undefined;
+      throw e;
+    }
+  }
+
   /** Reads a message without blocking the event loop; the signal stops the wait. */
   async recv<T>(signal?: AbortSignal): Promise<T> {
     const d = forever();

@@ -110,6 +110,13 @@ export class FramedSocket {
     if (payload.byteLength > 0) this.socket.write(payload);
   }
 
+  /** Writes what the current tick has queued now, instead of at the end of the tick. */
+  flush(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.socket.uncork();
+  }
+
   /** Closes the connection (idempotent). */
   close(): void {
     this.destroy(undefined);

@@ -1,0 +1,200 @@
+import { describe, expect, it } from "vitest";
+import { InvalidStateError, IpcError, ProcessError, SerializationError, TimeoutError, WorkerLostError } from "@ipc/core";
+import { cpuCount } from "@ipc/process";
+import { Pool } from "@ipc/pool";
+import * as tasks from "./fixtures/tasks.mjs";
+
+const module = new URL("./fixtures/tasks.mjs", import.meta.url);
+const contexts = ["thread", "process"] as const;
+type Tasks = typeof tasks;
+
+describe("defaults", () => {
+  it("processes defaults to cpuCount(); bad options throw", async () => {
+    const pool = new Pool({ module });
+    expect(pool.processes).toBe(cpuCount());
+    await pool.terminate();
+    expect(() => new Pool({} as never)).toThrow(/module/);
+    expect(() => new Pool({ module, processes: 0 })).toThrow(RangeError);
+    expect(() => new Pool({ module, maxTasksPerChild: 0 })).toThrow(RangeError);
+  });
+});
+
+describe.each(contexts)("Pool in the %s context", (context) => {
+  it("map, apply, starmap, typed tasks (seed: Pool(5).map(f, [1, 2, 3]))", async () => {
+    await using pool = new Pool<Tasks>({ module, processes: 2, context });
+    expect(await pool.map("square", [1, 2, 3])).toEqual([1, 4, 9]);
+    expect(await pool.map(tasks.square, new Set([4, 5]))).toEqual([16, 25]);
+    expect(await pool.map("square", [])).toEqual([]);
+    expect(await pool.map("square", Array.from({ length: 100 }, (_, i) => i), { chunkSize: 7 })).toEqual(Array.from({ length: 100 }, (_, i) => i * i));
+    async function* gen() {
+      yield 6;
+      yield 7;
+    }
+    expect(await pool.map("square", gen())).toEqual([36, 49]);
+    expect(await pool.apply("add", [2, 3])).toBe(5);
+    expect(await pool.apply(tasks.slowSquare, [3, 1])).toBe(9);
+    expect(await pool.starmap("add", [[1, 2], [3, 4]])).toEqual([3, 7]);
+    expect(await pool.starmapAsync("add", [[5, 5]]).get()).toEqual([10]);
+  });
+
+  it("applyAsync: get with timeout → TimeoutError and the task keeps running; ready, successful, wait, callbacks", async () => {
+    await using pool = new Pool<Tasks>({ module, processes: 2, context });
+    let called: unknown;
+    const r = pool.applyAsync("slowSquare", [4, 300], { callback: (v) => (called = v) });
+    expect(r.ready()).toBe(false);
+    expect(() => r.successful()).toThrow(InvalidStateError);
+    await expect(r.get({ timeout: 20 })).rejects.toThrow(TimeoutError);
+    expect(await r.get({ timeout: 20_000 })).toBe(16);
+    expect(r.ready()).toBe(true);
+    expect(r.successful()).toBe(true);
+    expect(called).toBe(16);
+    let failure: unknown;
+    const bad = pool.applyAsync("failAt", [1, 1], { errorCallback: (e) => (failure = e) });
+    await bad.wait({ timeout: 20_000 });
+    expect(bad.successful()).toBe(false);
+    expect((failure as Error).name).toBe("RangeError");
+    let list: unknown;
+    await pool.mapAsync("square", [1, 2], { callback: (v) => (list = v) }).wait();
+    expect(list).toEqual([1, 4]);
+  });
+
+  it("a task's error keeps its name, message and remote stack; an unserializable result fails that task only", async () => {
+    await using pool = new Pool<Tasks>({ module, processes: 1, context });
+    const e = await pool.apply("failAt", [7, 7]).catch((x: Error) => x);
+    expect(e).toBeInstanceOf(RangeError);
+    expect(e.message).toBe("bad item 7");
+    expect(e.stack).toMatch(/at failAt .*tasks\.mjs/);
+    await expect(pool.apply("unserializable")).rejects.toThrow(SerializationError);
+    await expect(pool.apply("nope" as never)).rejects.toThrow(/no exported function "nope"/);
+    expect(await pool.apply("square", [5])).toBe(25);
+  });
+
+  it("imap is ordered; imapUnordered yields as completed", async () => {
+    await using pool = new Pool<Tasks>({ module, processes: 2, context });
+    const ordered: number[] = [];
+    for await (const v of pool.imap("square", [1, 2, 3, 4, 5])) ordered.push(v);
+    expect(ordered).toEqual([1, 4, 9, 16, 25]);
+    const unordered: number[] = [];
+    for await (const v of pool.imapUnordered("square", [1, 2, 3, 4, 5], { chunkSize: 2 })) unordered.push(v);
+    expect(unordered.sort((a, b) => a - b)).toEqual([1, 4, 9, 16, 25]);
+  });
+
+  it("imap with chunkSize 2 and an error at item 7 yields exactly 6 results first (POOL)", async () => {
+    await using pool = new Pool({ module, processes: 2, context });
+    const got: unknown[] = [];
+    let error: unknown;
+    try {
+      for await (const v of pool.imap("failAt7", Array.from({ length: 10 }, (_, i) => i), { chunkSize: 2 })) got.push(v);
+    } catch (e) {
+      error = e;
+    }
+    expect(got).toEqual([0, 1, 2, 3, 4, 5]);
+    expect((error as Error).message).toBe("seven");
+  });
+
+  it("an error thrown by the input iterable is re-thrown as it is; input is read only a bounded distance ahead", async () => {
+    await using pool = new Pool<Tasks>({ module, processes: 2, context });
+    const boom = new Error("input broke");
+    function* bad() {
+      yield 1;
+      yield 2;
+      throw boom;
+    }
+    const got: number[] = [];
+    let error: unknown;
+    try {
+      for await (const v of pool.imap("square", bad())) got.push(v);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBe(boom);
+    expect(got).toEqual([1, 4]);
+    let read = 0;
+    function* huge() {
+      for (let i = 0; i < 10_000_000; i++) {
+        read++;
+        yield i;
+      }
+    }
+    let seen = 0;
+    for await (const _ of pool.imapUnordered("square", huge())) {
+      if (++seen === 50) break;
+    }
+    expect(read).toBeLessThan(200);
+  });
+
+  it("a worker that dies mid-task fails that task with WorkerLostError; a new worker takes its place", async () => {
+    await using pool = new Pool<Tasks>({ module, processes: 2, context });
+    const others = Array.from({ length: 20 }, (_, i) => pool.apply("slowSquare", [i, 5]));
+    await expect(pool.apply("die", [3])).rejects.toThrow(WorkerLostError);
+    if (context === "process") await expect(pool.apply("killSelf")).rejects.toThrow(WorkerLostError);
+    expect(await Promise.all(others)).toEqual(Array.from({ length: 20 }, (_, i) => i * i));
+    expect(await pool.apply("square", [6])).toBe(36);
+    const m = pool.metrics();
+    expect(m.workersReplaced).toBeGreaterThanOrEqual(1);
+    expect(m.workers).toBe(2);
+    expect(m.tasksFailed).toBeGreaterThanOrEqual(1);
+  });
+
+  it("initializer and initArgs run once per worker; a throwing initializer fails the pool's work", async () => {
+    await using pool = new Pool<Tasks>({ module, processes: 2, context, initializer: "init", initArgs: ["yes"] });
+    expect(await pool.apply("initialized_")).toBe("yes");
+    await using broken = new Pool<Tasks>({ module, processes: 2, context, initializer: "throwingInit" });
+    const e = await broken.map("square", [1, 2, 3]).catch((x: Error) => x);
+    expect(e).toBeInstanceOf(ProcessError);
+    expect((e.cause as Error).message).toBe("init failed");
+    await expect(broken.apply("square", [1])).rejects.toThrow(ProcessError);
+  });
+
+  it("maxTasksPerChild replaces a worker after n tasks", async () => {
+    await using pool = new Pool<Tasks>({ module, processes: 1, context, maxTasksPerChild: 2 });
+    const names: string[] = [];
+    for (let i = 0; i < 5; i++) names.push(await pool.apply("whoami"));
+    expect(new Set(names).size).toBe(3);
+  });
+
+  it("AbortSignal: a queued task is removed; a running one ends its worker", async () => {
+    await using pool = new Pool<Tasks>({ module, processes: 1, context });
+    const ac = new AbortController();
+    const running = pool.apply("forever", [], { signal: ac.signal });
+    const queued = new AbortController();
+    const waiting = pool.apply("square", [2], { signal: queued.signal });
+    queued.abort(new Error("not needed"));
+    await expect(waiting).rejects.toThrow("not needed");
+    ac.abort(new Error("too slow"));
+    await expect(running).rejects.toThrow("too slow");
+    expect(await pool.apply("square", [3])).toBe(9);
+    await expect(pool.apply("square", [1], { signal: AbortSignal.abort() })).rejects.toThrow();
+  });
+
+  it("onProgress, metrics, close/join/terminate", async () => {
+    const pool = new Pool<Tasks>({ module, processes: 2, context });
+    await expect(pool.join()).rejects.toThrow(InvalidStateError);
+    const progress: number[] = [];
+    await pool.map("square", Array.from({ length: 40 }, (_, i) => i), { chunkSize: 10, onProgress: (done, total) => progress.push(done / total!) });
+    expect(progress.at(-1)).toBe(1);
+    expect(progress.length).toBe(4);
+    const m = pool.metrics();
+    expect(m.tasksCompleted).toBeGreaterThanOrEqual(4);
+    expect(m.queueLength).toBe(0);
+    expect(m.runTime.p50).toBeGreaterThanOrEqual(0);
+    const last = pool.apply("slowSquare", [2, 50]);
+    pool.close();
+    await expect(pool.apply("square", [1])).rejects.toThrow(InvalidStateError);
+    expect(await last).toBe(4);
+    await pool.join();
+    expect(pool.metrics().workers).toBe(0);
+    const t = new Pool<Tasks>({ module, processes: 1, context });
+    const never = t.apply("forever");
+    await t.terminate();
+    await expect(never).rejects.toThrow(IpcError);
+  });
+});
+
+describe("resource limits", () => {
+  it("a thread worker that runs out of memory fails its task with WorkerLostError", async () => {
+    await using pool = new Pool<Tasks>({ module, processes: 1, resourceLimits: { maxOldGenerationSizeMb: 32 } });
+    await expect(pool.apply("allocate", [400])).rejects.toThrow(WorkerLostError);
+    expect(await pool.apply("square", [4])).toBe(16);
+  });
+});
