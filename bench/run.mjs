@@ -23,6 +23,10 @@ const python = {
   queue_1m: "queue_1m",
   queue_2to2: "queue_2to2",
   joinable: "joinable",
+  pool_apply_async: "pool_apply_async",
+  pool_imap_unordered: "pool_imap_unordered",
+  pool_map: "pool_map",
+  pool_startup: "pool_startup",
   start_thread: "start_fork",
   start_process: "start_spawn",
 };
@@ -38,6 +42,10 @@ const pythonLabel = {
   queue_1m: "mp.Queue 1 → 1 processes, 1 MiB bytes",
   queue_2to2: "mp.Queue 2 → 2 processes, int",
   joinable: "JoinableQueue put + task_done (process worker) + join",
+  pool_apply_async: "Pool(2).apply_async × 10k",
+  pool_imap_unordered: "Pool(2).imap_unordered over 100k (chunksize 1)",
+  pool_map: "Pool(2).map over 100k, default chunksize",
+  pool_startup: "Pool(2) (fork) to first result",
   start_thread: "Process start (fork) to first message",
   start_process: "Process start (spawn) to first message",
 };
@@ -70,4 +78,8 @@ for (const r of rows) {
   console.log(`| ${r.case} | ${r.ipc} | ${fmt(r.ipcValue, r.unit)} | ${r.python} | ${fmt(r.pythonValue, r.unit)} | ${r.ratio.toFixed(2)} |`);
 }
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
+// warm pools are kept between cases: end them
+const { ipcPool, piscina } = await import("./cases/node-cases.mjs").then((m) => m.pools?.() ?? {});
+await ipcPool?.terminate();
+await piscina?.destroy();
 writeFileSync(new URL("./results/latest.json", import.meta.url), JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: cpus().length, rows }, null, 2));

@@ -4,6 +4,26 @@ import { Packr } from "msgpackr";
 import { Barrier, deserialize, Event, Lock, Semaphore, serialize } from "@ipc/core";
 import { Process } from "@ipc/process";
 import { JoinableQueue, Queue } from "@ipc/queue";
+import { Pool } from "@ipc/pool";
+import Piscina from "piscina";
+
+const poolTasks = new URL("./pool-tasks.mjs", import.meta.url);
+let ipcPool;
+let piscina;
+async function warmPools() {
+  if (!ipcPool) {
+    ipcPool = new Pool({ module: poolTasks, processes: 2 });
+    await ipcPool.map("square", Array.from({ length: 1000 }, (_, i) => i));
+  }
+  if (!piscina) {
+    piscina = new Piscina({ filename: poolTasks.href, minThreads: 2, maxThreads: 2 });
+    await Promise.all(Array.from({ length: 100 }, (_, i) => piscina.run(i)));
+  }
+  return { ipcPool, piscina };
+}
+function rateOf(n, t0) {
+  return (n / (performance.now() - t0)) * 1000;
+}
 
 const workers = new URL("./workers.mjs", import.meta.url).href;
 const queueWorkers = new URL("./queue-workers.mjs", import.meta.url).href;
@@ -136,6 +156,73 @@ export const cases = {
       },
     },
   },
+  pool_apply_async: {
+    unit: "ops/s",
+    variants: {
+      "Pool(2).applyAsync × 10k, threads": async () => {
+        const { ipcPool: p } = await warmPools();
+        const t0 = performance.now();
+        await Promise.all(Array.from({ length: 10_000 }, (_, i) => p.applyAsync("square", [i]).get()));
+        return rateOf(10_000, t0);
+      },
+      "piscina.run × 10k, 2 threads": async () => {
+        const { piscina: p } = await warmPools();
+        const t0 = performance.now();
+        await Promise.all(Array.from({ length: 10_000 }, (_, i) => p.run(i)));
+        return rateOf(10_000, t0);
+      },
+    },
+  },
+  pool_imap_unordered: {
+    unit: "ops/s",
+    variants: {
+      "Pool(2).imapUnordered over 100k (chunkSize 1)": async () => {
+        const { ipcPool: p } = await warmPools();
+        const t0 = performance.now();
+        let sum = 0;
+        for await (const v of p.imapUnordered("square", Array.from({ length: 100_000 }, (_, i) => i))) sum += v;
+        return rateOf(100_000, t0);
+      },
+      "piscina.run × 100k, 2 threads": async () => {
+        const { piscina: p } = await warmPools();
+        const t0 = performance.now();
+        await Promise.all(Array.from({ length: 100_000 }, (_, i) => p.run(i)));
+        return rateOf(100_000, t0);
+      },
+    },
+  },
+  pool_map: {
+    unit: "ops/s",
+    variants: {
+      "Pool(2).map over 100k, default chunking": async () => {
+        const { ipcPool: p } = await warmPools();
+        const t0 = performance.now();
+        await p.map("square", Array.from({ length: 100_000 }, (_, i) => i));
+        return rateOf(100_000, t0);
+      },
+    },
+  },
+  pool_startup: {
+    unit: "ms",
+    variants: {
+      "new Pool(2) to first result": async () => {
+        const t0 = performance.now();
+        const p = new Pool({ module: poolTasks, processes: 2 });
+        await p.apply("square", [3]);
+        const ms = performance.now() - t0;
+        await p.terminate();
+        return ms;
+      },
+      "new Piscina(2 threads) to first result": async () => {
+        const t0 = performance.now();
+        const p = new Piscina({ filename: poolTasks.href, minThreads: 2, maxThreads: 2 });
+        await p.run(3);
+        const ms = performance.now() - t0;
+        await p.destroy();
+        return ms;
+      },
+    },
+  },
   start_thread: {
     unit: "ms",
     variants: {
@@ -167,3 +254,8 @@ export const cases = {
     },
   },
 };
+
+/** The warm pools the pool cases share (the runner ends them). */
+export function pools() {
+  return { ipcPool, piscina };
+}

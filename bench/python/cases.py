@@ -159,6 +159,52 @@ def joinable(n=50_000):
     return rate
 
 
+def _sq(x):
+    return x * x
+
+
+_POOL = None
+
+
+def _pool():
+    global _POOL
+    if _POOL is None:
+        _POOL = ctx.Pool(2)
+        _POOL.map(_sq, range(1000))
+    return _POOL
+
+
+def pool_apply_async(n=10_000):
+    pool = _pool()
+    t0 = now()
+    rs = [pool.apply_async(_sq, (i,)) for i in range(n)]
+    for r in rs:
+        r.get()
+    return n / (now() - t0)
+
+
+def pool_imap_unordered(n=100_000):
+    pool = _pool()
+    t0 = now()
+    sum(pool.imap_unordered(_sq, range(n)))
+    return n / (now() - t0)
+
+
+def pool_map(n=100_000):
+    pool = _pool()
+    t0 = now()
+    pool.map(_sq, range(n))
+    return n / (now() - t0)
+
+
+def pool_startup():
+    t0 = now()
+    with ctx.Pool(2) as pool:
+        pool.apply(_sq, (3,))
+        ms = (now() - t0) * 1e3
+    return ms
+
+
 def _hello(q):
     q.put(1)
 
@@ -195,6 +241,10 @@ CASES = {
     "queue_1m": ("ops/s", queue_1m),
     "queue_2to2": ("ops/s", queue_2to2),
     "joinable": ("ops/s", joinable),
+    "pool_apply_async": ("ops/s", pool_apply_async),
+    "pool_imap_unordered": ("ops/s", pool_imap_unordered),
+    "pool_map": ("ops/s", pool_map),
+    "pool_startup": ("ms", pool_startup),
     "start_fork": ("ms", start_fork),
     "start_spawn": ("ms", start_spawn),
 }

@@ -30,11 +30,12 @@ async function runTask(mod: Record<string, unknown>, task: Task): Promise<Answer
   const fn = mod[task.fn];
   try {
     if (typeof fn !== "function") throw new TypeError(`the task module has no exported function "${task.fn}"`);
-    const value: unknown[] = [];
-    for (const args of task.calls) {
-      let r = (fn as Fn)(...args);
+    const value: unknown[] = new Array(task.items.length);
+    const f = fn as Fn;
+    for (let i = 0; i < task.items.length; i++) {
+      let r = task.star ? f(...(task.items[i] as unknown[])) : f(task.items[i]);
       if (r instanceof Promise || (typeof r === "object" && r !== null && typeof (r as PromiseLike<unknown>).then === "function")) r = await r;
-      value.push(r);
+      value[i] = r;
     }
     return { id: task.id, ok: true, value };
   } catch (error) {

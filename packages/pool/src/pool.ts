@@ -239,12 +239,12 @@ export class Pool<M = Record<string, AnyFn>> {
   }
 
   /** Queues one task of `calls`; resolves with its values. */
-  #submit(fn: string, calls: unknown[][], signal?: AbortSignal): Promise<unknown[]> {
+  #submit(fn: string, items: unknown[], star: boolean, signal?: AbortSignal): Promise<unknown[]> {
     if (this.#state === State.Broken) return Promise.reject(this.#broken);
     if (this.#state !== State.Running) return Promise.reject(new InvalidStateError(`the pool is ${this.#state}`));
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     return new Promise((resolve, reject) => {
-      const entry: Entry = { task: { id: this.#nextTask++, fn, calls }, resolve, reject, signal, submitted: performance.now() };
+      const entry: Entry = { task: { id: this.#nextTask++, fn, items, star }, resolve, reject, signal, submitted: performance.now() };
       if (signal) {
         const onAbort = () => this.#abort(entry, abortReason(signal));
         signal.addEventListener("abort", onAbort, { once: true });
@@ -298,7 +298,7 @@ export class Pool<M = Record<string, AnyFn>> {
     let promise: Promise<ResultOf<M, K>>;
     try {
       if (args !== undefined && !Array.isArray(args)) throw new TypeError("Expected `args` to be an array");
-      promise = this.#submit(this.#fnName(fn), [(args ?? []) as unknown[]], opts.signal).then((v) => v[0] as ResultOf<M, K>);
+      promise = this.#submit(this.#fnName(fn), [(args ?? []) as unknown[]], true, opts.signal).then((v) => v[0] as ResultOf<M, K>);
     } catch (e) {
       promise = Promise.reject(e);
     }
@@ -307,7 +307,7 @@ export class Pool<M = Record<string, AnyFn>> {
 
   /** Applies `fn` to every item (in chunks) and resolves with the results in order. */
   map<K extends TaskRef<M>>(fn: K, iterable: Iterable<ArgsOf<M, K>[0]> | AsyncIterable<ArgsOf<M, K>[0]>, opts: MapOptions = {}): Promise<ResultOf<M, K>[]> {
-    return this.#mapCalls(fn, iterable, (x) => [x], opts);
+    return this.#mapCalls(fn, iterable, false, opts);
   }
 
   /** As {@link map}, returning an AsyncResult; `callback` gets the whole list. */
@@ -317,7 +317,7 @@ export class Pool<M = Record<string, AnyFn>> {
 
   /** As {@link map}, each item being the argument list: `starmap(f, [[1, 2]])` calls `f(1, 2)`. */
   starmap<K extends TaskRef<M>>(fn: K, iterable: Iterable<ArgsOf<M, K>> | AsyncIterable<ArgsOf<M, K>>, opts: MapOptions = {}): Promise<ResultOf<M, K>[]> {
-    return this.#mapCalls(fn, iterable, (x) => x as unknown[], opts);
+    return this.#mapCalls(fn, iterable, true, opts);
   }
 
   /** As {@link starmap}, returning an AsyncResult. */
@@ -325,7 +325,7 @@ export class Pool<M = Record<string, AnyFn>> {
     return new AsyncResult(withCallbacks(this.starmap(fn, iterable, opts as MapOptions), opts));
   }
 
-  async #mapCalls<R>(fn: unknown, iterable: Iterable<unknown> | AsyncIterable<unknown>, toCall: (x: unknown) => unknown[], opts: MapOptions): Promise<R[]> {
+  async #mapCalls<R>(fn: unknown, iterable: Iterable<unknown> | AsyncIterable<unknown>, star: boolean, opts: MapOptions): Promise<R[]> {
     const name = this.#fnName(fn);
     const items = await collect(iterable);
     const size = opts.chunkSize === undefined ? defaultChunkSize(items.length, this.#size) : checkInt(opts.chunkSize, "chunkSize", 1);
@@ -333,7 +333,7 @@ export class Pool<M = Record<string, AnyFn>> {
     let done = 0;
     const parts = await Promise.all(
       chunks(items, size).map((chunk) =>
-        this.#submit(name, chunk.map(toCall), opts.signal).then((values) => {
+        this.#submit(name, chunk, star, opts.signal).then((values) => {
           done += values.length;
           opts.onProgress?.(done, items.length);
           return values;
@@ -359,16 +359,18 @@ export class Pool<M = Record<string, AnyFn>> {
     const source = (Symbol.asyncIterator in (iterable as object) ? (iterable as AsyncIterable<unknown>)[Symbol.asyncIterator]() : (iterable as Iterable<unknown>)[Symbol.iterator]()) as
       | Iterator<unknown>
       | AsyncIterator<unknown>;
-    // bounded read-ahead: enough chunks to keep every worker busy, never the whole input
-    const window = this.#size * 4;
-    type Slot = { promise: Promise<unknown[]>; value?: unknown[]; error?: unknown; settled: boolean };
-    const inflight: Slot[] = [];
+    // bounded read-ahead: enough to keep every worker busy between round trips, never the whole input
+    const window = this.#size * Math.max(4, Math.ceil(64 / size));
+    type Slot = { value?: unknown[]; error?: unknown; settled: boolean };
+    const inflight: Slot[] = []; // submission order
+    const settled: Slot[] = []; // completion order
+    let wake: (() => void) | undefined;
     let exhausted = false;
     let inputError: { error: unknown } | undefined;
     let done = 0;
     const fill = async () => {
       while (!exhausted && !inputError && inflight.length < window) {
-        const chunk: unknown[][] = [];
+        const chunk: unknown[] = [];
         try {
           while (chunk.length < size) {
             const r = await source.next();
@@ -376,16 +378,21 @@ export class Pool<M = Record<string, AnyFn>> {
               exhausted = true;
               break;
             }
-            chunk.push([r.value]);
+            chunk.push(r.value);
           }
         } catch (error) {
           inputError = { error };
         }
         if (chunk.length > 0) {
-          const slot: Slot = { promise: this.#submit(name, chunk, opts.signal), settled: false };
-          slot.promise.then(
-            (v) => ((slot.value = v), (slot.settled = true)),
-            (e) => ((slot.error = e), (slot.settled = true)),
+          const slot: Slot = { settled: false };
+          const settle = () => {
+            slot.settled = true;
+            settled.push(slot);
+            wake?.();
+          };
+          this.#submit(name, chunk, false, opts.signal).then(
+            (v) => ((slot.value = v), settle()),
+            (e) => ((slot.error = e), settle()),
           );
           inflight.push(slot);
         }
@@ -393,15 +400,16 @@ export class Pool<M = Record<string, AnyFn>> {
     };
     await fill();
     while (inflight.length > 0) {
-      let slot: Slot;
-      if (ordered) {
-        slot = inflight[0]!;
-        await slot.promise.catch(() => {});
-      } else {
-        await Promise.race(inflight.map((s) => s.promise.catch(() => {})));
-        slot = inflight.find((s) => s.settled)!;
+      const next = () => (ordered ? (inflight[0]!.settled ? inflight[0] : undefined) : settled[0]);
+      let slot = next();
+      while (!slot) {
+        await new Promise<void>((r) => (wake = r));
+        wake = undefined;
+        slot = next();
       }
       inflight.splice(inflight.indexOf(slot), 1);
+      const k = settled.indexOf(slot);
+      if (k >= 0) settled.splice(k, 1);
       if (slot.error !== undefined) throw slot.error;
       done += slot.value!.length;
       opts.onProgress?.(done, undefined);

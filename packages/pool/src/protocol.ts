@@ -1,10 +1,15 @@
 /** Messages between a pool and its workers (one channel per worker, each message one codec frame). */
 
-/** One unit of work: call `fn` once per argument list in `calls` (a map chunk, or a single apply). */
+/**
+ * One unit of work: call `fn` once per item (a map chunk, or a single apply). With `star` each item
+ * is an argument list (`fn(...item)`), else the one argument (`fn(item)`), which spares a small
+ * array per item on both sides.
+ */
 export interface Task {
   id: number;
   fn: string;
-  calls: unknown[][];
+  items: unknown[];
+  star: boolean;
 }
 
 /** Pool → worker. */

@@ -1,0 +1,5 @@
+// Task module of the pool cases.
+export function square(x) {
+  return x * x;
+}
+export default square;
