@@ -13,7 +13,9 @@ let piscina;
 async function warmPools() {
   if (!ipcPool) {
     ipcPool = new Pool({ module: poolTasks, processes: 2 });
-    await ipcPool.map("square", Array.from({ length: 1000 }, (_, i) => i));
+    // let the workers' JIT warm up, as a long-lived pool's has
+    const warm = Array.from({ length: 100_000 }, (_, i) => i);
+    for (let i = 0; i < 3; i++) await ipcPool.map("square", warm);
   }
   if (!piscina) {
     piscina = new Piscina({ filename: poolTasks.href, minThreads: 2, maxThreads: 2 });
