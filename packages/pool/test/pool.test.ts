@@ -60,7 +60,7 @@ describe.each(contexts)("Pool in the %s context", (context) => {
 
   it("a task's error keeps its name, message and remote stack; an unserializable result fails that task only", async () => {
     await using pool = new Pool<Tasks>({ module, processes: 1, context });
-    const e = await pool.apply("failAt", [7, 7]).catch((x: Error) => x);
+    const e = (await pool.apply("failAt", [7, 7]).catch((x: Error) => x)) as Error;
     expect(e).toBeInstanceOf(RangeError);
     expect(e.message).toBe("bad item 7");
     expect(e.stack).toMatch(/at failAt .*tasks\.mjs/);
@@ -140,7 +140,7 @@ describe.each(contexts)("Pool in the %s context", (context) => {
     await using pool = new Pool<Tasks>({ module, processes: 2, context, initializer: "init", initArgs: ["yes"] });
     expect(await pool.apply("initialized_")).toBe("yes");
     await using broken = new Pool<Tasks>({ module, processes: 2, context, initializer: "throwingInit" });
-    const e = await broken.map("square", [1, 2, 3]).catch((x: Error) => x);
+    const e = (await broken.map("square", [1, 2, 3]).catch((x: Error) => x)) as Error;
     expect(e).toBeInstanceOf(ProcessError);
     expect((e.cause as Error).message).toBe("init failed");
     await expect(broken.apply("square", [1])).rejects.toThrow(ProcessError);
