@@ -1,7 +1,7 @@
 import { defineConfig } from "tsup";
 
 /** The build every @ipc package uses: ESM + CJS + types. Every file started as a Worker or fork is its own entry. */
-export function ipcBuild(entry: string[]) {
+export function ipcBuild(entry: string[], options: { splitting?: boolean } = {}) {
   return defineConfig({
     entry,
     format: ["esm", "cjs"],
@@ -13,7 +13,8 @@ export function ipcBuild(entry: string[]) {
     // gives the CJS build an import.meta.url; keeps class names (Process subclasses are found by name)
     shims: true,
     keepNames: true,
-    splitting: false,
+    // ESM only: shared chunks between entries (CJS entries stay self-contained)
+    splitting: options.splitting ?? false,
     external: ["tsx", "tsx/esm/api"],
   });
 }

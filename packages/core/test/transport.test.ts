@@ -112,6 +112,32 @@ describe("framed, authenticated connections", () => {
   });
 });
 
+describe("the first frames after the handshake", () => {
+  it("a large frame sent right behind the handshake, then a close, still reaches the server's handler", async () => {
+    const address = arbitraryAddress("t");
+    const got: number[] = [];
+    let closed = false;
+    await listenFramed(address, {
+      authkey: key,
+      onConnection(conn) {
+        conn.onClose(() => (closed = true));
+        conn.setHandler((f) => {
+          got.push(f.length);
+          // the first handler hands the connection to another, as a hub does
+          conn.setHandler((g) => got.push(g.length));
+        });
+      },
+    }).then((s) => servers.push(s));
+    const c = await connectFramed(address, { authkey: key });
+    c.send(Buffer.alloc(10));
+    c.send(Buffer.alloc(5000)); // larger than the handshake limit
+    await c.flushed();
+    c.close();
+    await waitFor(() => got.length === 2 && closed);
+    expect(got).toEqual([10, 5000]);
+  });
+});
+
 describe("broker", () => {
   it("serves a lock, survives garbage and wrong keys, and releases locks of a departed party", async () => {
     const address = arbitraryAddress("b");

@@ -17,6 +17,8 @@ export interface Link {
   send(msg: ToWorker): void;
   /** `n` more answers are owed: read until they have arrived. */
   expect(n: number): void;
+  /** After the worker ended: delivers whatever it sent that was not read yet. */
+  drain(): Promise<void>;
   close(): void;
 }
 
@@ -67,6 +69,13 @@ export class RingLink implements Link {
       }
     }
     this.reading = false;
+  }
+
+  async drain(): Promise<void> {
+    for (let msg = this.results.tryRecv<FromWorker>(); msg !== undefined && !this.closed; msg = this.results.tryRecv<FromWorker>()) {
+      this.owed -= answersIn(msg);
+      this.onMessage(msg);
+    }
   }
 
   close(): void {
@@ -126,6 +135,7 @@ export class SocketLink implements Link {
   private conn: FramedSocket | undefined;
   private queued: Uint8Array[] = [];
   private owed = 0;
+  private onAttach: (() => void) | undefined;
 
   constructor(
     address: string,
@@ -144,9 +154,10 @@ export class SocketLink implements Link {
       this.refresh();
       this.onMessage(msg);
     });
-    for (const b of this.queued) conn.send(b);
+    if (!conn.closed) for (const b of this.queued) conn.send(b);
     this.queued = [];
     this.refresh();
+    this.onAttach?.();
   }
 
   private refresh(): void {
@@ -165,7 +176,20 @@ export class SocketLink implements Link {
     this.refresh();
   }
 
+  async drain(): Promise<void> {
+    // a process's last frames arrive before its end of the socket closes; its connection may
+    // even be accepted only after its exit was noticed: wait (a bounded time) for both
+    if (!this.conn) await Promise.race([new Promise<void>((r) => (this.onAttach = r)), delay(1000)]);
+    const conn = this.conn;
+    if (!conn || conn.closed) return;
+    await Promise.race([new Promise<void>((r) => conn.onClose(() => r())), delay(1000)]);
+  }
+
   close(): void {
     this.conn?.close();
   }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
 }

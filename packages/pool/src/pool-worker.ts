@@ -4,7 +4,7 @@
  * with its results or its error. A result that cannot be serialized fails that task only.
  */
 import { pathToFileURL } from "node:url";
-import { connectFramed, currentAuthkey, deserialize, serialize, SerializationError } from "@ipc/core";
+import { deserialize, serialize, SerializationError } from "@ipc/core/slim";
 import type { Answer, FromWorker, Task, ToWorker } from "./protocol.js";
 import { RingChannel } from "./ring-channel.js";
 
@@ -66,7 +66,7 @@ function encodeAnswers(answers: Answer[]): Uint8Array {
 export async function poolWorker(setup: WorkerSetup): Promise<void> {
   let send: (bytes: Uint8Array) => void | Promise<void>;
   let next: () => ToWorker | Promise<ToWorker>;
-  let close = () => {};
+  let close = async () => {};
   let flush = () => {};
   if (setup.link.kind === "ring") {
     const tasks = new RingChannel(setup.link.tasks);
@@ -74,6 +74,8 @@ export async function poolWorker(setup: WorkerSetup): Promise<void> {
     send = (bytes) => results.sendRaw(bytes);
     next = () => tasks.recvSync<ToWorker>();
   } else {
+    // the transport is loaded only by process workers (threads talk through shared memory)
+    const { connectFramed, currentAuthkey } = await import("@ipc/core");
     const conn = await connectFramed(setup.link.address, { authkey: currentAuthkey(), retryFor: 10_000 });
     const inbox: ToWorker[] = [];
     let wake: (() => void) | undefined;
@@ -96,10 +98,21 @@ export async function poolWorker(setup: WorkerSetup): Promise<void> {
       }
       return inbox.shift()!;
     };
-    close = () => conn.close();
+    close = async () => {
+      // what was sent reaches the pool before this process exits
+      await conn.flushed();
+      conn.close();
+    };
     flush = () => conn.flush();
   }
-  const mod = (await import(toUrl(setup.module))) as Record<string, unknown>;
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(toUrl(setup.module))) as Record<string, unknown>;
+  } catch (error) {
+    await send(serialize({ t: "initError", error } satisfies FromWorker));
+    await close();
+    return;
+  }
   if (setup.initializer) {
     try {
       const init = mod[setup.initializer];
@@ -107,7 +120,7 @@ export async function poolWorker(setup: WorkerSetup): Promise<void> {
       await (init as Fn)(...setup.initArgs);
     } catch (error) {
       await send(serialize({ t: "initError", error } satisfies FromWorker));
-      close();
+      await close();
       return;
     }
   }
@@ -125,5 +138,5 @@ export async function poolWorker(setup: WorkerSetup): Promise<void> {
     }
     if (setup.maxTasks > 0 && done >= setup.maxTasks) break;
   }
-  close();
+  await close();
 }

@@ -117,9 +117,9 @@ export class Pool<M = Record<string, AnyFn>> {
     link.expect(1); // "ready" or "initError"
     const start = () => {
       proc.start();
-      const exit = proc.join().then(() => {
+      const exit = proc.join().then(async () => {
+        await this.#onExit(worker);
         this.#exits.delete(exit);
-        this.#onExit(worker);
       });
       this.#exits.add(exit);
     };
@@ -134,7 +134,7 @@ export class Pool<M = Record<string, AnyFn>> {
         this.#dispatch();
         return;
       case "initError":
-        this.#breakPool(new ProcessError(`the pool's initializer failed in ${w.proc.name}`, { cause: msg.error }));
+        this.#breakPool(new ProcessError(`a pool worker could not start (loading the task module or running the initializer failed in ${w.proc.name})`, { cause: msg.error }));
         return;
       case "answers": {
         const now = performance.now();
@@ -157,8 +157,14 @@ export class Pool<M = Record<string, AnyFn>> {
     }
   }
 
-  #onExit(w: Worker): void {
+  async #onExit(w: Worker): Promise<void> {
+    // take in what it said before it ended (an initError explains an early death)
+    await w.link.drain();
     this.#workers.delete(w);
+    if (!w.ready && this.#state !== State.Terminated && this.#state !== State.Broken) {
+      // it died before it could say whether it started: do not respawn it forever
+      this.#breakPool(new ProcessError(`pool worker ${w.proc.name} exited (code ${w.proc.exitCode}) before it was ready`));
+    }
     w.link.close();
     this.#hub?.forget(w.index);
     const [running, ...queued] = w.inflight;

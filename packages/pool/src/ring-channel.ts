@@ -2,7 +2,7 @@
  * A one-way message channel over a core Ring (threads of one process): the writer puts codec
  * frames, the reader takes them. Used in pairs (tasks in, results out) for thread-context workers.
  */
-import { atomicsBackend, Deadline, deserialize, driveAsync, driveSync, EmptyError, FullError, HEAD_LOCK, Ring, serialize, TAIL_LOCK } from "@ipc/core";
+import { atomicsBackend, Deadline, deserialize, driveAsync, driveSync, EmptyError, FullError, HEAD_LOCK, Ring, serialize, TAIL_LOCK } from "@ipc/core/slim";
 
 const forever = () => new Deadline(Infinity);
 const fullErr = () => new FullError("channel full");

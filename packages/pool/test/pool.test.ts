@@ -146,6 +146,15 @@ describe.each(contexts)("Pool in the %s context", (context) => {
     await expect(broken.apply("square", [1])).rejects.toThrow(ProcessError);
   });
 
+  it("a task module that cannot be loaded fails the pool's work at once, without respawning workers forever", async () => {
+    await using pool = new Pool({ module: new URL("./fixtures/no-such-module.mjs", import.meta.url), processes: 2, context });
+    const e = (await pool.apply("square", [1]).catch((x: Error) => x)) as Error;
+    expect(e).toBeInstanceOf(ProcessError);
+    expect(String((e.cause as Error)?.message ?? e.message)).toMatch(/no-such-module|Cannot find module/);
+    await expect(pool.map("square", [1, 2])).rejects.toThrow(ProcessError);
+    expect(pool.metrics().workersReplaced).toBe(0);
+  });
+
   it("maxTasksPerChild replaces a worker after n tasks", async () => {
     await using pool = new Pool<Tasks>({ module, processes: 1, context, maxTasksPerChild: 2 });
     const names: string[] = [];

@@ -6,7 +6,7 @@
  */
 import { pathToFileURL } from "node:url";
 import { threadId } from "node:worker_threads";
-import { deserialize, installLivenessTable } from "@ipc/core";
+import { deserialize, installLivenessTable } from "@ipc/core/slim";
 import { endChildren } from "./children.js";
 import { setIdentity } from "./identity.js";
 import type { StartPayload } from "./payload.js";

@@ -24,25 +24,34 @@ export class FrameDecoder {
 
   /** Adds a chunk; returns the frames it completes. @throws ProtocolError on an oversized frame. */
   push(chunk: Uint8Array): Buffer[] {
+    this.append(chunk);
     const frames: Buffer[] = [];
-    if (chunk.byteLength === 0) return frames;
+    for (let f = this.next(); f !== undefined; f = this.next()) frames.push(f);
+    return frames;
+  }
+
+  /** Adds a chunk without decoding it yet. */
+  append(chunk: Uint8Array): void {
+    if (chunk.byteLength === 0) return;
     this.chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
     this.buffered += chunk.byteLength;
-    for (;;) {
-      if (this.need < 0) {
-        if (this.buffered < 4) break;
-        const head = this.take(4);
-        const length = head.readUInt32BE(0);
-        if (length > this.maxFrameSize) {
-          throw new ProtocolError(`frame of ${length} bytes exceeds the limit of ${this.maxFrameSize} bytes`);
-        }
-        this.need = length;
+  }
+
+  /** The next complete frame, or undefined. @throws ProtocolError on an oversized frame. */
+  next(): Buffer | undefined {
+    if (this.need < 0) {
+      if (this.buffered < 4) return undefined;
+      const head = this.take(4);
+      const length = head.readUInt32BE(0);
+      if (length > this.maxFrameSize) {
+        throw new ProtocolError(`frame of ${length} bytes exceeds the limit of ${this.maxFrameSize} bytes`);
       }
-      if (this.buffered < this.need) break;
-      frames.push(this.take(this.need));
-      this.need = -1;
+      this.need = length;
     }
-    return frames;
+    if (this.buffered < this.need) return undefined;
+    const frame = this.take(this.need);
+    this.need = -1;
+    return frame;
   }
 
   private take(n: number): Buffer {

@@ -27,6 +27,9 @@ export class FramedSocket {
   private closeListeners: ((error: Error | undefined) => void)[] = [];
   /** True once closed, by either side. */
   closed = false;
+  private authed = false;
+  /** Closed because of a protocol or handler error: decode nothing more. */
+  private failed = false;
 
   constructor(
     readonly socket: Socket,
@@ -39,12 +42,14 @@ export class FramedSocket {
     socket.on("end", () => this.destroy(undefined));
   }
 
-  /** Lifts the handshake frame limit to the configured one (after authentication). */
+  /**
+   * Lifts the handshake frame limit to the configured one (after authentication), and decodes
+   * what the peer sent after its side of the handshake (held undecoded until now).
+   */
   authenticated(): void {
-    const limit = this.options.maxFrameSize ?? DEFAULT_MAX_FRAME;
-    this.decoder.maxFrameSize = limit;
-    const big = this.queue.find((f) => f.length > limit);
-    if (big) this.destroy(new ProtocolError(`frame of ${big.length} bytes exceeds the limit of ${limit} bytes`));
+    this.authed = true;
+    this.decoder.maxFrameSize = this.options.maxFrameSize ?? DEFAULT_MAX_FRAME;
+    this.decodeAvailable();
   }
 
   /** Delivers every later frame to `handler` (including those already queued). */
@@ -52,10 +57,11 @@ export class FramedSocket {
     this.handler = handler;
     const queued = this.queue;
     this.queue = [];
+    // frames received before the peer closed are delivered even if it has closed since
     for (const f of queued) {
-      if (this.closed) return;
       try {
-        handler(f);
+        // the current handler: a handler may hand the connection on by setting another one
+        this.handler!(f);
       } catch (e) {
         this.destroy(e instanceof Error ? e : new ProtocolError(String(e)));
         return;
@@ -73,6 +79,15 @@ export class FramedSocket {
   readFrame(timeout = 10_000): Promise<Buffer> {
     const queued = this.queue.shift();
     if (queued) return Promise.resolve(queued);
+    if (!this.authed) {
+      try {
+        const f = this.decoder.next();
+        if (f) return Promise.resolve(f);
+      } catch (e) {
+        this.destroy(e as Error);
+        return Promise.reject(e);
+      }
+    }
     if (this.closed) return Promise.reject(this.closeError ?? new EOFError("connection closed"));
     return new Promise<Buffer>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -117,6 +132,13 @@ export class FramedSocket {
     this.socket.uncork();
   }
 
+  /** Resolves once everything sent so far has been handed to the operating system. */
+  flushed(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.flush();
+    return new Promise((resolve) => this.socket.write(Buffer.alloc(0), () => resolve()));
+  }
+
   /** Closes the connection (idempotent). */
   close(): void {
     this.destroy(undefined);
@@ -127,6 +149,7 @@ export class FramedSocket {
     if (this.closed) return;
     this.closed = true;
     this.closeError = error;
+    this.failed = error !== undefined;
     // flush what was written (a #FAILURE# verdict, a last reply), then close
     if (this.corked) {
       this.corked = false;
@@ -146,15 +169,27 @@ export class FramedSocket {
 
   private onData(chunk: Buffer): void {
     if (this.closed) return;
-    let frames: Buffer[];
-    try {
-      frames = this.decoder.push(chunk);
-    } catch (e) {
-      this.destroy(e instanceof Error ? e : new ProtocolError(String(e)));
-      return;
-    }
-    for (const f of frames) {
-      if (this.closed) return;
+    this.decoder.append(chunk);
+    this.decodeAvailable();
+  }
+
+  /**
+   * Decodes buffered bytes. Before authentication only as many frames as handshake reads wait
+   * for: later bytes stay undecoded until `authenticated()` lifts the handshake size limit (a
+   * peer may send its first message right behind its last handshake frame).
+   */
+  private decodeAvailable(): void {
+    for (;;) {
+      if (this.failed) return;
+      if (!this.authed && this.readers.length === 0) return;
+      let f: Buffer | undefined;
+      try {
+        f = this.decoder.next();
+      } catch (e) {
+        this.destroy(e instanceof Error ? e : new ProtocolError(String(e)));
+        return;
+      }
+      if (f === undefined) return;
       if (this.handler) {
         try {
           this.handler(f);
