@@ -178,9 +178,11 @@ export class Pool<M = Record<string, AnyFn>> {
           : new WorkerLostError(`${w.proc.name} ended (exit code ${w.proc.exitCode}) while running task ${running.task.id}`));
       running.reject(why);
     }
-    // tasks only queued behind it go to another worker
+    // tasks only queued behind it go to another worker (or fail with the pool)
     for (const e of queued.reverse()) {
       if (e.cancelled !== undefined) e.reject(e.cancelled);
+      else if (this.#state === State.Terminated) e.reject(new IpcError("the pool was terminated"));
+      else if (this.#state === State.Broken) e.reject(this.#broken);
       else this.#pending.unshift(e);
     }
     if (this.#state === State.Running || (this.#state === State.Closing && this.#pending.length > 0)) {

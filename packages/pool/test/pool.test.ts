@@ -195,8 +195,11 @@ describe.each(contexts)("Pool in the %s context", (context) => {
     expect(pool.metrics().workers).toBe(0);
     const t = new Pool<Tasks>({ module, processes: 1, context });
     const never = t.apply("forever");
+    // queued behind it on the same worker, and queued in the pool: all settle on terminate
+    const behind = Array.from({ length: 5 }, () => t.apply("square", [2]));
     await t.terminate();
     await expect(never).rejects.toThrow(IpcError);
+    for (const b of behind) await expect(b).rejects.toThrow(IpcError);
   });
 });
 
