@@ -29,7 +29,9 @@ export interface ErrMessage {
   e: unknown;
 }
 
+/** Every client → broker message. */
 export type ClientMessage = CallMessage | CancelMessage;
+/** Every broker → client message. */
 export type BrokerMessage = OkMessage | ErrMessage;
 
 /** Where a remote object lives: its home broker's address and the object's id there. */

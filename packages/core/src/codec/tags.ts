@@ -46,5 +46,7 @@ export const typedArrayKinds = [
   Buffer,
 ] as const;
 
+/** Kind number of Node's Buffer. */
 export const BUFFER_KIND = typedArrayKinds.length - 1;
+/** Kind number of DataView. */
 export const DATAVIEW_KIND = typedArrayKinds.length - 2;

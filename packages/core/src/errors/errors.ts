@@ -42,48 +42,63 @@ Object.defineProperty(IpcError.prototype, "name", { value: "IpcError", writable:
 
 /** A non-blocking or timed `get` found the queue empty (Python: `queue.Empty`). */
 export const EmptyError = define("EmptyError", "ERR_IPC_EMPTY");
+/** An instance of {@link EmptyError}. */
 export type EmptyError = InstanceType<typeof EmptyError>;
 /** A non-blocking or timed `put` found the queue full (Python: `queue.Full`). */
 export const FullError = define("FullError", "ERR_IPC_FULL");
+/** An instance of {@link FullError}. */
 export type FullError = InstanceType<typeof FullError>;
 /** The queue was shut down (Python: `queue.ShutDown`). */
 export const ShutDownError = define("ShutDownError", "ERR_IPC_SHUT_DOWN");
+/** An instance of {@link ShutDownError}. */
 export type ShutDownError = InstanceType<typeof ShutDownError>;
 /** `recv` when the other end closed and nothing is left (Python: `EOFError`). */
 export const EOFError = define("EOFError", "ERR_IPC_EOF");
+/** An instance of {@link EOFError}. */
 export type EOFError = InstanceType<typeof EOFError>;
 /** Use of an object after its own `close()` (Python: `ValueError` / `OSError`). */
 export const ClosedError = define("ClosedError", "ERR_IPC_CLOSED");
+/** An instance of {@link ClosedError}. */
 export type ClosedError = InstanceType<typeof ClosedError>;
 /** A buffer given to `recvBytesInto` is too small; `message` holds the whole message. */
 export const BufferTooShortError = define("BufferTooShortError", "ERR_IPC_BUFFER_TOO_SHORT");
+/** An instance of {@link BufferTooShortError}. */
 export type BufferTooShortError = InstanceType<typeof BufferTooShortError>;
 /** The peer failed the authkey challenge, or we failed its challenge. */
 export const AuthenticationError = define("AuthenticationError", "ERR_IPC_AUTHENTICATION");
+/** An instance of {@link AuthenticationError}. */
 export type AuthenticationError = InstanceType<typeof AuthenticationError>;
 /** A barrier was broken (reset, aborted or timed out) while a party waited on it. */
 export const BrokenBarrierError = define("BrokenBarrierError", "ERR_IPC_BROKEN_BARRIER");
+/** An instance of {@link BrokenBarrierError}. */
 export type BrokenBarrierError = InstanceType<typeof BrokenBarrierError>;
 /** An operation that raises on timeout in Python (`AsyncResult.get`, ...) timed out. */
 export const TimeoutError = define("TimeoutError", "ERR_IPC_TIMEOUT");
+/** An instance of {@link TimeoutError}. */
 export type TimeoutError = InstanceType<typeof TimeoutError>;
 /** An exception raised in a manager's server; keeps the remote name and stack. */
 export const RemoteError = define("RemoteError", "ERR_IPC_REMOTE");
+/** An instance of {@link RemoteError}. */
 export type RemoteError = InstanceType<typeof RemoteError>;
 /** A process could not be started, joined or controlled as asked. */
 export const ProcessError = define("ProcessError", "ERR_IPC_PROCESS");
+/** An instance of {@link ProcessError}. */
 export type ProcessError = InstanceType<typeof ProcessError>;
 /** A pool worker died while it ran a task. */
 export const WorkerLostError = define("WorkerLostError", "ERR_IPC_WORKER_LOST", ProcessError);
+/** An instance of {@link WorkerLostError}. */
 export type WorkerLostError = InstanceType<typeof WorkerLostError>;
 /** A value cannot be serialized; the message names the path to it, e.g. `args[0].cb: function`. */
 export const SerializationError = define("SerializationError", "ERR_IPC_SERIALIZATION");
+/** An instance of {@link SerializationError}. */
 export type SerializationError = InstanceType<typeof SerializationError>;
 /** A frame on a connection was malformed, truncated or larger than allowed. */
 export const ProtocolError = define("ProtocolError", "ERR_IPC_PROTOCOL");
+/** An instance of {@link ProtocolError}. */
 export type ProtocolError = InstanceType<typeof ProtocolError>;
 /** A method was called in a state that does not allow it (Python: `ValueError`/`AssertionError`). */
 export const InvalidStateError = define("InvalidStateError", "ERR_IPC_INVALID_STATE");
+/** An instance of {@link InvalidStateError}. */
 export type InvalidStateError = InstanceType<typeof InvalidStateError>;
 
 /** Every @ipc error class by name, used to revive errors that crossed a boundary. */

@@ -49,26 +49,44 @@ import { Deadline } from "../memory/deadline.js";
 import { ownerEnded } from "../memory/liveness.js";
 import type { WaitBackend } from "../memory/wait-backend.js";
 
+/** Word `TAIL_LOCK` (see the layout table above). */
 export const TAIL_LOCK = 0;
+/** Word `HEAD_LOCK` (see the layout table above). */
 export const HEAD_LOCK = 1;
+/** Word `TAIL` (see the layout table above). */
 export const TAIL = 2;
+/** Word `HEAD` (see the layout table above). */
 export const HEAD = 3;
+/** Word `COUNT` (see the layout table above). */
 export const COUNT = 4;
+/** Word `DATA_SEQ` (see the layout table above). */
 export const DATA_SEQ = 5;
+/** Word `CONSUMERS` (see the layout table above). */
 export const CONSUMERS = 6;
+/** Word `SPACE_SEQ` (see the layout table above). */
 export const SPACE_SEQ = 7;
+/** Word `PRODUCERS` (see the layout table above). */
 export const PRODUCERS = 8;
+/** Word `MAX_SIZE` (see the layout table above). */
 export const MAX_SIZE = 9;
+/** Word `STATE` (see the layout table above). */
 export const STATE = 10;
+/** Word `UNFINISHED` (see the layout table above). */
 export const UNFINISHED = 11;
+/** Word `JOIN_SEQ` (see the layout table above). */
 export const JOIN_SEQ = 12;
+/** Word `CAPACITY` (see the layout table above). */
 export const CAPACITY = 13;
 /** Control words, then the data area. */
 export const HEADER_WORDS = 16;
+/** Bytes before the data area. */
 export const HEADER_BYTES = HEADER_WORDS * 4;
 
+/** `STATE`: open. */
 export const OPEN = 0;
+/** `STATE`: shut down (gets drain, then fail). */
 export const SHUT = 1;
+/** `STATE`: shut down immediately (contents discarded). */
 export const SHUT_IMMEDIATE = 2;
 
 const FIRST = 0x80000000;
