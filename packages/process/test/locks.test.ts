@@ -115,6 +115,21 @@ describe.each(contexts)("locks shared with a %s child", (context) => {
   });
 });
 
+describe("authentication", () => {
+  it("a child process with another authkey cannot reach the parent's objects: a clear error, and the broker keeps serving", async () => {
+    const lock = new Lock();
+    const p = new Process({ module: targets, target: "wrongKey", args: [lock], context: "process", env: { IPC_AUTHKEY: "ab".repeat(32) } });
+    p.start();
+    expect(await ended(p)).toBe(0);
+    // the broker still serves a child with the right key
+    const held = new Event();
+    const q = new Process({ module: targets, target: "holdAndExit", args: [lock, held], context: "process" });
+    q.start();
+    expect(await held.wait({ timeout: 20_000 })).toBe(true);
+    expect(await ended(q)).toBe(0);
+  });
+});
+
 describe("handles across contexts", () => {
   it.each([
     ["process", "thread"],

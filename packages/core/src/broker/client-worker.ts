@@ -51,7 +51,7 @@ function link(address: string): Link {
   links.set(address, l);
   conn.catch((e: Error) => {
     links.delete(address);
-    for (const [id, sync] of calls) answer(id, sync, { id, error: `cannot reach the home of this object (${address}): ${e.message}` });
+    for (const [id, sync] of calls) answer(id, sync, { id, error: `cannot reach the home of this object (${address}): ${e.name}: ${e.message}` });
     calls.clear();
   });
   return l;

@@ -9,7 +9,7 @@ const ENV = "IPC_AUTHKEY";
 
 function initial(): Buffer {
   const inherited = process.env[ENV];
-  if (inherited && /^[0-9a-f]{64}$/i.test(inherited)) return Buffer.from(inherited, "hex");
+  if (inherited && /^(?:[0-9a-f]{2})+$/i.test(inherited)) return Buffer.from(inherited, "hex");
   const key = randomBytes(32);
   // set in this process's environment so that threads and children started later inherit it
   process.env[ENV] = key.toString("hex");
