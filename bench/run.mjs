@@ -14,6 +14,7 @@ const only = new Set(args);
 const python = {
   codec_small: "codec_small",
   codec_1k: "codec_1k",
+  codec_large: "codec_large",
   lock_uncontended: "lock_uncontended",
   counter_2proc: "counter_2proc",
   lock_remote: "lock_remote",
@@ -33,6 +34,7 @@ const python = {
 const pythonLabel = {
   codec_small: "pickle dumps+loads {id, op}",
   codec_1k: "pickle dumps+loads 1 KiB bytes",
+  codec_large: "pickle dumps+loads 10k records + 1 MiB bytes",
   lock_uncontended: "mp.Lock acquire/release",
   counter_2proc: "Value('i') += 1 under get_lock(), 2 processes",
   lock_remote: "mp.Lock acquire/release in a child process",

@@ -49,6 +49,8 @@ async function queueCase(context, payload, n, producers = 1, consumers = 1) {
 }
 const packr = new Packr({ useRecords: true });
 const kib = new Uint8Array(1024);
+/** A large value: 10,000 small records and a 1 MiB byte array. */
+const big = { rows: Array.from({ length: 10_000 }, (_, i) => ({ id: i, op: "put", name: `item-${i}` })), blob: new Uint8Array(1 << 20) };
 
 function rate(n, fn) {
   const t0 = performance.now();
@@ -71,6 +73,14 @@ export const cases = {
       "@ipc codec": () => rate(200_000, (n) => { for (let i = 0; i < n; i++) deserialize(serialize(kib)); }),
       "v8.serialize": () => rate(200_000, (n) => { for (let i = 0; i < n; i++) v8.deserialize(v8.serialize(kib)); }),
       "msgpackr records": () => rate(200_000, (n) => { for (let i = 0; i < n; i++) packr.unpack(packr.pack(kib)); }),
+    },
+  },
+  codec_large: {
+    unit: "ops/s",
+    variants: {
+      "@ipc codec": () => rate(200, (n) => { for (let i = 0; i < n; i++) deserialize(serialize(big)); }),
+      "v8.serialize": () => rate(200, (n) => { for (let i = 0; i < n; i++) v8.deserialize(v8.serialize(big)); }),
+      "msgpackr records": () => rate(200, (n) => { for (let i = 0; i < n; i++) packr.unpack(packr.pack(big)); }),
     },
   },
   lock_uncontended: {

@@ -28,6 +28,14 @@ def codec_1k(n=200_000):
     return n / (now() - t0)
 
 
+def codec_large(n=200):
+    big = {"rows": [{"id": i, "op": "put", "name": f"item-{i}"} for i in range(10_000)], "blob": bytes(1 << 20)}
+    t0 = now()
+    for _ in range(n):
+        pickle.loads(pickle.dumps(big, protocol=pickle.HIGHEST_PROTOCOL))
+    return n / (now() - t0)
+
+
 def lock_uncontended(n=1_000_000):
     lock = ctx.Lock()
     acq, rel = lock.acquire, lock.release
@@ -232,6 +240,7 @@ def start_spawn():
 CASES = {
     "codec_small": ("ops/s", codec_small),
     "codec_1k": ("ops/s", codec_1k),
+    "codec_large": ("ops/s", codec_large),
     "lock_uncontended": ("ops/s", lock_uncontended),
     "counter_2proc": ("ops/s", counter_2proc),
     "lock_remote": ("ops/s", lock_remote),

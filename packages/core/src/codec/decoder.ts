@@ -16,6 +16,10 @@ export interface DeserializeOptions {
 }
 
 
+const KEY_CACHE_SIZE = 4096;
+/** Recently decoded short keys, by hash of their bytes. */
+const keyCache: (string | undefined)[] = new Array(KEY_CACHE_SIZE);
+
 class Decoder {
   pos = 0;
   refs: unknown[] = [];
@@ -80,6 +84,42 @@ class Decoder {
     }
     return this.utf8(start, n);
   }
+  /**
+   * An object key. Short ASCII keys repeat across messages ("id", "op", ...): they are looked up
+   * in a small cache by their bytes instead of being built again, char by char.
+   */
+  key(): string {
+    const buf = this.buf;
+    const n = buf[this.pos];
+    if (n === undefined || n === 0 || n > 24) return this.string();
+    const start = this.pos + 1;
+    if (start + n > buf.length) return this.string();
+    let h = n;
+    for (let i = start; i < start + n; i++) {
+      const c = buf[i]!;
+      if (c >= 0x80) return this.string();
+      h = (Math.imul(h, 31) + c) | 0;
+    }
+    const slot = (h >>> 0) % KEY_CACHE_SIZE;
+    const cached = keyCache[slot];
+    if (cached !== undefined && cached.length === n) {
+      let same = true;
+      for (let i = 0; i < n; i++) {
+        if (cached.charCodeAt(i) !== buf[start + i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) {
+        this.pos = start + n;
+        return cached;
+      }
+    }
+    const k = this.string();
+    keyCache[slot] = k;
+    return k;
+  }
+
   bytes(): Uint8Array {
     const n = this.varint();
     this.need(n);
@@ -239,7 +279,7 @@ class Decoder {
   fields(o: Record<string, unknown>): void {
     const n = this.varint();
     for (let i = 0; i < n; i++) {
-      const k = this.string();
+      const k = this.key();
       const v = this.value();
       if (k === "__proto__") Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
       else o[k] = v;
