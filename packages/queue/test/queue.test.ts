@@ -268,6 +268,16 @@ describe.each(contexts)("queues shared with %s children", (context) => {
     expect(() => q.taskDone()).toThrow(InvalidStateError);
   });
 
+  it("sizes, sync forms, nowait errors and shutdown work through the child's handle (QUEUE-15)", async () => {
+    const q = new Queue<number>({ maxSize: 2 });
+    await q.put(5);
+    await q.put(6);
+    expect(await run("syncSurface", [q], context)).toBe(31);
+    // what the child did is seen here: 8 was put, then the queue was shut down
+    expect(await q.get({ timeout: 1000 })).toBe(8);
+    await expect(q.get()).rejects.toThrow(ShutDownError);
+  });
+
   it("a big item crosses intact", async () => {
     const q = new Queue<Uint8Array>({ ringSize: 1 << 16 });
     const results = new Queue<{ ok?: Uint8Array }>();
