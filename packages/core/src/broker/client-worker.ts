@@ -57,6 +57,15 @@ function link(address: string): Link {
   return l;
 }
 
+// Never leave a caller blocked in a *Sync call: if this thread hits a bug, answer every pending
+// call with the error before it dies.
+process.on("uncaughtException", (error) => {
+  for (const [address, l] of links) {
+    for (const [id, sync] of l.calls) answer(id, sync, { id, error: `the @ipc client thread failed (${address}): ${error.message}` });
+    l.calls.clear();
+  }
+});
+
 port.on("message", (req: ClientRequest) => {
   const l = link(req.address);
   if (req.t === "cancel") {
