@@ -81,6 +81,12 @@ export class Pool<M = Record<string, AnyFn>> {
     this.#size = checkInt(opts.processes ?? cpuCount(), "processes", 1, 1024);
     if (opts.maxTasksPerChild !== undefined) checkInt(opts.maxTasksPerChild, "maxTasksPerChild", 1);
     if (opts.initArgs !== undefined && !Array.isArray(opts.initArgs)) throw new TypeError("Expected `initArgs` to be an array");
+    if (opts.initializer !== undefined && typeof opts.initializer !== "string") {
+      throw new TypeError("Expected `initializer` to be the name of an exported function of `module`");
+    }
+    if (opts.context !== undefined && opts.context !== "thread" && opts.context !== "process") {
+      throw new TypeError(`Expected \`context\` to be "thread" or "process", got ${JSON.stringify(opts.context)}`);
+    }
     if ((opts.context ?? "thread") === "process") this.#hub = new SocketHub();
     for (let i = 0; i < this.#size; i++) this.#spawn();
   }
@@ -389,7 +395,9 @@ export class Pool<M = Record<string, AnyFn>> {
             chunk.push(r.value);
           }
         } catch (error) {
+          // the chunk the error fell in fails as a whole (as Python's imap): drop its items
           inputError = { error };
+          break;
         }
         if (chunk.length > 0) {
           const slot: Slot = { settled: false };

@@ -15,7 +15,15 @@ describe("defaults", () => {
     await pool.terminate();
     expect(() => new Pool({} as never)).toThrow(/module/);
     expect(() => new Pool({ module, processes: 0 })).toThrow(RangeError);
+    // POOL-16, POOL-28, POOL-30
+    expect(() => new Pool({ module, processes: -1 })).toThrow(RangeError);
     expect(() => new Pool({ module, maxTasksPerChild: 0 })).toThrow(RangeError);
+    expect(() => new Pool({ module, maxTasksPerChild: -1 })).toThrow(RangeError);
+    expect(() => new Pool({ module, maxTasksPerChild: 0.5 })).toThrow(TypeError);
+    expect(() => new Pool({ module, maxTasksPerChild: "12" as never })).toThrow(TypeError);
+    expect(() => new Pool({ module, initializer: 1 as never })).toThrow(TypeError);
+    expect(() => new Pool({ module, initArgs: "x" as never })).toThrow(TypeError);
+    expect(() => new Pool({ module, context: "fiber" as never })).toThrow(TypeError);
   });
 });
 
@@ -121,6 +129,50 @@ describe.each(contexts)("Pool in the %s context", (context) => {
       if (++seen === 50) break;
     }
     expect(read).toBeLessThan(200);
+  });
+
+  it("input errors in imap: the chunk the error falls in fails as a whole (POOL-13)", async () => {
+    await using pool = new Pool<Tasks>({ module, processes: 2, context });
+    class SayWhenError extends Error {}
+    function* sayWhen(total: number, when: number) {
+      for (let i = 0; i < total; i++) {
+        if (i === when) throw new SayWhenError(`at ${i}`);
+        yield i;
+      }
+    }
+    const collect = async (when: number, chunkSize: number) => {
+      const got: number[] = [];
+      try {
+        for await (const v of pool.imap("square", sayWhen(10, when), { chunkSize })) got.push(v);
+      } catch (e) {
+        expect(e).toBeInstanceOf(SayWhenError);
+        return got;
+      }
+      throw new Error("no error");
+    };
+    expect(await collect(0, 1)).toEqual([]);
+    expect(await collect(0, 1)).toEqual([]);
+    expect(await collect(3, 1)).toEqual([0, 1, 4]);
+    expect(await collect(7, 2)).toEqual([0, 1, 4, 9, 16, 25]);
+    expect(await collect(7, 4)).toEqual([0, 1, 4, 9]);
+    // map over a generator that throws rejects with that error, and the pool stays usable (POOL-09)
+    await expect(pool.map("square", sayWhen(10, 3))).rejects.toThrow(SayWhenError);
+    expect(await pool.map("square", [2])).toEqual([4]);
+  });
+
+  it("maxTasksPerChild 1 with close() and join() right away does not hang (POOL-27)", async () => {
+    const pool = new Pool<Tasks>({ module, processes: 3, context, maxTasksPerChild: 1 });
+    const results = Array.from({ length: 6 }, (_, i) => pool.apply("slowSquare", [i, 30]));
+    pool.close();
+    await pool.join();
+    expect(await Promise.all(results)).toEqual([0, 1, 4, 9, 16, 25]);
+  });
+
+  it("a failing task does not make map fail fast and wedge the pool (POOL-22)", async () => {
+    const pool = new Pool<Tasks>({ module, processes: 2, context });
+    await expect(pool.starmap("failAt", [[0, 0], [1, 2]])).rejects.toThrow("bad item 0");
+    pool.close();
+    await pool.join();
   });
 
   it("a worker that dies mid-task fails that task with WorkerLostError; a new worker takes its place", async () => {
