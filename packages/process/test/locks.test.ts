@@ -115,6 +115,29 @@ describe.each(contexts)("locks shared with a %s child", (context) => {
   });
 });
 
+describe("Condition with waiters in threads and processes together (COND-02, COND-03)", () => {
+  it("notify(2) wakes exactly 2 of 6 mixed waiters, notify(4) the rest, and a later notify is not remembered", async () => {
+    const cond = new Condition();
+    const sleeping = new Semaphore(0);
+    const woken = new Semaphore(0);
+    const parties = (["thread", "thread", "thread", "process", "process", "process"] as const).map((context) =>
+      start("condParty", [cond, sleeping, woken], context),
+    );
+    for (let i = 0; i < 6; i++) expect(await sleeping.acquire({ timeout: 30_000 })).toBe(true);
+    // all six released `sleeping` holding the lock: once we hold it, all six are inside wait()
+    await cond.withLock(() => cond.notify(2));
+    for (let i = 0; i < 2; i++) expect(await woken.acquire({ timeout: 30_000 })).toBe(true);
+    expect(await woken.acquire({ timeout: 200 })).toBe(false);
+    await cond.withLock(() => cond.notify(4));
+    for (let i = 0; i < 4; i++) expect(await woken.acquire({ timeout: 30_000 })).toBe(true);
+    for (const p of parties) expect(await ended(p)).toBe(0);
+    await cond.withLock(() => cond.notify(3));
+    await cond.acquire();
+    expect(await cond.wait({ timeout: 50 })).toBe(false);
+    cond.release();
+  });
+});
+
 describe("authentication", () => {
   it("a child process with another authkey cannot reach the parent's objects: a clear error, and the broker keeps serving", async () => {
     const lock = new Lock();
