@@ -63,16 +63,29 @@ export class BrokerServer {
     return obj;
   }
 
+  /** Parties (isolates of other processes) by their id: one owner id shared by all their connections. */
+  private readonly parties = new Map<string, { owner: number; connections: number; touched: Set<SharedObject> }>();
+
   private accept(conn: FramedSocket): void {
-    const owner = this.nextOwner++;
+    // until a connection names its party, it is a party of its own
+    let party = { owner: this.nextOwner++, connections: 1, touched: new Set<SharedObject>() };
+    let partyId: string | undefined;
     const pending = new Map<number, AbortController>();
-    const touched = new Set<SharedObject>();
     this.connections.add(conn);
     const reply = (msg: BrokerMessage) => {
       if (!conn.closed) conn.send(serialize(msg));
     };
     conn.setHandler((frame) => {
-      const msg = deserialize<ClientMessage>(frame);
+      const msg = deserialize<ClientMessage | { t: "party"; id: string }>(frame);
+      if (msg?.t === "party" && typeof msg.id === "string" && partyId === undefined) {
+        partyId = msg.id;
+        const known = this.parties.get(partyId);
+        if (known) {
+          known.connections++;
+          party = known;
+        } else this.parties.set(partyId, party);
+        return;
+      }
       if (msg?.t === "cancel") {
         pending.get(msg.id)?.abort(new IpcError("cancelled by the caller"));
         return;
@@ -80,6 +93,8 @@ export class BrokerServer {
       if (msg?.t !== "call" || typeof msg.id !== "number") throw new IpcError("broker: unknown message");
       const controller = new AbortController();
       pending.set(msg.id, controller);
+      const owner = party.owner;
+      const touched = party.touched;
       (async () => {
         const obj = this.lookup(msg.obj);
         touched.add(obj);
@@ -103,7 +118,11 @@ export class BrokerServer {
     conn.onClose(() => {
       this.connections.delete(conn);
       for (const c of pending.values()) c.abort(new IpcError("the remote party disconnected"));
-      // release what the departed party holds, once its aborted waits have unwound
+      // the party is gone when its last connection is: release what it holds, once its aborted
+      // waits have unwound
+      if (--party.connections > 0) return;
+      if (partyId !== undefined) this.parties.delete(partyId);
+      const { owner, touched } = party;
       setImmediate(() => {
         for (const obj of touched) {
           try {

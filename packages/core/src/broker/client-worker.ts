@@ -1,4 +1,4 @@
-/** Entry of an isolate's client thread: forwards calls to home brokers (see remote-client.ts). */
+/** Entry of an isolate's client thread: forwards its `*Sync` calls to home brokers (see remote-client.ts). */
 import { workerData, type MessagePort } from "node:worker_threads";
 import { deserialize } from "../codec/decoder.js";
 import { serialize } from "../codec/encoder.js";
@@ -7,11 +7,12 @@ import type { FramedSocket } from "../transport/framed-socket.js";
 import type { BrokerMessage } from "./protocol.js";
 import type { ClientReply, ClientRequest } from "./remote-client.js";
 
-const { port, syncPort, flag, authkey } = workerData as {
+const { port, syncPort, flag, authkey, partyId } = workerData as {
   port: MessagePort;
   syncPort: MessagePort;
   flag: Int32Array;
   authkey: Uint8Array;
+  partyId: string;
 };
 
 interface Link {
@@ -33,6 +34,8 @@ function link(address: string): Link {
   if (l) return l;
   const calls = new Map<number, boolean>();
   const conn = connectFramed(address, { authkey: Buffer.from(authkey), retryFor: 10_000 }).then((c) => {
+    // the same party as the isolate's own async connection
+    c.send(serialize({ t: "party", id: partyId }));
     c.setHandler((frame) => {
       const msg = deserialize<BrokerMessage>(frame);
       const sync = calls.get(msg.id);
@@ -68,10 +71,6 @@ process.on("uncaughtException", (error) => {
 
 port.on("message", (req: ClientRequest) => {
   const l = link(req.address);
-  if (req.t === "cancel") {
-    if (l.calls.has(req.id)) l.conn.then((c) => c.send(serialize({ t: "cancel", id: req.id })), () => {});
-    return;
-  }
   l.calls.set(req.id, req.sync === true);
   l.conn.then(
     (c) => c.send(serialize({ t: "call", id: req.id, obj: req.obj, m: req.m, a: req.a })),

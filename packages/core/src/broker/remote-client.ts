@@ -1,10 +1,15 @@
 /**
- * Caller side of remote objects: every call to an object whose home is another process goes
- * through this isolate's client thread (client-worker.ts), which holds one authenticated
- * connection per home broker. Async calls await a message; `*Sync` calls block this thread on a
- * shared word until the client thread has the answer, then take it with `receiveMessageOnPort`.
+ * Caller side of remote objects. Async calls go straight from this isolate over its own
+ * authenticated connection to the home broker. `*Sync` calls cannot wait on a socket without
+ * blocking the very event loop that would read it, so they go through this isolate's client
+ * thread (client-worker.ts), blocking on a shared word until it has the answer, then taking it
+ * with `receiveMessageOnPort`. Both connections announce the same party id, so the broker treats
+ * them as one owner (an RLock taken by an async call may be released by a sync one).
  */
+import { randomBytes } from "node:crypto";
 import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from "node:worker_threads";
+import { connectFramed } from "../transport/connect.js";
+import type { FramedSocket } from "../transport/framed-socket.js";
 import { deserialize } from "../codec/decoder.js";
 import { serialize } from "../codec/encoder.js";
 import { ClosedError } from "../errors/errors.js";
@@ -15,7 +20,7 @@ import type { BrokerMessage, RemoteRef } from "./protocol.js";
 
 /** Isolate → client thread. */
 export interface ClientRequest {
-  t: "call" | "cancel";
+  t: "call";
   id: number;
   address: string;
   obj?: number;
@@ -38,38 +43,76 @@ function settle(reply: ClientReply): unknown {
   return deserialize(msg.v);
 }
 
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+/** This isolate's own connection to one home broker, for async calls. */
+interface DirectLink {
+  conn: Promise<FramedSocket>;
+  pending: Map<number, Pending>;
+  socket?: FramedSocket;
+}
+
 /** The per-isolate client of remote objects. */
 export class RemoteClient {
-  private readonly worker: Worker;
-  private readonly port: MessagePort;
-  private readonly syncPort: MessagePort;
+  /** Names this isolate to brokers, on every connection it opens. */
+  readonly partyId = randomBytes(12).toString("hex");
+  private readonly direct = new Map<string, DirectLink>();
+  /** The client thread of `*Sync` calls, started on the first one. */
+  private sync: { worker: Worker; port: MessagePort; syncPort: MessagePort } | undefined;
   private readonly flag = new Int32Array(new SharedArrayBuffer(4));
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   private nextId = 1;
 
-  constructor() {
-    const async = new MessageChannel();
-    const sync = new MessageChannel();
-    this.port = async.port1;
-    this.syncPort = sync.port1;
-    this.worker = createWorker(entryUrl("broker/client-worker"), {
-      workerData: { port: async.port2, syncPort: sync.port2, flag: this.flag, authkey: new Uint8Array(currentAuthkey()) },
-      transferList: [async.port2, sync.port2],
+  private syncChannel(): { port: MessagePort; syncPort: MessagePort } {
+    if (this.sync) return this.sync;
+    const requests = new MessageChannel();
+    const replies = new MessageChannel();
+    const worker = createWorker(entryUrl("broker/client-worker"), {
+      workerData: { port: requests.port2, syncPort: replies.port2, flag: this.flag, authkey: new Uint8Array(currentAuthkey()), partyId: this.partyId },
+      transferList: [requests.port2, replies.port2],
       name: "@ipc client",
     });
-    this.worker.unref();
-    this.port.unref();
-    this.port.on("message", (reply: ClientReply) => {
-      const p = this.pending.get(reply.id);
-      if (!p) return;
-      this.pending.delete(reply.id);
-      if (this.pending.size === 0) this.port.unref();
-      try {
-        p.resolve(settle(reply));
-      } catch (e) {
-        p.reject(e);
-      }
+    worker.unref();
+    requests.port1.unref();
+    this.sync = { worker, port: requests.port1, syncPort: replies.port1 };
+    return this.sync;
+  }
+
+  /** This isolate's own connection to a broker, opened on first use. */
+  private link(address: string): DirectLink {
+    let l = this.direct.get(address);
+    if (l) return l;
+    const pending = new Map<number, Pending>();
+    const fail = (why: string) => {
+      this.direct.delete(address);
+      for (const p of pending.values()) p.reject(new ClosedError(why));
+      pending.clear();
+    };
+    const conn = connectFramed(address, { authkey: currentAuthkey(), retryFor: 10_000 }).then((c) => {
+      c.send(serialize({ t: "party", id: this.partyId }));
+      c.setHandler((frame) => {
+        const msg = deserialize<BrokerMessage>(frame);
+        const p = pending.get(msg.id);
+        if (!p) return;
+        pending.delete(msg.id);
+        if (pending.size === 0) c.socket.unref();
+        try {
+          p.resolve(settle({ id: msg.id, frame }));
+        } catch (e) {
+          p.reject(e);
+        }
+      });
+      c.onClose((error) => fail(`lost the connection to the home of this object (${address})${error ? `: ${error.message}` : ""}`));
+      if (pending.size === 0) c.socket.unref();
+      l!.socket = c;
+      return c;
     });
+    conn.catch((e: Error) => fail(`cannot reach the home of this object (${address}): ${e.name}: ${e.message}`));
+    l = { conn, pending };
+    this.direct.set(address, l);
+    return l;
   }
 
   /** Calls `method` on the remote object. */
@@ -82,10 +125,11 @@ export class RemoteClient {
     } catch (e) {
       return Promise.reject(e);
     }
+    const l = this.link(ref.address);
     return new Promise((resolve, reject) => {
       let onAbort: (() => void) | undefined;
       const done = () => signal && onAbort && signal.removeEventListener("abort", onAbort);
-      this.pending.set(id, {
+      l.pending.set(id, {
         resolve: (v) => {
           done();
           resolve(v);
@@ -98,12 +142,18 @@ export class RemoteClient {
       });
       if (signal) {
         onAbort = () => {
-          this.port.postMessage({ t: "cancel", id, address: ref.address } satisfies ClientRequest);
+          l.conn.then((c) => c.send(serialize({ t: "cancel", id })), () => {});
         };
         signal.addEventListener("abort", onAbort, { once: true });
       }
-      if (this.pending.size === 1) this.port.ref();
-      this.port.postMessage({ t: "call", id, address: ref.address, obj: ref.id, m: method, a } satisfies ClientRequest);
+      l.socket?.socket.ref();
+      l.conn.then(
+        (c) => {
+          c.socket.ref();
+          c.send(serialize({ t: "call", id, obj: ref.id, m: method, a }));
+        },
+        () => {},
+      );
     });
   }
 
@@ -111,11 +161,12 @@ export class RemoteClient {
   callSync(ref: RemoteRef, method: string, args: unknown[]): unknown {
     const id = this.nextId++;
     const a = serialize(args);
+    const { port, syncPort } = this.syncChannel();
     Atomics.store(this.flag, 0, 0);
-    this.port.postMessage({ t: "call", id, address: ref.address, obj: ref.id, m: method, a, sync: true } satisfies ClientRequest);
+    port.postMessage({ t: "call", id, address: ref.address, obj: ref.id, m: method, a, sync: true } satisfies ClientRequest);
     for (;;) {
       Atomics.wait(this.flag, 0, 0);
-      const got = receiveMessageOnPort(this.syncPort);
+      const got = receiveMessageOnPort(syncPort);
       if (got) return settle(got.message as ClientReply);
       Atomics.store(this.flag, 0, 0);
     }
