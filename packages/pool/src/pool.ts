@@ -354,7 +354,11 @@ export class Pool<M = Record<string, AnyFn>> {
         }),
       ),
     );
-    return parts.flat() as R[];
+    // concatenated by hand: Array#flat is several times slower on 100k-item results
+    const out = new Array<unknown>(items.length);
+    let k = 0;
+    for (const part of parts) for (let i = 0; i < part.length; i++) out[k++] = part[i];
+    return out as R[];
   }
 
   /** Results in input order, as they become available; reads the input only a bounded distance ahead. */
