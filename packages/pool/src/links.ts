@@ -178,11 +178,12 @@ export class SocketLink implements Link {
 
   async drain(): Promise<void> {
     // a process's last frames arrive before its end of the socket closes; its connection may
-    // even be accepted only after its exit was noticed: wait (a bounded time) for both
-    if (!this.conn) await Promise.race([new Promise<void>((r) => (this.onAttach = r)), delay(1000)]);
+    // even be accepted only after its exit was noticed: wait (a bounded time) for both. The
+    // timers are ref'd: someone is waiting on this (terminate, join), so the loop must stay up.
+    if (!this.conn) await within(1000, new Promise<void>((r) => (this.onAttach = r)));
     const conn = this.conn;
     if (!conn || conn.closed) return;
-    await Promise.race([new Promise<void>((r) => conn.onClose(() => r())), delay(1000)]);
+    await within(1000, new Promise<void>((r) => conn.onClose(() => r())));
   }
 
   close(): void {
@@ -190,6 +191,9 @@ export class SocketLink implements Link {
   }
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms).unref());
+/** Resolves when `p` does or after `ms`, whichever comes first, keeping the event loop alive meanwhile. */
+async function within(ms: number, p: Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
 }
