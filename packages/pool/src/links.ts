@@ -72,10 +72,22 @@ export class RingLink implements Link {
   }
 
   async drain(): Promise<void> {
-    for (let msg = this.results.tryRecv<FromWorker>(); msg !== undefined && !this.closed; msg = this.results.tryRecv<FromWorker>()) {
-      this.owed -= answersIn(msg);
-      this.onMessage(msg);
+    // The worker has ended: nothing more will arrive. Deliver what it left in the ring. A running
+    // reader holds the ring's read lock while it waits, so let it take the messages itself; take
+    // them here only when it is not running. Bounded, and on ref'd timers (someone waits on this).
+    const end = Date.now() + 1000;
+    while (!this.closed) {
+      if (!this.reading) {
+        for (let msg = this.results.tryRecv<FromWorker>(); msg !== undefined && !this.closed; msg = this.results.tryRecv<FromWorker>()) {
+          this.owed -= answersIn(msg);
+          this.onMessage(msg);
+        }
+      }
+      if (this.results.ring.count() === 0 || Date.now() > end) break;
+      await new Promise((r) => setImmediate(r));
     }
+    // a reader that has just taken the last message delivers it in its next microtasks
+    await new Promise((r) => setImmediate(r));
   }
 
   close(): void {
