@@ -30,12 +30,6 @@ export class RingChannel {
     driveSync(this.ring, TAIL_LOCK, d, this.ring.put(bytes, d, false), fullErr);
   }
 
-  /** Writes a message, blocking the thread while the ring is full. */
-  sendSync(msg: unknown): void {
-    const d = forever();
-    driveSync(this.ring, TAIL_LOCK, d, this.ring.put(serialize(msg), d, false), fullErr);
-  }
-
   /** Writes a message without blocking the event loop. */
   async send(msg: unknown): Promise<void> {
     const d = forever();

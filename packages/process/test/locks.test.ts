@@ -121,7 +121,7 @@ describe("Condition with waiters in threads and processes together (COND-02, CON
     const sleeping = new Semaphore(0);
     const woken = new Semaphore(0);
     const parties = (["thread", "thread", "thread", "process", "process", "process"] as const).map((context) =>
-      start("condParty", [cond, sleeping, woken], context),
+      start("condWaiter", [cond, sleeping, woken], context),
     );
     for (let i = 0; i < 6; i++) expect(await sleeping.acquire({ timeout: 30_000 })).toBe(true);
     // all six released `sleeping` holding the lock: once we hold it, all six are inside wait()

@@ -54,22 +54,33 @@ function attempt(i32: Int32Array, index: number, contended: boolean): Step {
   }
 }
 
-/** Locks, blocking the thread; false on timeout, "stolen" when taken over from an ended holder. */
-export function lockRobustSync(i32: Int32Array, index: number, backend: WaitBackend, deadline: Deadline): boolean | "stolen" {
+/**
+ * The locking loop, written once: yields the value to sleep on (for at most `PROBE_MS`), returns
+ * the outcome. A first contended attempt spins instead of sleeping.
+ */
+function* locking(i32: Int32Array, index: number, deadline: Deadline): Generator<number, boolean | "stolen", void> {
   let contended = false;
   let spun = false;
   for (;;) {
     const step = attempt(i32, index, contended);
-    if (!("done" in step) && !spun) {
+    if ("done" in step) return step.done;
+    if (!spun) {
       spun = true;
       spinFree(i32, index);
       continue;
     }
-    if ("done" in step) return step.done;
-    const rem = deadline.remaining();
-    if (rem <= 0) return false;
-    backend.wait(i32, index, step.sleep, Math.min(rem, PROBE_MS));
+    if (deadline.remaining() <= 0) return false;
+    yield step.sleep;
     contended = true;
+  }
+}
+
+/** Locks, blocking the thread; false on timeout, "stolen" when taken over from an ended holder. */
+export function lockRobustSync(i32: Int32Array, index: number, backend: WaitBackend, deadline: Deadline): boolean | "stolen" {
+  const gen = locking(i32, index, deadline);
+  for (let step = gen.next(); ; step = gen.next()) {
+    if (step.done) return step.value;
+    backend.wait(i32, index, step.value, Math.min(deadline.remaining(), PROBE_MS));
   }
 }
 
@@ -81,20 +92,10 @@ export async function lockRobustAsync(
   deadline: Deadline,
   signal?: AbortSignal,
 ): Promise<boolean | "stolen"> {
-  let contended = false;
-  let spun = false;
-  for (;;) {
-    const step = attempt(i32, index, contended);
-    if (!("done" in step) && !spun) {
-      spun = true;
-      spinFree(i32, index);
-      continue;
-    }
-    if ("done" in step) return step.done;
-    const rem = deadline.remaining();
-    if (rem <= 0) return false;
-    await backend.waitAsync(i32, index, step.sleep, Math.min(rem, PROBE_MS), signal);
-    contended = true;
+  const gen = locking(i32, index, deadline);
+  for (let step = gen.next(); ; step = gen.next()) {
+    if (step.done) return step.value;
+    await backend.waitAsync(i32, index, step.value, Math.min(deadline.remaining(), PROBE_MS), signal);
   }
 }
 
