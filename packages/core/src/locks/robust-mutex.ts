@@ -77,6 +77,8 @@ function* locking(i32: Int32Array, index: number, deadline: Deadline): Generator
 
 /** Locks, blocking the thread; false on timeout, "stolen" when taken over from an ended holder. */
 export function lockRobustSync(i32: Int32Array, index: number, backend: WaitBackend, deadline: Deadline): boolean | "stolen" {
+  // uncontended: no generator on the hot path
+  if (Atomics.compareExchange(i32, index, 0, localOwnerId) === 0) return true;
   const gen = locking(i32, index, deadline);
   for (let step = gen.next(); ; step = gen.next()) {
     if (step.done) return step.value;
@@ -92,6 +94,7 @@ export async function lockRobustAsync(
   deadline: Deadline,
   signal?: AbortSignal,
 ): Promise<boolean | "stolen"> {
+  if (Atomics.compareExchange(i32, index, 0, localOwnerId) === 0) return true;
   const gen = locking(i32, index, deadline);
   for (let step = gen.next(); ; step = gen.next()) {
     if (step.done) return step.value;
