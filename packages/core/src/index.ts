@@ -5,6 +5,7 @@ export {
   ShutDownError,
   EOFError,
   ClosedError,
+  BrokenPipeError,
   BufferTooShortError,
   AuthenticationError,
   BrokenBarrierError,
@@ -61,7 +62,7 @@ export { currentAuthkey, setAuthkey, toAuthkey, AUTHKEY_ENV } from "./transport/
 
 export { BrokerServer } from "./broker/broker-server.js";
 export type { BrokerServerOptions } from "./broker/broker-server.js";
-export { exportToBroker, brokerAddress } from "./broker/export.js";
+export { exportToBroker, brokerAddress, runInBroker, runInBrokerSync } from "./broker/export.js";
 export { remoteClient } from "./broker/remote-client.js";
 export type { RemoteRef } from "./broker/protocol.js";
 
@@ -74,6 +75,8 @@ export {
   HEADER_WORDS,
   HEADER_BYTES,
   COUNT,
+  DATA_SEQ,
+  CONSUMERS,
   STATE,
   UNFINISHED,
   OPEN,

@@ -86,6 +86,12 @@ export class BrokerServer {
         } else this.parties.set(partyId, party);
         return;
       }
+      if (msg?.t === "attach" && typeof msg.obj === "number" && Array.isArray(msg.a)) {
+        const obj = this.lookup(msg.obj);
+        party.touched.add(obj);
+        obj.attach(conn, msg.a, party.owner);
+        return;
+      }
       if (msg?.t === "cancel") {
         pending.get(msg.id)?.abort(new IpcError("cancelled by the caller"));
         return;

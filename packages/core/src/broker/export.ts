@@ -1,21 +1,28 @@
 /**
  * Home side of the broker: started lazily (in a dedicated, unref'd worker thread) the first time a
  * local shared object is sent toward another process; every such object is registered with it and
- * travels as a {@link RemoteRef}.
+ * travels as a {@link RemoteRef}. The same thread is this process's I/O thread: other packages run
+ * tasks there ({@link runInBroker}) that must keep going while this thread is blocked in a `*Sync`
+ * call (socket relays of pipes, listeners).
  */
-import { MessageChannel, type MessagePort, type Worker } from "node:worker_threads";
+import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from "node:worker_threads";
+import { deserialize } from "../codec/decoder.js";
 import { serialize } from "../codec/encoder.js";
 import { entryUrl, createWorker } from "../entries.js";
 import { currentAuthkey } from "../transport/authkey.js";
 import { arbitraryAddress } from "../transport/address.js";
-import type { RemoteRef } from "./protocol.js";
+import type { RemoteRef, TaskMessage, TaskReply } from "./protocol.js";
 
 interface Broker {
   address: string;
   worker: Worker;
   port: MessagePort;
+  /** Replies to tasks run synchronously. */
+  syncPort: MessagePort;
+  flag: Int32Array;
   nextId: number;
   exported: WeakMap<object, RemoteRef>;
+  tasks: Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>;
 }
 
 let broker: Broker | undefined;
@@ -23,17 +30,31 @@ let broker: Broker | undefined;
 function start(): Broker {
   const address = arbitraryAddress("ipc-broker");
   const { port1, port2 } = new MessageChannel();
+  const sync = new MessageChannel();
+  const flag = new Int32Array(new SharedArrayBuffer(4));
   const worker = createWorker(entryUrl("broker/broker-worker"), {
-    workerData: { address, authkey: new Uint8Array(currentAuthkey()), port: port2 },
-    transferList: [port2],
+    workerData: { address, authkey: new Uint8Array(currentAuthkey()), port: port2, syncPort: sync.port2, flag },
+    transferList: [port2, sync.port2],
     name: "@ipc broker",
   });
   worker.unref();
-  port1.unref();
   worker.on("error", (e) => {
     process.emitWarning(`@ipc broker thread failed: ${e instanceof Error ? e.message : e}`);
   });
-  return { address, worker, port: port1, nextId: 1, exported: new WeakMap() };
+  const b: Broker = { address, worker, port: port1, syncPort: sync.port1, flag, nextId: 1, exported: new WeakMap(), tasks: new Map() };
+  port1.on("message", (m: TaskReply) => settleTask(b, m));
+  port1.unref();
+  return b;
+}
+
+function settleTask(b: Broker, m: TaskReply): void {
+  const t = b.tasks.get(m.id);
+  if (!t) return;
+  b.tasks.delete(m.id);
+  // keep the program alive only while someone awaits a task
+  if (b.tasks.size === 0) b.port.unref();
+  if (m.ok) t.resolve(deserialize(m.v, { shared: m.shared }));
+  else t.reject(deserialize(m.v));
 }
 
 /** Registers a local shared object with this process's broker; returns how others reach it. */
@@ -52,4 +73,47 @@ export function exportToBroker(obj: object): RemoteRef {
 /** The address of this process's broker, if it was started. */
 export function brokerAddress(): string | undefined {
   return broker?.address;
+}
+
+function postTask(module: string, name: string, args: unknown[], sync: boolean): number {
+  broker ??= start();
+  const shared: SharedArrayBuffer[] = [];
+  const a = serialize(args, { target: "thread", shared });
+  const id = broker.nextId++;
+  broker.port.postMessage({ t: "task", id, module, name, a, shared, sync } satisfies TaskMessage);
+  return id;
+}
+
+/**
+ * Runs `module`'s export `name` with `args` in this process's broker thread (started if needed)
+ * and resolves with what it returns. Values cross with the codec (SharedArrayBuffers stay shared).
+ */
+export function runInBroker(module: string, name: string, args: unknown[]): Promise<unknown> {
+  let id: number;
+  try {
+    id = postTask(module, name, args, false);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  const b = broker!;
+  b.port.ref();
+  return new Promise((resolve, reject) => b.tasks.set(id, { resolve, reject }));
+}
+
+/** As {@link runInBroker}, blocking this thread until the task settles. */
+export function runInBrokerSync(module: string, name: string, args: unknown[]): unknown {
+  const b = (broker ??= start());
+  Atomics.store(b.flag, 0, 0);
+  const id = postTask(module, name, args, true);
+  for (;;) {
+    Atomics.wait(b.flag, 0, 0);
+    const got = receiveMessageOnPort(b.syncPort);
+    if (got) {
+      const m = got.message as TaskReply;
+      if (m.id !== id) continue;
+      if (m.ok) return deserialize(m.v, { shared: m.shared });
+      throw deserialize(m.v);
+    }
+    Atomics.store(b.flag, 0, 0);
+  }
 }

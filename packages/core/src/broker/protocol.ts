@@ -16,6 +16,15 @@ export interface CancelMessage {
   t: "cancel";
   id: number;
 }
+/**
+ * Client → broker: hand this connection over to object `obj` as a stream (its `attach` method);
+ * no broker message follows on the connection.
+ */
+export interface AttachMessage {
+  t: "attach";
+  obj: number;
+  a: unknown[];
+}
 /** Broker → client: call `id` returned serialized `v`. */
 export interface OkMessage {
   t: "ok";
@@ -30,7 +39,7 @@ export interface ErrMessage {
 }
 
 /** Every client → broker message. */
-export type ClientMessage = CallMessage | CancelMessage;
+export type ClientMessage = CallMessage | CancelMessage | AttachMessage;
 /** Every broker → client message. */
 export type BrokerMessage = OkMessage | ErrMessage;
 
@@ -45,4 +54,24 @@ export interface RegisterMessage {
   id: number;
   bytes: Uint8Array;
   shared: SharedArrayBuffer[];
+}
+
+/** Home thread → broker worker: run `module`'s export `name` with the codec-encoded `a`. */
+export interface TaskMessage {
+  t: "task";
+  id: number;
+  module: string;
+  name: string;
+  a: Uint8Array;
+  shared: SharedArrayBuffer[];
+  /** Reply on the sync port and raise the flag. */
+  sync: boolean;
+}
+
+/** Broker worker → home thread: the task's codec-encoded result (`ok`) or error. */
+export interface TaskReply {
+  id: number;
+  ok: boolean;
+  v: Uint8Array;
+  shared?: SharedArrayBuffer[];
 }

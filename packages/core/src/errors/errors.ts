@@ -60,6 +60,10 @@ export type EOFError = InstanceType<typeof EOFError>;
 export const ClosedError = define("ClosedError", "ERR_IPC_CLOSED");
 /** An instance of {@link ClosedError}. */
 export type ClosedError = InstanceType<typeof ClosedError>;
+/** A send on a connection whose other end is closed (Python: `BrokenPipeError`). */
+export const BrokenPipeError = define("BrokenPipeError", "ERR_IPC_BROKEN_PIPE");
+/** An instance of {@link BrokenPipeError}. */
+export type BrokenPipeError = InstanceType<typeof BrokenPipeError>;
 /** A buffer given to `recvBytesInto` is too small; `message` holds the whole message. */
 export const BufferTooShortError = define("BufferTooShortError", "ERR_IPC_BUFFER_TOO_SHORT");
 /** An instance of {@link BufferTooShortError}. */
@@ -112,6 +116,7 @@ export const errorClasses: ReadonlyMap<string, new (message?: string, options?: 
   ["ShutDownError", ShutDownError],
   ["EOFError", EOFError],
   ["ClosedError", ClosedError],
+  ["BrokenPipeError", BrokenPipeError],
   ["BufferTooShortError", BufferTooShortError],
   ["AuthenticationError", AuthenticationError],
   ["BrokenBarrierError", BrokenBarrierError],

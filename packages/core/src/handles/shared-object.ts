@@ -7,7 +7,8 @@
  * memory); toward another process, it is registered with this process's broker and travels as a
  * {@link RemoteRef}. A remote object travels as its RemoteRef in every direction.
  */
-import { ClosedError } from "../errors/errors.js";
+import { ClosedError, IpcError } from "../errors/errors.js";
+import type { FramedSocket } from "../transport/framed-socket.js";
 import type { SharedWords } from "../memory/shared-words.js";
 import { wordsOf } from "../memory/shared-words.js";
 import { exportToBroker } from "../broker/export.js";
@@ -62,6 +63,14 @@ export abstract class SharedObject<E = unknown> {
 
   /** Serves a call from another process (broker side). `owner` identifies the caller. */
   abstract serve(method: string, args: unknown[], owner: number, signal: AbortSignal): Promise<unknown>;
+
+  /**
+   * Takes over a broker connection for a stream (a pipe end relayed to another process): the
+   * object installs its own frame handler on `conn`. `args` come from the attach request.
+   */
+  attach(_conn: FramedSocket, _args: unknown[], _owner: number): void {
+    throw new IpcError(`${this.constructor.name} cannot be attached as a stream`);
+  }
 
   /** Called by the broker when a remote owner disconnects: release what it holds. */
   releaseOwner(_owner: number): void {}

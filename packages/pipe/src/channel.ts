@@ -1,0 +1,191 @@
+/**
+ * The shared memory of one pipe: who holds each end, and the rings its messages travel through.
+ * One SharedArrayBuffer per pipe:
+ *
+ * | bytes / word | who writes | meaning |
+ * |---|---|---|
+ * | word 0 `CHANGES` | whoever releases a hold or closes an end | bumped on every such change; relays sleep on it |
+ * | word 1 `DUPLEX` | constructor | 1 duplex, 0 one-way |
+ * | words 2-3 `REFS` | holders of end 0 / end 1 | live copies of the end (sum of its slot counts) |
+ * | words 4-5 `CLOSED` | the last holder (or whoever finds the holders gone) | 1 once the end is closed for good |
+ * | word 6 `ERROR_LEN` | a relay whose socket failed | bytes of the error record below, 0 = none |
+ * | words 16-143 | holders | per end, 32 slots of (owner id, copies held by that owner) |
+ * | bytes 576-1599 | a relay whose socket failed | the error as UTF-8 JSON `{ name, message }` |
+ * | 1600.. | | ring 0, then ring 1 (duplex only): core's Ring, each `HEADER_BYTES + ringSize` |
+ *
+ * Which ring an end writes and reads: duplex, end e writes ring e and reads ring 1 - e; one-way
+ * (`[reader, writer]` as in Python), end 1 writes ring 0 and end 0 reads it.
+ *
+ * An end is closed for good when its last copy is released, or when every owner still holding a
+ * copy is a thread that has ended (core's liveness table): its write ring is then shut down
+ * (the reader drains it and gets EOF) and its read ring shut down immediately (the writer's next
+ * send fails with BrokenPipeError), once, under a compare-exchange of `CLOSED`.
+ *
+ * Memory ordering: every word is read and written with `Atomics`. A copy in flight (a handle
+ * sent to another thread or process and not yet revived) is counted on its sender's slot until
+ * the receiver has counted its own, so `REFS` never passes through 0 during a hand-over.
+ */
+import { HEADER_BYTES, IpcError, localOwnerId, ownerEnded, Ring, type WaitBackend } from "@ipc/core";
+
+const CHANGES = 0;
+const DUPLEX = 1;
+const REFS = 2;
+const CLOSED = 4;
+const ERROR_LEN = 6;
+const SLOTS_AT = 16;
+const SLOTS = 32;
+const ERROR_AT = 576;
+const ERROR_MAX = 1024;
+/** Bytes before the first ring. */
+const CONTROL_BYTES = 1600;
+/** Word `CAPACITY` of core's ring header. */
+const RING_CAPACITY_WORD = 13;
+
+/** Default bytes of each direction's ring. */
+export const DEFAULT_PIPE_RING = 256 * 1024;
+
+/** The shared state of one pipe, as seen from one isolate. */
+export class Channel {
+  readonly i32: Int32Array;
+  readonly duplex: boolean;
+  readonly rings: Ring[];
+
+  constructor(
+    readonly buffer: SharedArrayBuffer,
+    backend: WaitBackend,
+  ) {
+    this.i32 = new Int32Array(buffer, 0, CONTROL_BYTES / 4);
+    this.duplex = Atomics.load(this.i32, DUPLEX) === 1;
+    this.rings = [new Ring(buffer, CONTROL_BYTES, backend)];
+    if (this.duplex) this.rings.push(new Ring(buffer, CONTROL_BYTES + HEADER_BYTES + this.rings[0]!.capacity, backend));
+  }
+
+  /** Allocates the memory of a new pipe (no holders yet). */
+  static allocate(duplex: boolean, ringSize: number): SharedArrayBuffer {
+    const rings = duplex ? 2 : 1;
+    const sab = new SharedArrayBuffer(CONTROL_BYTES + rings * (HEADER_BYTES + ringSize));
+    const i32 = new Int32Array(sab);
+    i32[DUPLEX] = duplex ? 1 : 0;
+    for (let r = 0; r < rings; r++) i32[(CONTROL_BYTES + r * (HEADER_BYTES + ringSize)) / 4 + RING_CAPACITY_WORD] = ringSize;
+    return sab;
+  }
+
+  /** The ring end `e` writes, if it may write. */
+  writeRing(e: number): Ring | undefined {
+    return this.duplex ? this.rings[e] : e === 1 ? this.rings[0] : undefined;
+  }
+
+  /** The ring end `e` reads, if it may read. */
+  readRing(e: number): Ring | undefined {
+    return this.duplex ? this.rings[1 - e] : e === 0 ? this.rings[0] : undefined;
+  }
+
+  private slot(e: number, k: number): number {
+    return SLOTS_AT + (e * SLOTS + k) * 2;
+  }
+
+  /** Counts one more copy of end `e` held by `owner` (this isolate by default). */
+  hold(e: number, owner: number = localOwnerId): void {
+    const i32 = this.i32;
+    if (Atomics.load(i32, CLOSED + e) === 1) throw new IpcError("this end of the pipe was closed by all its holders");
+    let free = -1;
+    for (let k = 0; k < SLOTS; k++) {
+      const s = this.slot(e, k);
+      const o = Atomics.load(i32, s);
+      if (o === owner) {
+        Atomics.add(i32, s + 1, 1);
+        Atomics.add(i32, REFS + e, 1);
+        return;
+      }
+      if (free < 0 && (o === 0 || ownerEnded(o))) free = k;
+    }
+    for (let k = free < 0 ? SLOTS : free; k < SLOTS; k++) {
+      const s = this.slot(e, k);
+      const o = Atomics.load(i32, s);
+      if ((o === 0 || ownerEnded(o)) && Atomics.compareExchange(i32, s, o, owner) === o) {
+        // a slot taken over from an ended thread: its copies no longer count
+        const stale = Atomics.exchange(i32, s + 1, 1);
+        Atomics.add(i32, REFS + e, 1 - (o === 0 ? 0 : stale));
+        return;
+      }
+    }
+    throw new IpcError(`more than ${SLOTS} threads hold one end of this pipe`);
+  }
+
+  /** Releases `n` copies of end `e` held by `owner`; the last one closes the end for good. */
+  release(e: number, owner: number = localOwnerId, n = 1): void {
+    const i32 = this.i32;
+    for (let k = 0; k < SLOTS; k++) {
+      const s = this.slot(e, k);
+      if (Atomics.load(i32, s) !== owner) continue;
+      Atomics.sub(i32, s + 1, n);
+      const left = Atomics.sub(i32, REFS + e, n) - n;
+      if (left <= 0) this.closeEnd(e);
+      else this.changed();
+      return;
+    }
+  }
+
+  /** True while end `e` has a holder that is alive; closes the end when it finds none. */
+  alive(e: number): boolean {
+    const i32 = this.i32;
+    if (Atomics.load(i32, CLOSED + e) === 1) return false;
+    if (Atomics.load(i32, REFS + e) <= 0) {
+      this.closeEnd(e);
+      return false;
+    }
+    for (let k = 0; k < SLOTS; k++) {
+      const s = this.slot(e, k);
+      const o = Atomics.load(i32, s);
+      if (o !== 0 && Atomics.load(i32, s + 1) > 0 && !ownerEnded(o)) return true;
+    }
+    this.closeEnd(e);
+    return false;
+  }
+
+  /** True once end `e` is closed for good. */
+  isClosed(e: number): boolean {
+    return Atomics.load(this.i32, CLOSED + e) === 1;
+  }
+
+  /** Closes end `e` for every holder (once): its write ring drains to EOF, its read ring refuses writers. */
+  closeEnd(e: number): void {
+    if (Atomics.compareExchange(this.i32, CLOSED + e, 0, 1) !== 0) return;
+    this.writeRing(e)?.shutdown(false);
+    this.readRing(e)?.shutdown(true);
+    this.changed();
+  }
+
+  /** The sequence word relays sleep on. */
+  get changes(): number {
+    return Atomics.load(this.i32, CHANGES);
+  }
+
+  private changed(): void {
+    Atomics.add(this.i32, CHANGES, 1);
+    this.rings[0]!.backend.notify(this.i32, CHANGES);
+  }
+
+  /** Index of the `CHANGES` word (for waits). */
+  static readonly CHANGES = CHANGES;
+
+  /** Records why the connection behind this pipe failed (first error wins). */
+  setError(error: Error): void {
+    const json = Buffer.from(JSON.stringify({ name: error.name, message: error.message }).slice(0, ERROR_MAX / 2));
+    const bytes = new Uint8Array(this.buffer, ERROR_AT, ERROR_MAX);
+    if (Atomics.load(this.i32, ERROR_LEN) !== 0) return;
+    bytes.set(json.subarray(0, ERROR_MAX));
+    Atomics.store(this.i32, ERROR_LEN, Math.min(json.byteLength, ERROR_MAX));
+  }
+
+  /** The recorded failure, if any. */
+  error(): { name: string; message: string } | undefined {
+    const n = Atomics.load(this.i32, ERROR_LEN);
+    if (n === 0) return undefined;
+    try {
+      return JSON.parse(Buffer.from(new Uint8Array(this.buffer, ERROR_AT, n)).toString("utf8")) as { name: string; message: string };
+    } catch {
+      return { name: "IpcError", message: "the connection failed" };
+    }
+  }
+}

@@ -1,0 +1,564 @@
+/**
+ * Connection: one end of a pipe (Python's `multiprocessing.connection.Connection`). Every
+ * Connection reads and writes the rings of a pipe in this process's memory (channel.ts); an end
+ * handed to another process is revived there as a fresh local pipe whose far end is relayed over
+ * an authenticated socket to the home of the original (relay.ts), so every operation, `*Sync`
+ * ones included, works the same in every context.
+ */
+import {
+  atomicsBackend,
+  BrokenPipeError,
+  BufferTooShortError,
+  checkSignal,
+  checkTimeout,
+  ClosedError,
+  CONSUMERS,
+  currentAuthkey,
+  DATA_SEQ,
+  Deadline,
+  deserialize,
+  driveAsync,
+  driveSync,
+  EmptyError,
+  EOFError,
+  errorClasses,
+  exportToBroker,
+  FullError,
+  HEAD_LOCK,
+  InvalidStateError,
+  IpcError,
+  localOwnerId,
+  OPEN,
+  recycleSerialized,
+  registerHandleType,
+  runInBroker,
+  serialize,
+  ShutDownError,
+  TAIL_LOCK,
+  TimeoutError,
+  toHandle,
+  type HandleContext,
+  type HandleDescriptor,
+  type RemoteRef,
+  type Ring,
+} from "@ipc/core";
+import { Channel } from "./channel.js";
+import { channelHomeOf } from "./channel-home.js";
+import { IO_TASKS } from "./io-url.js";
+import { trackHold, untrackHold, type Hold } from "./holds.js";
+
+/** Options of a blocking async connection operation. */
+export interface RecvOptions {
+  /** Milliseconds; omitted waits forever. @throws TimeoutError when it passes. */
+  timeout?: number;
+  /** Cancels the wait; rejects with `signal.reason`. */
+  signal?: AbortSignal;
+}
+
+/** Options of a blocking sync connection operation. */
+export interface RecvSyncOptions {
+  /** Milliseconds; omitted waits forever. @throws TimeoutError when it passes. */
+  timeout?: number;
+}
+
+/** How a handle describes a connection. */
+interface ConnectionState {
+  end: number;
+  /** Owner id of the sender, whose in-flight copy the receiver takes over. */
+  from: number;
+  sab?: SharedArrayBuffer;
+  remote?: RemoteRef;
+  duplex: boolean;
+  ringSize: number;
+}
+
+/** How often a long wait checks whether the other end's holders are still alive (ms). */
+const PROBE_MS = 200;
+const ZERO = new Deadline(0);
+const EMPTY = new Uint8Array(0);
+const FOREVER = new Deadline(Infinity);
+const noRoom = () => new FullError("no room in the pipe");
+const nothing = () => new EmptyError("nothing to receive");
+const decodeMessage = <R>(bytes: Uint8Array): R => deserialize<R>(bytes, { owned: !(bytes.buffer instanceof SharedArrayBuffer) });
+const ownBytes = (bytes: Uint8Array): Uint8Array => (bytes.buffer instanceof SharedArrayBuffer ? bytes.slice() : bytes);
+
+/** The internal constructor token. */
+const INTERNAL = Symbol("@ipc/pipe:internal");
+
+/**
+ * One end of a pipe: send and receive messages (any value the codec takes) or raw bytes.
+ *
+ * @example
+ * const [a, b] = Pipe<string, string>();
+ * a.send("ping");
+ * await b.recv(); // "ping"
+ */
+export class Connection<S = unknown, R = unknown> {
+  /** Handle type name. */
+  static readonly handleType: string = "@ipc/pipe:Connection";
+
+  readonly #channel: Channel;
+  readonly #end: number;
+  readonly #hold: Hold;
+  #closed = false;
+  #released = false;
+  /** Messages sent while the ring had no room, in order, from `#next` on (no O(n) shifts). */
+  #backlog: Uint8Array[] = [];
+  #next = 0;
+  #pump: Promise<void> | undefined;
+  #pumpError: Error | undefined;
+
+  /** @internal */
+  constructor(token: typeof INTERNAL, channel: Channel, end: number) {
+    if (token !== INTERNAL) throw new TypeError("Connection is created by Pipe(), Client() or Listener.accept()");
+    this.#channel = channel;
+    this.#end = end;
+    this.#hold = trackHold(this, channel, end);
+  }
+
+  /** @internal a connection over `sab`'s end `end`, taking over the in-flight copy of owner `from`. */
+  static adopt<S, R>(sab: SharedArrayBuffer, end: number, from: number): Connection<S, R> {
+    const channel = new Channel(sab, atomicsBackend);
+    channel.hold(end);
+    channel.release(end, from);
+    return new Connection<S, R>(INTERNAL, channel, end);
+  }
+
+  /** @internal a connection over a new channel's end whose holder is already counted. */
+  static over<S, R>(channel: Channel, end: number): Connection<S, R> {
+    return new Connection<S, R>(INTERNAL, channel, end);
+  }
+
+  /** True after this end's `close()`. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** True when this end may receive (false for the writer of a one-way pipe). */
+  get readable(): boolean {
+    return this.#channel.readRing(this.#end) !== undefined;
+  }
+
+  /** True when this end may send (false for the reader of a one-way pipe). */
+  get writable(): boolean {
+    return this.#channel.writeRing(this.#end) !== undefined;
+  }
+
+  #open(): void {
+    if (this.#closed) throw new ClosedError("the connection is closed");
+  }
+
+  #writeRing(): Ring {
+    this.#open();
+    const ring = this.#channel.writeRing(this.#end);
+    if (!ring) throw new InvalidStateError("this end of a one-way pipe only receives");
+    if (this.#pumpError) throw this.#pumpError;
+    return ring;
+  }
+
+  #readRing(): Ring {
+    this.#open();
+    const ring = this.#channel.readRing(this.#end);
+    if (!ring) throw new InvalidStateError("this end of a one-way pipe only sends");
+    return ring;
+  }
+
+  /** The error a send gets from a shut ring. */
+  #sendError(e: unknown): unknown {
+    if (e instanceof ShutDownError) {
+      if (this.#closed) return new ClosedError("the connection is closed");
+      return this.#failure() ?? new BrokenPipeError("the other end of the pipe is closed");
+    }
+    return e;
+  }
+
+  /** The failure a relay recorded for this pipe (a protocol error on its socket), if any. */
+  #failure(): Error | undefined {
+    const f = this.#channel.error();
+    if (!f) return undefined;
+    const Cls = errorClasses.get(f.name) ?? IpcError;
+    return new Cls(f.message);
+  }
+
+  #eof(): Error {
+    return this.#failure() ?? new EOFError("the other end of the pipe is closed and nothing is left");
+  }
+
+  /** The other end: closes it for good when every holder has gone (a terminated thread). */
+  #peerGone(): boolean {
+    return !this.#channel.alive(1 - this.#end);
+  }
+
+  /**
+   * Sends `obj` (any value the codec takes; handles of shared objects included). Never blocks:
+   * when the pipe has no room the message waits in this end's buffer, in order (see {@link drain}).
+   * @throws SerializationError before anything is sent, ClosedError, InvalidStateError (reader of
+   * a one-way pipe), BrokenPipeError when the other end is closed.
+   */
+  send(obj: S): void {
+    const ring = this.#writeRing();
+    this.#enqueue(ring, serialize(obj), true);
+  }
+
+  /**
+   * Sends `size` bytes of `buf` from byte `offset` (both in bytes, as in Python) as one message, without serializing. @throws RangeError for bounds outside the buffer.
+   */
+  sendBytes(buf: ArrayBufferView | ArrayBuffer, offset = 0, size?: number): void {
+    const ring = this.#writeRing();
+    const bytes = bytesOf(buf, offset, size);
+    // the caller may reuse its buffer at once: the backlog keeps a copy
+    this.#enqueue(ring, bytes, false);
+  }
+
+  #enqueue(ring: Ring, bytes: Uint8Array, owned: boolean): void {
+    if (this.#pump === undefined && bytes.byteLength + 8 <= ring.maxChunk && this.#tryPut(ring, bytes)) {
+      if (owned) recycleSerialized(bytes);
+      return;
+    }
+    this.#backlog.push(owned ? bytes : bytes.slice());
+    this.#startPump(ring);
+  }
+
+  /** Starts the pump unless it runs; its end is observed asynchronously, after `#pump` is set. */
+  #startPump(ring: Ring): void {
+    if (this.#pump) return;
+    this.#pump = this.#runPump(ring).finally(() => {
+      this.#pump = undefined;
+      if (this.#next < this.#backlog.length && !this.#pumpError) this.#startPump(ring);
+      else if (this.#closed) this.#release();
+    });
+  }
+
+  /** Puts a one-frame message if there is room now (a deadline of 0 never waits, never streams). */
+  #tryPut(ring: Ring, bytes: Uint8Array): boolean {
+    try {
+      driveSync(ring, TAIL_LOCK, ZERO, ring.put(bytes, ZERO, false), noRoom);
+      return true;
+    } catch (e) {
+      if (e instanceof FullError) return false;
+      throw this.#sendError(e);
+    }
+  }
+
+  async #runPump(ring: Ring): Promise<void> {
+    try {
+      while (this.#next < this.#backlog.length) {
+        const bytes = this.#backlog[this.#next]!;
+        // after a wake-up, fill the room there is without waiting again (one wake-up per batch)
+        if (!(bytes.byteLength + 8 <= ring.maxChunk && this.#tryPut(ring, bytes))) await this.#putAsync(ring, bytes, FOREVER);
+        this.#backlog[this.#next++] = EMPTY;
+      }
+      this.#backlog = [];
+      this.#next = 0;
+    } catch (e) {
+      this.#pumpError = this.#sendError(e) as Error;
+      this.#backlog = [];
+      this.#next = 0;
+    }
+  }
+
+  /** Puts with waits sliced so that a dead reader is noticed. */
+  async #putAsync(ring: Ring, bytes: Uint8Array, deadline: Deadline, signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      const slice = deadline.remaining() > PROBE_MS ? new Deadline(PROBE_MS) : deadline;
+      try {
+        await driveAsync(ring, TAIL_LOCK, slice, ring.put(bytes, slice, false), noRoom, signal);
+        return;
+      } catch (e) {
+        if (!(e instanceof FullError)) throw e;
+        if (deadline.expired()) throw new TimeoutError("the pipe had no room in time");
+        this.#peerGone();
+      }
+    }
+  }
+
+  /** Resolves when every message sent so far has entered the pipe. @throws what a buffered send met. */
+  async drain(): Promise<void> {
+    while (this.#pump) await this.#pump;
+    if (this.#pumpError) throw this.#pumpError;
+  }
+
+  /**
+   * Sends `obj`, blocking this thread while the pipe has no room.
+   * @throws TimeoutError after `timeout`, InvalidStateError while async sends are still buffered
+   * (await {@link drain} first), and what {@link send} throws.
+   */
+  sendSync(obj: S, opts: RecvSyncOptions = {}): void {
+    const ring = this.#writeRing();
+    const deadline = new Deadline(checkTimeout(opts.timeout));
+    if (this.#pump) throw new InvalidStateError("sendSync while sent messages are still buffered: await drain() first");
+    const bytes = serialize(obj);
+    for (;;) {
+      const slice = deadline.remaining() > PROBE_MS ? new Deadline(PROBE_MS) : deadline;
+      try {
+        driveSync(ring, TAIL_LOCK, slice, ring.put(bytes, slice, false), noRoom);
+        recycleSerialized(bytes);
+        return;
+      } catch (e) {
+        if (!(e instanceof FullError)) throw this.#sendError(e);
+        if (deadline.expired()) throw new TimeoutError("the pipe had no room in time");
+        this.#peerGone();
+      }
+    }
+  }
+
+  /** Takes the next message and returns `decode(bytes)`, waiting in slices that notice a dead writer. */
+  async #take<T>(deadline: Deadline, signal: AbortSignal | undefined, decode: (bytes: Uint8Array) => T): Promise<T> {
+    const ring = this.#readRing();
+    for (;;) {
+      const slice = deadline.remaining() > PROBE_MS ? new Deadline(PROBE_MS) : deadline;
+      try {
+        return await driveAsync(ring, HEAD_LOCK, slice, ring.get(slice, decode), nothing, signal);
+      } catch (e) {
+        if (e instanceof ShutDownError) throw this.#closed ? new ClosedError("the connection is closed") : this.#eof();
+        if (!(e instanceof EmptyError)) throw e;
+        if (deadline.expired()) throw new TimeoutError("nothing was received in time");
+        this.#peerGone();
+      }
+    }
+  }
+
+  #takeSync<T>(deadline: Deadline, decode: (bytes: Uint8Array) => T): T {
+    const ring = this.#readRing();
+    for (;;) {
+      const slice = deadline.remaining() > PROBE_MS ? new Deadline(PROBE_MS) : deadline;
+      try {
+        return driveSync(ring, HEAD_LOCK, slice, ring.get(slice, decode), nothing);
+      } catch (e) {
+        if (e instanceof ShutDownError) throw this.#closed ? new ClosedError("the connection is closed") : this.#eof();
+        if (!(e instanceof EmptyError)) throw e;
+        if (deadline.expired()) throw new TimeoutError("nothing was received in time");
+        this.#peerGone();
+      }
+    }
+  }
+
+  /**
+   * Receives the next message.
+   * @throws EOFError when the other end is closed and nothing is left, TimeoutError after
+   * `timeout`, ClosedError after this end's `close()`, the codec's error for bytes that are not a
+   * message (sent with `sendBytes`).
+   */
+  recv(opts: RecvOptions = {}): Promise<R> {
+    try {
+      const deadline = new Deadline(checkTimeout(opts.timeout));
+      return this.#take(deadline, checkSignal(opts.signal), decodeMessage<R>);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** As {@link recv}, blocking this thread. */
+  recvSync(opts: RecvSyncOptions = {}): R {
+    return this.#takeSync(new Deadline(checkTimeout(opts.timeout)), decodeMessage<R>);
+  }
+
+  #maxLength(max: number | undefined): (bytes: Uint8Array) => Uint8Array {
+    if (max === undefined) return ownBytes;
+    if (typeof max !== "number" || !(max >= 0)) throw new TypeError(`Expected \`maxLength\` to be a number >= 0, got ${String(max)}`);
+    return (bytes) => {
+      if (bytes.byteLength > max) {
+        // Python: the connection becomes unusable
+        this.close();
+        throw new IpcError(`message of ${bytes.byteLength} bytes is longer than maxLength ${max}; the connection is closed`);
+      }
+      return ownBytes(bytes);
+    };
+  }
+
+  /** Receives the next message as its bytes. @throws IpcError (and closes this end) when longer than `maxLength`. */
+  recvBytes(opts: RecvOptions & { maxLength?: number } = {}): Promise<Uint8Array> {
+    try {
+      const decode = this.#maxLength(opts.maxLength);
+      return this.#take(new Deadline(checkTimeout(opts.timeout)), checkSignal(opts.signal), decode);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** As {@link recvBytes}, blocking this thread. */
+  recvBytesSync(opts: RecvSyncOptions & { maxLength?: number } = {}): Uint8Array {
+    return this.#takeSync(new Deadline(checkTimeout(opts.timeout)), this.#maxLength(opts.maxLength));
+  }
+
+  #into(buf: ArrayBufferView, offset: number): (bytes: Uint8Array) => number {
+    if (!ArrayBuffer.isView(buf)) throw new TypeError("Expected `buf` to be a TypedArray, DataView or Buffer");
+    if (!Number.isInteger(offset) || offset < 0 || offset > buf.byteLength) {
+      throw new RangeError(`Expected \`offset\` to be an integer in [0, ${buf.byteLength}], got ${String(offset)}`);
+    }
+    const target = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    return (bytes) => {
+      if (bytes.byteLength > target.byteLength - offset) {
+        const e = new BufferTooShortError(`a message of ${bytes.byteLength} bytes does not fit in ${target.byteLength - offset} bytes`);
+        Object.defineProperty(e, "data", { value: bytes.slice(), enumerable: true });
+        throw e;
+      }
+      target.set(bytes, offset);
+      return bytes.byteLength;
+    };
+  }
+
+  /**
+   * Receives the next message's bytes into `buf` from byte `offset`; returns their count.
+   * @throws BufferTooShortError (the message is consumed and in the error's `data`) when it does not fit.
+   */
+  recvBytesInto(buf: ArrayBufferView, offset = 0, opts: RecvOptions = {}): Promise<number> {
+    try {
+      const decode = this.#into(buf, offset);
+      return this.#take(new Deadline(checkTimeout(opts.timeout)), checkSignal(opts.signal), decode);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** As {@link recvBytesInto}, blocking this thread. */
+  recvBytesIntoSync(buf: ArrayBufferView, offset = 0, opts: RecvSyncOptions = {}): number {
+    return this.#takeSync(new Deadline(checkTimeout(opts.timeout)), this.#into(buf, offset));
+  }
+
+  /** @internal true when a recv would not wait: a message is there, or the other end is gone. */
+  readyNow(): boolean {
+    const ring = this.#readRing();
+    return ring.count() > 0 || ring.state() !== OPEN || this.#peerGone();
+  }
+
+  /** @internal what a waiter sleeps on: the read ring's data sequence word. */
+  waitWord(): { i32: Int32Array; index: number; counter: number } {
+    return { i32: this.#readRing().i32, index: DATA_SEQ, counter: CONSUMERS };
+  }
+
+  /**
+   * Whether a message (or EOF) is ready, waiting up to `timeout` ms (default 0: answer at once;
+   * `Infinity` waits until one is). Never consumes anything.
+   */
+  async poll(timeout = 0, opts: { signal?: AbortSignal } = {}): Promise<boolean> {
+    const deadline = new Deadline(checkTimeout(timeout));
+    const signal = checkSignal(opts.signal);
+    const { i32, index, counter } = this.waitWord();
+    for (;;) {
+      const seq = Atomics.load(i32, index);
+      if (this.readyNow()) return true;
+      if (deadline.expired()) return false;
+      Atomics.add(i32, counter, 1);
+      try {
+        await atomicsBackend.waitAsync(i32, index, seq, Math.min(deadline.remaining(), PROBE_MS), signal);
+      } finally {
+        Atomics.sub(i32, counter, 1);
+      }
+    }
+  }
+
+  /** As {@link poll}, blocking this thread. */
+  pollSync(timeout = 0): boolean {
+    const deadline = new Deadline(checkTimeout(timeout));
+    const { i32, index, counter } = this.waitWord();
+    for (;;) {
+      const seq = Atomics.load(i32, index);
+      if (this.readyNow()) return true;
+      if (deadline.expired()) return false;
+      Atomics.add(i32, counter, 1);
+      try {
+        atomicsBackend.wait(i32, index, seq, Math.min(deadline.remaining(), PROBE_MS));
+      } finally {
+        Atomics.sub(i32, counter, 1);
+      }
+    }
+  }
+
+  /**
+   * Closes this end (idempotent). Messages it sent stay readable by the other end; once every
+   * copy of this end (in every thread and process) is closed or gone, the other end reads EOF.
+   * Messages still buffered by {@link send} are delivered first.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (!this.#pump) this.#release();
+  }
+
+  #release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    untrackHold(this.#hold);
+    this.#channel.release(this.#end);
+  }
+
+  /** Closes the connection (`using` / `await using`). */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** Closes the connection after its buffered messages entered the pipe. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    try {
+      await this.drain();
+    } finally {
+      this.close();
+    }
+  }
+
+  /** Yields messages until the other end is closed (EOF). */
+  async *[Symbol.asyncIterator](): AsyncIterator<R> {
+    for (;;) {
+      try {
+        yield await this.recv();
+      } catch (e) {
+        if (e instanceof EOFError) return;
+        throw e;
+      }
+    }
+  }
+
+  /** @internal */
+  [toHandle](ctx: HandleContext): HandleDescriptor {
+    this.#open();
+    const channel = this.#channel;
+    const ringSize = channel.rings[0]!.capacity;
+    // counted on this isolate until the receiver counts its own copy
+    channel.hold(this.#end);
+    const state: ConnectionState = { end: this.#end, from: localOwnerId, duplex: channel.duplex, ringSize };
+    if (ctx.target === "thread") state.sab = channel.buffer;
+    else state.remote = exportToBroker(channelHomeOf(channel));
+    return { type: Connection.handleType, module: import.meta.url, state };
+  }
+
+  /** A short description, e.g. `<Connection end=0 duplex>`. */
+  toString(): string {
+    return `<Connection end=${this.#end}${this.#channel.duplex ? " duplex" : this.readable ? " reader" : " writer"}${this.#closed ? " closed" : ""}>`;
+  }
+}
+
+/** The bytes `sendBytes` sends, with Python's bounds rules (offset and size in bytes). */
+function bytesOf(buf: ArrayBufferView | ArrayBuffer, offset: number, size: number | undefined): Uint8Array {
+  let base: Uint8Array;
+  if (buf instanceof ArrayBuffer || buf instanceof SharedArrayBuffer) base = new Uint8Array(buf);
+  else if (ArrayBuffer.isView(buf)) base = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  else throw new TypeError("Expected `buf` to be an ArrayBuffer, a TypedArray, a DataView or a Buffer");
+  const n = base.byteLength;
+  if (!Number.isInteger(offset) || offset < 0) throw new RangeError(`Expected \`offset\` to be an integer >= 0, got ${String(offset)}`);
+  if (offset > n) throw new RangeError(`buffer length ${n} < offset ${offset}`);
+  const count = size === undefined ? n - offset : size;
+  if (!Number.isInteger(count) || count < 0) throw new RangeError(`Expected \`size\` to be an integer >= 0, got ${String(size)}`);
+  if (offset + count > n) throw new RangeError(`buffer length ${n} < offset + size (${offset + count})`);
+  return base.subarray(offset, offset + count);
+}
+
+registerHandleType(Connection.handleType, (state: ConnectionState) => {
+  if (state.sab) return Connection.adopt(state.sab, state.end, state.from);
+  if (!state.remote) throw new ClosedError("bad Connection handle");
+  // another process's end: a local pipe whose other end a relay in this process's broker thread
+  // connects to the home of the original
+  const sab = Channel.allocate(state.duplex, state.ringSize);
+  const channel = new Channel(sab, atomicsBackend);
+  const far = 1 - state.end;
+  channel.hold(state.end);
+  channel.hold(far); // in flight to the relay, which takes it over
+  const conn = Connection.over(channel, state.end);
+  runInBroker(IO_TASKS, "bridge", [sab, far, localOwnerId, state.remote.address, state.remote.id, state.end, state.from, new Uint8Array(currentAuthkey())]).catch(
+    (e: Error) => {
+      channel.setError(new ClosedError(`cannot reach the home of this connection: ${e.name}: ${e.message}`));
+      channel.closeEnd(far);
+    },
+  );
+  return conn;
+});

@@ -1,0 +1,8 @@
+export { Pipe } from "./pipe.js";
+export type { PipeOptions } from "./pipe.js";
+export { Connection } from "./connection.js";
+export type { RecvOptions, RecvSyncOptions } from "./connection.js";
+export { wait } from "./wait.js";
+export { Listener, Client } from "./listener.js";
+export type { ListenerOptions, ListenerAddress } from "./listener.js";
+export { BrokenPipeError, BufferTooShortError, EOFError, AuthenticationError, ClosedError, TimeoutError } from "@ipc/core";

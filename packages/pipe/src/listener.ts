@@ -1,0 +1,112 @@
+/**
+ * Listener and Client: connections between processes that were not started together (or between
+ * machines), over Unix sockets or TCP, as in Python's `multiprocessing.connection`. The sockets
+ * live in the process's broker thread; each accepted or opened connection is relayed to a pipe in
+ * shared memory, so the returned Connection behaves like a Pipe end (sync methods, handing it to
+ * a thread or a child process).
+ */
+import { checkInt, ClosedError, formatAddress, runInBroker, runInBrokerSync, arbitraryAddress, toAuthkey, type Address } from "@ipc/core";
+import { Connection } from "./connection.js";
+import type { Accepted } from "./io-tasks.js";
+import { IO_TASKS } from "./io-url.js";
+
+/** A listener's or client's address: a Unix socket path (`"\0name"`: Linux abstract namespace) or a TCP host and port. */
+export type ListenerAddress = string | { host: string; port: number };
+
+/** Options of {@link Listener}. */
+export interface ListenerOptions {
+  /** Where to listen; default: a new Unix socket path for `'unix'`, `127.0.0.1` on a free port for `'tcp'`. */
+  address?: ListenerAddress;
+  /** Inferred from `address` when omitted; `'unix'` without one. */
+  family?: "unix" | "tcp";
+  /** Pending connections the OS queues; default 1, as in Python. */
+  backlog?: number;
+  /** Shared secret: every connection must pass an HMAC challenge both ways. None: no authentication (Python's default). */
+  authkey?: Uint8Array | string;
+}
+
+function checkAddress(address: unknown, family: "unix" | "tcp" | undefined): Address {
+  if (typeof address === "string") {
+    if (family === "tcp") throw new TypeError("a 'tcp' listener needs an address { host, port }");
+    if (process.platform !== "win32" && address.startsWith("\\\\.\\pipe\\")) throw new RangeError(`a Windows named pipe address cannot be used here: ${address}`);
+    if (address.length === 0) throw new RangeError("Expected `address` to be a non-empty path");
+    return address;
+  }
+  if (typeof address === "object" && address !== null) {
+    if (family === "unix") throw new TypeError("a 'unix' listener needs a socket path");
+    const { host, port } = address as { host: unknown; port: unknown };
+    if (typeof host !== "string") throw new TypeError(`Expected \`address.host\` to be a string, got ${typeof host}`);
+    return { host, port: checkInt(port, "address.port", 0, 65535) };
+  }
+  throw new TypeError(`Expected \`address\` to be a path or { host, port }, got ${address === null ? "null" : typeof address}`);
+}
+
+function authkeyOf(authkey: Uint8Array | string | undefined): Uint8Array | null {
+  return authkey === undefined ? null : new Uint8Array(toAuthkey(authkey));
+}
+
+/**
+ * Accepts connections. Binding happens in the constructor (an address in use throws there).
+ *
+ * @example
+ * const listener = new Listener({ authkey: "secret" });
+ * const conn = await listener.accept();
+ * await conn.recv();
+ */
+export class Listener {
+  /** Where clients connect (for TCP with port 0, the port the OS chose). */
+  readonly address: ListenerAddress;
+  readonly #id: number;
+  #closed = false;
+
+  constructor(opts: ListenerOptions = {}) {
+    if (typeof opts !== "object" || opts === null) throw new TypeError("Expected `opts` to be an object");
+    const family = opts.family;
+    if (family !== undefined && family !== "unix" && family !== "tcp") throw new TypeError(`Expected \`family\` to be 'unix' or 'tcp', got ${String(family)}`);
+    const wanted =
+      opts.address === undefined ? (family === "tcp" ? { host: "127.0.0.1", port: 0 } : arbitraryAddress("ipc-listener")) : checkAddress(opts.address, family);
+    const backlog = checkInt(opts.backlog ?? 1, "backlog", 0, 65535);
+    const { id, address } = runInBrokerSync(IO_TASKS, "listen", [wanted, backlog, authkeyOf(opts.authkey)]) as { id: number; address: Address };
+    this.#id = id;
+    this.address = address;
+  }
+
+  /**
+   * The next connection. @throws AuthenticationError when a client fails the challenge (the
+   * listener keeps accepting), ClosedError once the listener is closed.
+   */
+  async accept(): Promise<Connection> {
+    if (this.#closed) throw new ClosedError("the listener is closed");
+    const got = (await runInBroker(IO_TASKS, "accept", [this.#id])) as Accepted;
+    return Connection.adopt(got.sab, 0, got.from);
+  }
+
+  /** Stops listening (idempotent); accepted connections stay open. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    runInBrokerSync(IO_TASKS, "closeListener", [this.#id]);
+  }
+
+  /** True after `close()`. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  toString(): string {
+    return `<Listener ${formatAddress(this.address)}${this.#closed ? " closed" : ""}>`;
+  }
+}
+
+/**
+ * Connects to a {@link Listener}. With `authkey`, both sides prove they know it (HMAC challenge
+ * both ways). @throws AuthenticationError for a wrong key, the OS error when nobody listens.
+ */
+export async function Client(address: ListenerAddress, opts: { authkey?: Uint8Array | string } = {}): Promise<Connection> {
+  const got = (await runInBroker(IO_TASKS, "connect", [checkAddress(address, undefined), authkeyOf(opts.authkey)])) as Accepted;
+  return Connection.adopt(got.sab, 0, got.from);
+}

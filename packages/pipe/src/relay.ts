@@ -1,0 +1,212 @@
+/**
+ * A relay: joins one end of a pipe in this process's memory to a socket, in the process's broker
+ * thread (so it keeps moving while the owner's thread blocks in a `*Sync` call). It holds a copy of
+ * end `end` like any user of it would:
+ *
+ * - out: messages end `end` would receive (its read ring) go to the socket as frames, many per
+ *   write; the socket's buffer bounds how far it runs ahead;
+ * - in: frames from the socket are put into end `end`'s write ring in order; past a backlog of
+ *   frames the socket is paused, so a slow reader slows the sender down;
+ * - the socket closing (the far process closed its end, exited or died) releases the copy once
+ *   the frames already received are in the ring: the local reader drains them, then reads EOF;
+ *   a protocol error on the socket (garbage, an oversized frame) is recorded in the pipe and is
+ *   what the local reader gets instead of EOF;
+ * - the other local end closing for good ends the relay, after the messages it still had to send
+ *   went out, and closes the socket, which the far side reads as EOF.
+ */
+import {
+  Deadline,
+  driveAsync,
+  driveSync,
+  FullError,
+  HEAD_LOCK,
+  ProtocolError,
+  ShutDownError,
+  TAIL_LOCK,
+  type FramedSocket,
+} from "@ipc/core";
+import { Channel } from "./channel.js";
+
+const FOREVER = new Deadline(Infinity);
+const ZERO = new Deadline(0);
+const noRoom = () => new FullError("no room in the pipe");
+const never = () => new Error("unreachable: waits forever");
+const copyOut = (bytes: Uint8Array): Uint8Array => (bytes.buffer instanceof SharedArrayBuffer ? Buffer.from(bytes) : bytes);
+
+/** Bytes written to the socket before the relay flushes within one turn of the event loop. */
+const FLUSH_BYTES = 64 * 1024;
+/** Socket buffer above which the relay waits for it to drain. */
+const HIGH_WATER = 1024 * 1024;
+/** Received frames above which the socket is paused. */
+const PAUSE_FRAMES = 1024;
+/** How often the relay checks that the other local end has holders that are alive (ms). */
+const LIVENESS_PROBE_MS = 1000;
+
+const active = new Set<Relay>();
+
+class Relay {
+  private readonly incoming: Uint8Array[] = [];
+  private pumping: Promise<void> | undefined;
+  private paused = false;
+  private finished = false;
+  private readonly stop = new AbortController();
+  /** True while a message taken from the ring is not yet handed to the socket. */
+  private sending = false;
+
+  constructor(
+    private readonly channel: Channel,
+    private readonly end: number,
+    private readonly conn: FramedSocket,
+  ) {}
+
+  start(): void {
+    active.add(this);
+    this.conn.setHandler((frame) => this.onFrame(frame));
+    this.conn.onClose((error) => void this.onSocketClosed(error));
+    if (this.channel.readRing(this.end)) void this.outLoop();
+    void this.watch();
+  }
+
+  /** True when nothing taken for the socket is still in this process. */
+  idle(): boolean {
+    const ring = this.channel.readRing(this.end);
+    return this.finished || (!this.sending && (ring === undefined || ring.count() === 0) && this.conn.socket.writableLength === 0);
+  }
+
+  private async outLoop(): Promise<void> {
+    const ring = this.channel.readRing(this.end)!;
+    const socket = this.conn.socket;
+    let written = 0;
+    for (;;) {
+      let bytes: Uint8Array;
+      try {
+        bytes = await driveAsync(ring, HEAD_LOCK, FOREVER, ring.get(FOREVER, copyOut), never, this.stop.signal);
+      } catch (e) {
+        // shut: the other local end is closed for good and everything it sent went out
+        if (e instanceof ShutDownError) await this.finish();
+        return;
+      }
+      if (this.conn.closed) return;
+      this.sending = true;
+      this.conn.send(bytes);
+      this.sending = false;
+      written += bytes.byteLength + 4;
+      if (written >= FLUSH_BYTES) {
+        written = 0;
+        this.conn.flush();
+      }
+      if (socket.writableLength > HIGH_WATER) {
+        written = 0;
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            socket.off("drain", done);
+            socket.off("close", done);
+            resolve();
+          };
+          socket.on("drain", done);
+          socket.on("close", done);
+        });
+      }
+    }
+  }
+
+  private onFrame(frame: Uint8Array): void {
+    if (this.finished) return;
+    this.incoming.push(frame);
+    if (!this.paused && this.incoming.length > PAUSE_FRAMES) {
+      this.paused = true;
+      this.conn.socket.pause();
+    }
+    this.kick();
+  }
+
+  /** Starts the in-loop unless it runs (its end is observed asynchronously, after `pumping` is set). */
+  private kick(): void {
+    if (this.pumping) return;
+    this.pumping = this.inLoop().finally(() => {
+      this.pumping = undefined;
+      if (this.incoming.length > 0 && !this.finished) this.kick();
+    });
+  }
+
+  private async inLoop(): Promise<void> {
+    const ring = this.channel.writeRing(this.end);
+    try {
+      if (!ring) throw new ProtocolError("the far end sent on a one-way pipe it may only read");
+      while (this.incoming.length > 0) {
+        const bytes = this.incoming[0]!;
+        let put = false;
+        if (bytes.byteLength + 8 <= ring.maxChunk) {
+          try {
+            driveSync(ring, TAIL_LOCK, ZERO, ring.put(bytes, ZERO, false), noRoom);
+            put = true;
+          } catch (e) {
+            if (!(e instanceof FullError)) throw e;
+          }
+        }
+        if (!put) await driveAsync(ring, TAIL_LOCK, FOREVER, ring.put(bytes, FOREVER, false), never);
+        this.incoming.shift();
+        if (this.paused && this.incoming.length < PAUSE_FRAMES / 4) {
+          this.paused = false;
+          this.conn.socket.resume();
+        }
+      }
+    } catch (e) {
+      // the local reader is gone (or the far side broke the protocol): drop the rest
+      this.incoming.length = 0;
+      if (!(e instanceof ShutDownError)) this.channel.setError(e as Error);
+      await this.finish();
+    }
+  }
+
+  private async onSocketClosed(error: Error | undefined): Promise<void> {
+    // a protocol error is reported to the local reader; a peer that went away is plain EOF
+    if (error instanceof ProtocolError || error?.name === "ProtocolError" || error?.name === "AuthenticationError") this.channel.setError(error);
+    this.stop.abort();
+    while (this.pumping) await this.pumping;
+    await this.finish();
+  }
+
+  /** Ends when the other local end is closed for good and nothing is left to send. */
+  private async watch(): Promise<void> {
+    const other = 1 - this.end;
+    const i32 = this.channel.i32;
+    while (!this.finished) {
+      const seq = this.channel.changes;
+      if (!this.channel.alive(other)) {
+        // with an out ring, its loop ends the relay once the last messages went out
+        if (!this.channel.readRing(this.end)) await this.finish();
+        return;
+      }
+      await this.channel.rings[0]!.backend.waitAsync(i32, Channel.CHANGES, seq, LIVENESS_PROBE_MS);
+    }
+  }
+
+  private async finish(): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    active.delete(this);
+    this.stop.abort();
+    if (!this.conn.closed) {
+      await this.conn.flushed();
+      this.conn.close();
+    }
+    this.channel.release(this.end);
+  }
+}
+
+/** Starts relaying between `channel`'s end `end` (a copy of which the caller counted for the relay) and `conn`. */
+export function startRelay(channel: Channel, end: number, conn: FramedSocket): void {
+  new Relay(channel, end, conn).start();
+}
+
+/** Resolves once every relay of this process has handed what it took to the OS, or after `ms`. */
+export async function settleRelays(ms: number): Promise<void> {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    let idle = true;
+    for (const r of active) if (!r.idle()) idle = false;
+    if (idle) return;
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
