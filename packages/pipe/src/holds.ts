@@ -1,10 +1,9 @@
 /**
  * The copies of pipe ends this isolate holds: released by `close()`, when a Connection is
  * garbage-collected (as Python closes a collected connection), and when the thread or process
- * exits, so that the other end reads EOF as it does when a Python process exits. The main thread
- * then gives its broker thread a moment to hand what it relays to the operating system.
+ * exits, so that the other end reads EOF as it does when a Python process exits. The exiting
+ * isolate then gives its broker thread a moment to hand what it relays to the operating system.
  */
-import { isMainThread } from "node:worker_threads";
 import { brokerAddress, runInBrokerSync } from "@ipc/core";
 import type { Channel } from "./channel.js";
 import { IO_TASKS } from "./io-url.js";
@@ -33,7 +32,8 @@ function atExit(): void {
     }
   }
   open.clear();
-  if (isMainThread && brokerAddress() !== undefined) {
+  // a thread's broker thread ends with it: let it flush too
+  if (brokerAddress() !== undefined) {
     try {
       runInBrokerSync(IO_TASKS, "settleRelays", [EXIT_FLUSH_MS]);
     } catch {

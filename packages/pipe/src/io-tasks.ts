@@ -17,7 +17,7 @@ import {
   type FramedSocket,
 } from "@ipc/core";
 import { Channel, DEFAULT_PIPE_RING } from "./channel.js";
-import { startRelay } from "./relay.js";
+import { connectingRelay, startRelay } from "./relay.js";
 
 export { settleRelays } from "./relay.js";
 
@@ -56,7 +56,7 @@ export async function bridge(
   channel.release(far, localFrom);
   let conn: FramedSocket;
   try {
-    conn = await connectFramed(address, { authkey: Buffer.from(authkey), retryFor: 10_000 });
+    conn = await connectingRelay(connectFramed(address, { authkey: Buffer.from(authkey), retryFor: 10_000 }));
   } catch (e) {
     channel.release(far);
     throw e;

@@ -43,6 +43,14 @@ const PAUSE_FRAMES = 1024;
 const LIVENESS_PROBE_MS = 1000;
 
 const active = new Set<Relay>();
+/** Relays still connecting (counted so that an exiting process waits for them too). */
+let connecting = 0;
+
+/** Counts a relay that is connecting until `ready` settles. */
+export function connectingRelay<T>(ready: Promise<T>): Promise<T> {
+  connecting++;
+  return ready.finally(() => connecting--);
+}
 
 class Relay {
   private readonly incoming: Uint8Array[] = [];
@@ -70,7 +78,8 @@ class Relay {
   /** True when nothing taken for the socket is still in this process. */
   idle(): boolean {
     const ring = this.channel.readRing(this.end);
-    return this.finished || (!this.sending && (ring === undefined || ring.count() === 0) && this.conn.socket.writableLength === 0);
+    if (this.finished) return !active.has(this);
+    return (!this.sending && (ring === undefined || ring.count() === 0) && this.conn.socket.writableLength === 0);
   }
 
   private async outLoop(): Promise<void> {
@@ -185,13 +194,17 @@ class Relay {
   private async finish(): Promise<void> {
     if (this.finished) return;
     this.finished = true;
-    active.delete(this);
     this.stop.abort();
-    if (!this.conn.closed) {
-      await this.conn.flushed();
-      this.conn.close();
+    try {
+      if (!this.conn.closed) {
+        // everything taken from the ring reaches the OS before the socket closes
+        await this.conn.flushed();
+        this.conn.close();
+      }
+    } finally {
+      active.delete(this);
+      this.channel.release(this.end);
     }
-    this.channel.release(this.end);
   }
 }
 
@@ -204,7 +217,7 @@ export function startRelay(channel: Channel, end: number, conn: FramedSocket): v
 export async function settleRelays(ms: number): Promise<void> {
   const until = performance.now() + ms;
   while (performance.now() < until) {
-    let idle = true;
+    let idle = connecting === 0;
     for (const r of active) if (!r.idle()) idle = false;
     if (idle) return;
     await new Promise((r) => setTimeout(r, 1));

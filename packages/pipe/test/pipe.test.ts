@@ -1,0 +1,404 @@
+import { describe, expect, it } from "vitest";
+import {
+  BrokenPipeError,
+  BufferTooShortError,
+  ClosedError,
+  EOFError,
+  InvalidStateError,
+  IpcError,
+  SerializationError,
+  TimeoutError,
+} from "@ipc/core";
+import { Process } from "@ipc/process";
+import { Connection, Pipe, wait } from "@ipc/pipe";
+
+const workers = new URL("./fixtures/workers.mjs", import.meta.url).href;
+const contexts = ["thread", "process"] as const;
+const te = new TextEncoder();
+const td = new TextDecoder();
+
+async function timed<T>(p: Promise<T>, min: number, max: number): Promise<T> {
+  const t = performance.now();
+  try {
+    return await p;
+  } finally {
+    const dt = performance.now() - t;
+    expect(dt).toBeGreaterThanOrEqual(min - 5);
+    expect(dt).toBeLessThan(max);
+  }
+}
+
+function start(target: string, args: unknown[], context: "thread" | "process"): Process {
+  const p = new Process({ module: workers, target, args, context });
+  p.start();
+  return p;
+}
+
+async function finish(p: Process): Promise<number | null> {
+  await p.join({ timeout: 30_000 });
+  expect(p.isAlive()).toBe(false);
+  return p.exitCode;
+}
+
+describe("Pipe in one thread", () => {
+  it("sends values and bytes; recvBytesInto counts bytes and honours offsets (CONN-01)", async () => {
+    const [a, b] = Pipe();
+    expect(a.send([1, 2.25, null])).toBeUndefined();
+    expect(await b.recv()).toEqual([1, 2.25, null]);
+    expect(a.sendBytes(te.encode("hello world"))).toBeUndefined();
+    expect(td.decode(await b.recvBytes())).toBe("hello world");
+
+    a.sendBytes(new Int32Array([0, 1, 2, 3]));
+    const buf = new Int32Array(10);
+    expect(await b.recvBytesInto(buf)).toBe(16);
+    expect([...buf]).toEqual([0, 1, 2, 3, 0, 0, 0, 0, 0, 0]);
+    a.sendBytes(new Int32Array([0, 1, 2, 3]));
+    const buf2 = new Int32Array(10);
+    expect(b.recvBytesIntoSync(buf2, 12)).toBe(16);
+    expect([...buf2]).toEqual([0, 0, 0, 0, 1, 2, 3, 0, 0, 0]);
+
+    const long = new Uint8Array(110).map((_, i) => i);
+    a.sendBytes(long);
+    const err = await b.recvBytesInto(new Uint8Array(40)).catch((e) => e);
+    expect(err).toBeInstanceOf(BufferTooShortError);
+    expect(err.data).toEqual(long);
+    await expect(b.poll()).resolves.toBe(false); // the message was consumed
+    await expect(b.recvBytesInto(new Uint8Array(4), 5)).rejects.toThrow(RangeError);
+    await expect(b.recvBytesInto("no" as never)).rejects.toThrow(TypeError);
+  });
+
+  it("poll: at once by default, waits up to its timeout, never consumes (CONN-01, CONN-06)", async () => {
+    const [a, b] = Pipe();
+    expect(await timed(b.poll(), 0, 50)).toBe(false);
+    expect(await timed(b.poll(-1), 0, 50)).toBe(false);
+    expect(await timed(b.poll(100), 100, 600)).toBe(false);
+    expect(b.pollSync(50)).toBe(false);
+    a.sendBytes(new Uint8Array(0));
+    expect(await timed(b.poll(100), 0, 50)).toBe(true);
+    expect(await b.poll()).toBe(true);
+    expect(b.pollSync()).toBe(true);
+    expect((await b.recvBytes()).byteLength).toBe(0);
+    a.send(null);
+    expect(await b.poll(100)).toBe(true);
+    expect(await b.recv()).toBe(null);
+  });
+
+  it("keeps message boundaries and passes 16 MiB intact (CONN-09)", async () => {
+    const [a, b] = Pipe({ ringSize: 64 * 1024 });
+    expect(await b.poll(0)).toBe(false);
+    for (const s of ["a", "b", "cd"]) a.sendBytes(te.encode(s));
+    expect(td.decode(await b.recvBytes())).toBe("a");
+    expect(await b.poll(1000)).toBe(true);
+    expect(await b.poll(1000)).toBe(true);
+    expect(td.decode(await b.recvBytes())).toBe("b");
+    expect(await b.poll(0)).toBe(true);
+    expect(td.decode(b.recvBytesSync())).toBe("cd");
+    const big = new Uint8Array(16 << 20);
+    for (let i = 0; i < big.length; i += 4099) big[i] = i & 0xff;
+    a.sendBytes(big);
+    const got = await b.recvBytes();
+    expect(got.byteLength).toBe(big.byteLength);
+    expect(Buffer.compare(Buffer.from(got), Buffer.from(big))).toBe(0);
+    await a.drain();
+  });
+
+  it("one-way pipes: [reader, writer], and the wrong direction is refused (CONN-02)", async () => {
+    const [reader, writer] = Pipe<number, number>({ duplex: false });
+    writer.send(1);
+    expect(await reader.recv()).toBe(1);
+    expect([reader.readable, reader.writable, writer.readable, writer.writable]).toEqual([true, false, false, true]);
+    expect(() => reader.send(2)).toThrow(InvalidStateError);
+    expect(() => reader.sendBytes(new Uint8Array(1))).toThrow(InvalidStateError);
+    await expect(writer.recv()).rejects.toThrow(InvalidStateError);
+    await expect(writer.poll()).rejects.toThrow(InvalidStateError);
+    expect(() => writer.recvSync()).toThrow(InvalidStateError);
+  });
+
+  it("sendBytes offset and size follow Python's bounds (CONN-04)", async () => {
+    const [a, b] = Pipe();
+    const msg = te.encode("abcdefghijklmnopqrstuvwxyz");
+    const cases: [number | undefined, number | undefined, string][] = [
+      [undefined, undefined, "abcdefghijklmnopqrstuvwxyz"],
+      [5, undefined, "fghijklmnopqrstuvwxyz"],
+      [7, 8, "hijklmno"],
+      [26, undefined, ""],
+      [26, 0, ""],
+    ];
+    for (const [offset, size, want] of cases) {
+      a.sendBytes(msg, offset, size);
+      expect(td.decode(await b.recvBytes())).toBe(want);
+    }
+    for (const [offset, size] of [
+      [27, undefined],
+      [22, 5],
+      [26, 1],
+      [-1, undefined],
+      [4, -1],
+    ] as const) {
+      expect(() => a.sendBytes(msg, offset, size)).toThrow(RangeError);
+    }
+    expect(() => a.sendBytes("text" as never)).toThrow(TypeError);
+  });
+
+  it("closing: own end → ClosedError, other end → EOF after draining, sending → BrokenPipeError (CONN-05)", async () => {
+    const [a, b] = Pipe();
+    {
+      using _a = a;
+      b.send(1729);
+      expect(await a.recv()).toBe(1729);
+      a.send("last");
+      expect(a.closed).toBe(false);
+    }
+    expect(a.closed).toBe(true);
+    await expect(a.recv()).rejects.toThrow(ClosedError);
+    expect(() => a.send(1)).toThrow(ClosedError);
+    expect(() => a.pollSync()).toThrow(ClosedError);
+    expect(await b.recv()).toBe("last");
+    await expect(b.recv()).rejects.toThrow(EOFError);
+    expect(() => b.recvSync()).toThrow(EOFError);
+    expect(await b.poll()).toBe(true); // EOF is ready
+    expect(() => b.send(2)).toThrow(BrokenPipeError);
+    a.close(); // idempotent
+    b.close();
+    expect(String(b)).toBe("<Connection end=1 duplex closed>");
+  });
+
+  it("timeouts and AbortSignal on receive; sendSync waits for room", async () => {
+    const [a, b] = Pipe({ ringSize: 4096 });
+    await expect(timed(b.recv({ timeout: 100 }), 100, 600)).rejects.toThrow(TimeoutError);
+    expect(() => b.recvSync({ timeout: 50 })).toThrow(TimeoutError);
+    const ac = new AbortController();
+    const pending = b.recv({ signal: ac.signal });
+    ac.abort(new Error("stop"));
+    await expect(pending).rejects.toThrow("stop");
+    await expect(b.recv({ signal: AbortSignal.abort(new Error("already")) })).rejects.toThrow("already");
+    // fill the ring: sendSync then times out
+    const chunk = new Uint8Array(900);
+    let sent = 0;
+    expect(() => {
+      for (;;) {
+        a.sendSync(chunk, { timeout: 20 });
+        sent++;
+      }
+    }).toThrow(TimeoutError);
+    expect(sent).toBeGreaterThan(0);
+    for (let i = 0; i < sent; i++) expect((await b.recv()).byteLength).toBe(900);
+    await expect(b.recv({ timeout: 0 })).rejects.toThrow(TimeoutError);
+  });
+
+  it("send never blocks: a full pipe buffers in order, drain() waits, sendSync refuses meanwhile", async () => {
+    const [a, b] = Pipe<number, number>({ ringSize: 4096 });
+    for (let i = 0; i < 5000; i++) a.send(i);
+    expect(() => a.sendSync(1)).toThrow(InvalidStateError);
+    const drained = a.drain();
+    for (let i = 0; i < 5000; i++) expect(await b.recv()).toBe(i);
+    await drained;
+    a.sendSync(5000);
+    expect(b.recvSync()).toBe(5000);
+    // a buffered message survives close(): delivered before EOF
+    for (let i = 0; i < 1000; i++) a.send(i);
+    a.close();
+    let n = 0;
+    for await (const x of b) expect(x).toBe(n++);
+    expect(n).toBe(1000);
+  });
+
+  it("refuses what cannot be serialized at send, sending nothing", async () => {
+    const [a, b] = Pipe();
+    expect(() => a.send({ f: () => 1 } as never)).toThrow(SerializationError);
+    a.send("ok");
+    expect(await b.recv()).toBe("ok");
+    a.sendBytes(te.encode("not a message"));
+    await expect(b.recv()).rejects.toThrow();
+  });
+
+  it("recvBytes({ maxLength }) refuses longer messages and closes the end", async () => {
+    const [a, b] = Pipe();
+    a.sendBytes(new Uint8Array(10));
+    a.sendBytes(new Uint8Array(11));
+    expect((await b.recvBytes({ maxLength: 10 })).byteLength).toBe(10);
+    await expect(b.recvBytes({ maxLength: 10 })).rejects.toThrow(IpcError);
+    expect(b.closed).toBe(true);
+    await expect(b.recvBytes({ maxLength: -1 })).rejects.toThrow();
+  });
+
+  it("wait() returns the ready subset, [] on timeout, at once for negative timeouts (WAIT-04, WAIT-06)", async () => {
+    const [a, b] = Pipe();
+    expect(await timed(wait([a, b], 300), 300, 1000)).toEqual([]);
+    expect(await timed(wait([a], -1), 0, 100)).toEqual([]);
+    b.send(null);
+    expect(await wait([a, b], 20_000)).toEqual([a]);
+    await a.recv();
+    const later = wait([a, b]);
+    setTimeout(() => a.send("x"), 20);
+    expect(await later).toEqual([b]);
+    expect(await b.recv()).toBe("x");
+    b.close();
+    expect(await wait([a], 1000)).toEqual([a]); // EOF is ready
+    expect(await wait([])).toEqual([]);
+    await expect(wait([b])).rejects.toThrow(ClosedError);
+  });
+
+  it("connections cannot be constructed directly and validate Pipe options", () => {
+    expect(() => new (Connection as any)()).toThrow(TypeError);
+    expect(() => Pipe({ duplex: "yes" as never })).toThrow(TypeError);
+    expect(() => Pipe({ ringSize: 5000 })).toThrow(RangeError);
+    expect(() => Pipe(null as never)).toThrow(TypeError);
+  });
+});
+
+describe.each(contexts)("Pipe with a child (%s)", (context) => {
+  it("a child echoes bytes; EOF once the child exited and our copy of its end is closed (CONN-01, CONN-03)", async () => {
+    const [a, b] = Pipe();
+    const p = start("echoBytes", [b], context);
+    b.close(); // right after start: the child's copy keeps the end open
+    a.sendBytes(te.encode("hello"));
+    expect(td.decode(await a.recvBytes({ timeout: 20_000 }))).toBe("hello");
+    const big = new Uint8Array(16 << 20).fill(3);
+    a.sendBytes(big);
+    const back = await a.recvBytes({ timeout: 20_000 });
+    expect(back.byteLength).toBe(big.byteLength);
+    expect(back.every((x) => x === 3)).toBe(true);
+    a.sendBytes(new Uint8Array(0));
+    expect((await a.recvBytes({ timeout: 20_000 })).byteLength).toBe(0);
+    expect(await finish(p)).toBe(0);
+    expect([a.readable, a.writable]).toEqual([true, true]);
+    await expect(a.recv({ timeout: 20_000 })).rejects.toThrow(EOFError);
+    await expect(a.recvBytes({ timeout: 20_000 })).rejects.toThrow(EOFError);
+  });
+
+  it("recvSync and sendSync in the child", async () => {
+    const [a, b] = Pipe();
+    const p = start("echoSync", [b], context);
+    for (const m of [1, "two", { three: [3] }, null]) {
+      a.send(m);
+      expect(await a.recv({ timeout: 20_000 })).toEqual(m);
+    }
+    expect(await finish(p)).toBe(0);
+  });
+
+  it("empty messages are messages, in order (CONN-07)", async () => {
+    const [a, b] = Pipe();
+    const items = ["hello", "", "a", "b", "", "bye", "", "lop"];
+    const p = start("sendEach", [b, items], context);
+    b.close();
+    const got: string[] = [];
+    while (got.length < items.length) {
+      expect(await a.poll(20_000)).toBe(true);
+      got.push(td.decode(await a.recvBytes()));
+    }
+    expect(got).toEqual(items);
+    expect(await finish(p)).toBe(0);
+  });
+
+  it("a poll in the child never yields a partial message (CONN-08)", async () => {
+    const [reader, writer] = Pipe({ duplex: false });
+    const p = start("pollOnly", [reader, 300], context);
+    writer.sendBytes(te.encode("first"));
+    writer.sendBytes(te.encode("second"));
+    writer.close();
+    expect(await finish(p)).toBe(0);
+    expect(["first", "second"]).toContain(td.decode(await reader.recvBytes({ timeout: 20_000 })));
+  });
+
+  it("100,000 messages from the child arrive once each, in order, then EOF", async () => {
+    const [reader, writer] = Pipe<number, number>({ duplex: false });
+    const p = start("count", [writer, 100_000], context);
+    writer.close();
+    let n = 0;
+    for await (const x of reader) {
+      if (x !== n) throw new Error(`got ${x}, expected ${n}`);
+      n++;
+    }
+    expect(n).toBe(100_000);
+    expect(await finish(p)).toBe(0);
+  });
+
+  it("the child reads until EOF and answers on another pipe", async () => {
+    const [reader, writer] = Pipe<number, number>({ duplex: false });
+    const [replyIn, replyOut] = Pipe({ duplex: false });
+    const p = start("sumUntilEof", [reader, replyOut], context);
+    reader.close();
+    replyOut.close();
+    for (let i = 0; i < 10_000; i++) writer.send(i);
+    writer.close();
+    expect(await replyIn.recv({ timeout: 20_000 })).toEqual({ s: (9999 * 10000) / 2, n: 10_000 });
+    expect(await finish(p)).toBe(0);
+  });
+
+  it("wait() over four children's pipes collects every message (WAIT-01)", async () => {
+    const readers: Connection[] = [];
+    const procs: Process[] = [];
+    for (let k = 0; k < 4; k++) {
+      const [r, w] = Pipe({ duplex: false });
+      procs.push(start("tagged", [w, k], context));
+      w.close();
+      readers.push(r);
+    }
+    const got: [number, number][] = [];
+    while (readers.length > 0) {
+      for (const r of await wait(readers, 20_000)) {
+        try {
+          got.push((await r.recv()) as [number, number]);
+        } catch (e) {
+          expect(e).toBeInstanceOf(EOFError);
+          readers.splice(readers.indexOf(r), 1);
+        }
+      }
+    }
+    const want = [0, 1, 2, 3].flatMap((k) => Array.from({ length: 10 }, (_, i) => [i, k]));
+    expect(got.sort((x, y) => x[1] - y[1] || x[0] - y[0])).toEqual(want);
+    for (const p of procs) expect(await finish(p)).toBe(0);
+  });
+
+  it("either end of a one-way pipe can be handed to a child (PCK-02)", async () => {
+    const [r1, w1] = Pipe({ duplex: false });
+    const p1 = start("writeTo", [w1, "all is well"], context);
+    w1.close();
+    expect(await r1.recv({ timeout: 20_000 })).toBe("all is well");
+    expect(await finish(p1)).toBe(0);
+
+    const [r2, w2] = Pipe<string, string>({ duplex: false });
+    const [main, childMain] = Pipe();
+    const p2 = start("readAndReply", [r2, childMain], context);
+    r2.close();
+    w2.send("foobar");
+    expect(await main.recv({ timeout: 20_000 })).toBe("foobarfoobar");
+    expect(await finish(p2)).toBe(0);
+  });
+
+  it("a connection sent over a connection keeps working", async () => {
+    const [a, b] = Pipe();
+    const [inner, innerFar] = Pipe();
+    const p = start("viaConnection", [b], context);
+    a.send(innerFar);
+    innerFar.close();
+    inner.send("ab");
+    expect(await inner.recv({ timeout: 20_000 })).toBe("abab");
+    expect(await finish(p)).toBe(0);
+  });
+
+  it("an end of a pipe made in the child comes back and works", async () => {
+    const [a, b] = Pipe();
+    const p = start("makePipe", [b], context);
+    const theirs = (await a.recv({ timeout: 20_000 })) as Connection<string, string>;
+    expect(await theirs.recv({ timeout: 20_000 })).toBe("from the child's pipe");
+    theirs.send("hi");
+    expect(await theirs.recv({ timeout: 20_000 })).toBe("child got hi");
+    expect(await finish(p)).toBe(0);
+    await expect(theirs.recv({ timeout: 20_000 })).rejects.toThrow(EOFError);
+  });
+
+  it("a terminated writer: its last message arrives, then EOF, without hanging", async () => {
+    const [reader, writer] = Pipe({ duplex: false });
+    const [readyIn, readyOut] = Pipe({ duplex: false });
+    const p = start("sendThenHang", [writer, readyOut], context);
+    writer.close();
+    readyOut.close();
+    expect(await readyIn.recv({ timeout: 20_000 })).toBe("ready");
+    p.kill();
+    await finish(p);
+    expect(await reader.recv({ timeout: 20_000 })).toBe("last words");
+    await expect(reader.recv({ timeout: 20_000 })).rejects.toThrow(EOFError);
+  });
+});
