@@ -33,7 +33,7 @@ export class ChannelHome extends SharedObject<null> {
     const from = checkInt(args[1], "from", 0, 0x7fffffff);
     this.channel.hold(end);
     this.channel.release(end, from);
-    startRelay(this.channel, end, conn);
+    startRelay(this.channel, end, conn, "home");
   }
 }
 

@@ -9,6 +9,8 @@
  * | words 2-3 `REFS` | holders of end 0 / end 1 | live copies of the end (sum of its slot counts) |
  * | words 4-5 `CLOSED` | the last holder (or whoever finds the holders gone) | 1 once the end is closed for good |
  * | word 6 `ERROR_LEN` | a relay whose socket failed | bytes of the error record below, 0 = none |
+ * | word 7 `BRIDGED` | a far relay | 1 when the ring an end reads is filled by a relay on demand |
+ * | word 8 `DEMAND` | readers of a bridged pipe | bumped when a reader finds nothing to read; the far relay sleeps on it |
  * | words 16-143 | holders | per end, 32 slots of (owner id, copies held by that owner) |
  * | bytes 576-1599 | a relay whose socket failed | the error as UTF-8 JSON `{ name, message }` |
  * | 1600.. | | ring 0, then ring 1 (duplex only): core's Ring, each `HEADER_BYTES + ringSize` |
@@ -32,6 +34,8 @@ const DUPLEX = 1;
 const REFS = 2;
 const CLOSED = 4;
 const ERROR_LEN = 6;
+const BRIDGED = 7;
+const DEMAND = 8;
 const SLOTS_AT = 16;
 const SLOTS = 32;
 const ERROR_AT = 576;
@@ -168,6 +172,20 @@ export class Channel {
 
   /** Index of the `CHANGES` word (for waits). */
   static readonly CHANGES = CHANGES;
+  /** Index of the `DEMAND` word (for waits). */
+  static readonly DEMAND = DEMAND;
+
+  /** Marks this pipe as filled on demand by a far relay (see relay.ts). */
+  setBridged(): void {
+    Atomics.store(this.i32, BRIDGED, 1);
+  }
+
+  /** A reader found nothing to read: asks a far relay for more, if there is one. */
+  wantMore(): void {
+    if (Atomics.load(this.i32, BRIDGED) === 0) return;
+    Atomics.add(this.i32, DEMAND, 1);
+    this.rings[0]!.backend.notify(this.i32, DEMAND);
+  }
 
   /** Records why the connection behind this pipe failed (first error wins). */
   setError(error: Error): void {

@@ -307,6 +307,7 @@ export class Connection<S = unknown, R = unknown> {
     const ring = this.#readRing();
     for (;;) {
       const slice = deadline.remaining() > PROBE_MS ? new Deadline(PROBE_MS) : deadline;
+      if (ring.count() === 0) this.#channel.wantMore();
       try {
         return await driveAsync(ring, HEAD_LOCK, slice, ring.get(slice, decode), nothing, signal);
       } catch (e) {
@@ -322,6 +323,7 @@ export class Connection<S = unknown, R = unknown> {
     const ring = this.#readRing();
     for (;;) {
       const slice = deadline.remaining() > PROBE_MS ? new Deadline(PROBE_MS) : deadline;
+      if (ring.count() === 0) this.#channel.wantMore();
       try {
         return driveSync(ring, HEAD_LOCK, slice, ring.get(slice, decode), nothing);
       } catch (e) {
@@ -422,6 +424,11 @@ export class Connection<S = unknown, R = unknown> {
     return ring.count() > 0 || ring.state() !== OPEN || this.#peerGone();
   }
 
+  /** @internal a waiter found nothing: ask a far relay for more (bridged ends only). */
+  wantMore(): void {
+    this.#channel.wantMore();
+  }
+
   /** @internal what a waiter sleeps on: the read ring's data sequence word. */
   waitWord(): { i32: Int32Array; index: number; counter: number } {
     return { i32: this.#readRing().i32, index: DATA_SEQ, counter: CONSUMERS };
@@ -438,6 +445,7 @@ export class Connection<S = unknown, R = unknown> {
     for (;;) {
       const seq = Atomics.load(i32, index);
       if (this.readyNow()) return true;
+      this.#channel.wantMore();
       if (deadline.expired()) return false;
       Atomics.add(i32, counter, 1);
       try {
@@ -455,6 +463,7 @@ export class Connection<S = unknown, R = unknown> {
     for (;;) {
       const seq = Atomics.load(i32, index);
       if (this.readyNow()) return true;
+      this.#channel.wantMore();
       if (deadline.expired()) return false;
       Atomics.add(i32, counter, 1);
       try {
@@ -551,6 +560,7 @@ registerHandleType(Connection.handleType, (state: ConnectionState) => {
   const sab = Channel.allocate(state.duplex, state.ringSize);
   const channel = new Channel(sab, atomicsBackend);
   const far = 1 - state.end;
+  channel.setBridged();
   channel.hold(state.end);
   channel.hold(far); // in flight to the relay, which takes it over
   const conn = Connection.over(channel, state.end);

@@ -33,7 +33,7 @@ function relayed(conn: FramedSocket): Accepted {
   const channel = new Channel(sab, atomicsBackend);
   channel.hold(1);
   channel.hold(0);
-  startRelay(channel, 1, conn);
+  startRelay(channel, 1, conn, "peer");
   return { sab, from: localOwnerId };
 }
 
@@ -62,7 +62,7 @@ export async function bridge(
     throw e;
   }
   conn.send(serialize({ t: "attach", obj, a: [end, homeFrom] }));
-  startRelay(channel, far, conn);
+  startRelay(channel, far, conn, "far");
 }
 
 interface ListenerState {

@@ -13,6 +13,15 @@
  *   what the local reader gets instead of EOF;
  * - the other local end closing for good ends the relay, after the messages it still had to send
  *   went out, and closes the socket, which the far side reads as EOF.
+ *
+ * Modes. `peer` (Listener/Client connections): both sides send eagerly, frames are messages.
+ * `home` / `far` (an end handed to another process): the pipe lives at home, and the far process
+ * takes messages from it only when its reader asks for them, so a process that merely polls or
+ * exits without reading takes little with it (Python's CONN-08). The far relay grants credit when
+ * its local reader finds nothing to read (the `DEMAND` word), doubling the grant each time up to
+ * {@link MAX_CREDIT} so that a steady reader pays one round trip per window, not per message; the
+ * home relay sends only against credit. Far → home frames start with a type byte (0 message,
+ * 1 credit: u32 count); home → far frames are messages.
  */
 import {
   Deadline,
@@ -32,6 +41,13 @@ const ZERO = new Deadline(0);
 const noRoom = () => new FullError("no room in the pipe");
 const never = () => new Error("unreachable: waits forever");
 const copyOut = (bytes: Uint8Array): Uint8Array => (bytes.buffer instanceof SharedArrayBuffer ? Buffer.from(bytes) : bytes);
+/** A message frame of a far relay: the type byte, then the message. */
+const typedCopy = (bytes: Uint8Array): Uint8Array => {
+  const frame = Buffer.allocUnsafe(bytes.byteLength + 1);
+  frame[0] = MESSAGE;
+  frame.set(bytes, 1);
+  return frame;
+};
 
 /** Bytes written to the socket before the relay flushes within one turn of the event loop. */
 const FLUSH_BYTES = 64 * 1024;
@@ -41,6 +57,14 @@ const HIGH_WATER = 1024 * 1024;
 const PAUSE_FRAMES = 1024;
 /** How often the relay checks that the other local end has holders that are alive (ms). */
 const LIVENESS_PROBE_MS = 1000;
+
+/** Largest credit a far relay grants at once. */
+const MAX_CREDIT = 4096;
+const MESSAGE = 0;
+const CREDIT = 1;
+
+/** How the two relays of a socket talk (see the module comment). */
+export type RelayMode = "peer" | "home" | "far";
 
 const active = new Set<Relay>();
 /** Relays still connecting (counted so that an exiting process waits for them too). */
@@ -61,10 +85,18 @@ class Relay {
   /** True while a message taken from the ring is not yet handed to the socket. */
   private sending = false;
 
+  /** home: messages the far side may still take. */
+  private credit = 0;
+  private creditArrived: (() => void) | undefined;
+  /** far: credit granted minus messages received, and the next grant. */
+  private outstanding = 0;
+  private grant = 1;
+
   constructor(
     private readonly channel: Channel,
     private readonly end: number,
     private readonly conn: FramedSocket,
+    private readonly mode: RelayMode,
   ) {}
 
   start(): void {
@@ -72,7 +104,34 @@ class Relay {
     this.conn.setHandler((frame) => this.onFrame(frame));
     this.conn.onClose((error) => void this.onSocketClosed(error));
     if (this.channel.readRing(this.end)) void this.outLoop();
+    if (this.mode === "far" && this.channel.writeRing(this.end)) void this.demandLoop();
     void this.watch();
+  }
+
+  /** far: grants credit whenever the local reader finds nothing and none is outstanding. */
+  private async demandLoop(): Promise<void> {
+    const i32 = this.channel.i32;
+    const ring = this.channel.writeRing(this.end)!;
+    // from 0: a reader that asked before the relay started is served at once
+    let seen = 0;
+    while (!this.finished) {
+      await ring.backend.waitAsync(i32, Channel.DEMAND, seen, Infinity, this.stop.signal).catch(() => undefined);
+      seen = Atomics.load(i32, Channel.DEMAND);
+      if (this.finished || this.conn.closed) return;
+      if (this.outstanding > 0 || this.incoming.length > 0 || ring.count() > 0) continue;
+      const n = this.grant;
+      this.grant = Math.min(this.grant * 2, MAX_CREDIT);
+      this.outstanding += n;
+      const frame = Buffer.allocUnsafe(5);
+      frame[0] = CREDIT;
+      frame.writeUInt32LE(n, 1);
+      this.conn.send(frame);
+    }
+  }
+
+  /** home: waits until the far side may take a message. */
+  private async creditToSend(): Promise<void> {
+    while (this.credit === 0 && !this.finished && !this.conn.closed) await new Promise<void>((r) => (this.creditArrived = r));
   }
 
   /** True when nothing taken for the socket is still in this process. */
@@ -86,10 +145,15 @@ class Relay {
     const ring = this.channel.readRing(this.end)!;
     const socket = this.conn.socket;
     let written = 0;
+    const decode = this.mode === "far" ? typedCopy : copyOut;
     for (;;) {
+      if (this.mode === "home") {
+        await this.creditToSend();
+        if (this.finished || this.conn.closed) return;
+      }
       let bytes: Uint8Array;
       try {
-        bytes = await driveAsync(ring, HEAD_LOCK, FOREVER, ring.get(FOREVER, copyOut), never, this.stop.signal);
+        bytes = await driveAsync(ring, HEAD_LOCK, FOREVER, ring.get(FOREVER, decode), never, this.stop.signal);
       } catch (e) {
         // shut: the other local end is closed for good and everything it sent went out
         if (e instanceof ShutDownError) await this.finish();
@@ -99,6 +163,7 @@ class Relay {
       this.sending = true;
       this.conn.send(bytes);
       this.sending = false;
+      if (this.mode === "home") this.credit--;
       written += bytes.byteLength + 4;
       if (written >= FLUSH_BYTES) {
         written = 0;
@@ -121,6 +186,18 @@ class Relay {
 
   private onFrame(frame: Uint8Array): void {
     if (this.finished) return;
+    if (this.mode === "home") {
+      if (frame.byteLength === 0) throw new ProtocolError("an empty frame from a far relay");
+      if (frame[0] === CREDIT) {
+        if (frame.byteLength !== 5) throw new ProtocolError("a malformed credit frame");
+        this.credit += Buffer.from(frame.buffer, frame.byteOffset, 5).readUInt32LE(1);
+        this.creditArrived?.();
+        this.creditArrived = undefined;
+        return;
+      }
+      if (frame[0] !== MESSAGE) throw new ProtocolError(`an unknown frame type ${frame[0]} from a far relay`);
+      frame = frame.subarray(1);
+    } else if (this.mode === "far") this.outstanding--;
     this.incoming.push(frame);
     if (!this.paused && this.incoming.length > PAUSE_FRAMES) {
       this.paused = true;
@@ -172,6 +249,7 @@ class Relay {
     // a protocol error is reported to the local reader; a peer that went away is plain EOF
     if (error instanceof ProtocolError || error?.name === "ProtocolError" || error?.name === "AuthenticationError") this.channel.setError(error);
     this.stop.abort();
+    this.creditArrived?.();
     while (this.pumping) await this.pumping;
     await this.finish();
   }
@@ -183,8 +261,10 @@ class Relay {
     while (!this.finished) {
       const seq = this.channel.changes;
       if (!this.channel.alive(other)) {
-        // with an out ring, its loop ends the relay once the last messages went out
-        if (!this.channel.readRing(this.end)) await this.finish();
+        // with an out ring, its loop ends the relay once the last messages went out (unless it
+        // waits for credit with nothing left to send)
+        const ring = this.channel.readRing(this.end);
+        if (!ring || (this.mode === "home" && ring.count() === 0)) await this.finish();
         return;
       }
       await this.channel.rings[0]!.backend.waitAsync(i32, Channel.CHANGES, seq, LIVENESS_PROBE_MS);
@@ -195,6 +275,7 @@ class Relay {
     if (this.finished) return;
     this.finished = true;
     this.stop.abort();
+    this.creditArrived?.();
     try {
       if (!this.conn.closed) {
         // everything taken from the ring reaches the OS before the socket closes
@@ -209,8 +290,8 @@ class Relay {
 }
 
 /** Starts relaying between `channel`'s end `end` (a copy of which the caller counted for the relay) and `conn`. */
-export function startRelay(channel: Channel, end: number, conn: FramedSocket): void {
-  new Relay(channel, end, conn).start();
+export function startRelay(channel: Channel, end: number, conn: FramedSocket, mode: RelayMode): void {
+  new Relay(channel, end, conn, mode).start();
 }
 
 /** Resolves once every relay of this process has handed what it took to the OS, or after `ms`. */

@@ -18,7 +18,9 @@ export async function wait<C extends Connection<any, any>>(objects: Iterable<C>,
   for (;;) {
     const seqs = words.map((w) => Atomics.load(w.i32, w.index));
     const ready = list.filter((c) => c.readyNow());
-    if (ready.length > 0 || deadline.expired() || list.length === 0) return ready;
+    if (ready.length > 0 || list.length === 0) return ready;
+    for (const c of list) c.wantMore();
+    if (deadline.expired()) return ready;
     const stop = new AbortController();
     for (const w of words) Atomics.add(w.i32, w.counter, 1);
     try {
