@@ -18,6 +18,10 @@ const python = {
   lock_uncontended: "lock_uncontended",
   counter_2proc: "counter_2proc",
   lock_remote: "lock_remote",
+  pipe_small: "pipe_small",
+  pipe_process: "pipe_small",
+  pipe_1m: "pipe_1m",
+  pipe_rtt: "pipe_rtt",
   queue_small: "queue_small",
   queue_obj: "queue_obj",
   queue_1k: "queue_1k",
@@ -38,6 +42,10 @@ const pythonLabel = {
   lock_uncontended: "mp.Lock acquire/release",
   counter_2proc: "Value('i') += 1 under get_lock(), 2 processes",
   lock_remote: "mp.Lock acquire/release in a child process",
+  pipe_small: "mp.Pipe one-way, child → parent, {id, op}",
+  pipe_process: "mp.Pipe one-way, child → parent, {id, op}",
+  pipe_1m: "mp.Pipe send_bytes 1 MiB, child → parent",
+  pipe_rtt: "mp.Pipe round trip to a child, {id, op}",
   queue_small: "mp.Queue 1 → 1 processes, int",
   queue_obj: "mp.Queue 1 → 1 processes, {id, op}",
   queue_1k: "mp.Queue 1 → 1 processes, 1 KiB bytes",
@@ -53,7 +61,7 @@ const pythonLabel = {
 };
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const fmt = (v, unit) => (unit === "ms" ? `${v.toFixed(1)} ms` : `${Math.round(v).toLocaleString("en-US")}/s`);
+const fmt = (v, unit) => (unit === "ms" ? `${v.toFixed(1)} ms` : unit === "us" ? `${v.toFixed(1)} µs` : `${Math.round(v).toLocaleString("en-US")}/s`);
 
 const rows = [];
 for (const [name, c] of Object.entries(cases)) {
@@ -68,7 +76,7 @@ for (const [name, c] of Object.entries(cases)) {
     for (let i = 0; i < repeats; i++) runs.push(await fn());
     const med = median(runs);
     // ratio > 1 means @ipc is better: faster rate, or shorter time
-    const ratio = c.unit === "ms" ? pyMed / med : med / pyMed;
+    const ratio = c.unit === "ms" || c.unit === "us" ? pyMed / med : med / pyMed;
     rows.push({ case: name, ipc: label, ipcValue: med, python: pythonLabel[name], pythonValue: pyMed, unit: c.unit, ratio, runs, pythonRuns: py.runs });
   }
 }

@@ -5,6 +5,7 @@ import { Barrier, deserialize, Event, Lock, Semaphore, serialize } from "@ipc/co
 import { Process } from "@ipc/process";
 import { JoinableQueue, Queue } from "@ipc/queue";
 import { Pool } from "@ipc/pool";
+import { Pipe } from "@ipc/pipe";
 import Piscina from "piscina";
 
 const poolTasks = new URL("./pool-tasks.mjs", import.meta.url);
@@ -47,6 +48,57 @@ async function queueCase(context, payload, n, producers = 1, consumers = 1) {
   for (const p of [...ps, ...cs]) await p.join();
   return rate;
 }
+const pipeWorkers = new URL("./pipe-workers.mjs", import.meta.url).href;
+
+/** n messages from a child in `context` through a one-way Pipe, timed from "go" to the last receive. */
+async function pipeCase(context, payload, n, sync) {
+  const [reader, writer] = Pipe({ duplex: false });
+  const ready = new Semaphore(0);
+  const go = new Event();
+  const p = new Process({ module: pipeWorkers, target: "pipeSend", args: [writer, n, payload, ready, go], context });
+  p.start();
+  writer.close();
+  await ready.acquire();
+  const t0 = performance.now();
+  go.set();
+  if (payload === "1m") for (let i = 0; i < n; i++) sync ? reader.recvBytesSync() : await reader.recvBytes();
+  else if (sync) for (let i = 0; i < n; i++) reader.recvSync();
+  else for (let i = 0; i < n; i++) await reader.recv();
+  const rate = (n / (performance.now() - t0)) * 1000;
+  await p.join();
+  reader.close();
+  return rate;
+}
+
+/** Median-free mean round trip (µs) of a small object to an echoing child thread. */
+async function pipeRoundTrip(sync) {
+  const [a, b] = Pipe();
+  const p = new Process({ module: pipeWorkers, target: "echo", args: [b], context: "thread" });
+  p.start();
+  b.close();
+  const item = { id: 1, op: "put" };
+  a.send(item);
+  await a.recv();
+  const n = 10_000;
+  const t0 = performance.now();
+  if (sync) {
+    for (let i = 0; i < n; i++) {
+      a.sendSync(item);
+      a.recvSync();
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      a.send(item);
+      await a.recv();
+    }
+  }
+  const us = ((performance.now() - t0) / n) * 1000;
+  a.send(null);
+  await p.join();
+  a.close();
+  return us;
+}
+
 const packr = new Packr({ useRecords: true });
 const kib = new Uint8Array(1024);
 /** A large value: 10,000 small records and a 1 MiB byte array. */
@@ -136,6 +188,34 @@ export const cases = {
         },
       ]),
     ),
+  },
+  pipe_small: {
+    unit: "ops/s",
+    variants: {
+      "Pipe one-way, thread → main, {id, op}, recvSync": () => pipeCase("thread", "obj", 300_000, true),
+      "Pipe one-way, thread → main, {id, op}, await recv": () => pipeCase("thread", "obj", 300_000, false),
+    },
+  },
+  pipe_process: {
+    unit: "ops/s",
+    variants: {
+      "Pipe one-way, process → main, {id, op}, recvSync": () => pipeCase("process", "obj", 300_000, true),
+      "Pipe one-way, process → main, {id, op}, await recv": () => pipeCase("process", "obj", 300_000, false),
+    },
+  },
+  pipe_1m: {
+    unit: "ops/s",
+    variants: {
+      "Pipe sendBytes 1 MiB, thread → main, recvBytesSync": () => pipeCase("thread", "1m", 1_000, true),
+      "Pipe sendBytes 1 MiB, thread → main, await recvBytes": () => pipeCase("thread", "1m", 1_000, false),
+    },
+  },
+  pipe_rtt: {
+    unit: "us",
+    variants: {
+      "Pipe round trip to a thread, sendSync + recvSync": () => pipeRoundTrip(true),
+      "Pipe round trip to a thread, send + await recv": () => pipeRoundTrip(false),
+    },
   },
   queue_small: {
     unit: "ops/s",

@@ -167,6 +167,72 @@ def joinable(n=50_000):
     return rate
 
 
+def _pipe_send(conn, n, payload, ready, go):
+    item = {"obj": {"id": 1, "op": "put"}, "1m": bytes(1 << 20)}[payload]
+    ready.put(1)
+    go.wait()
+    if payload == "1m":
+        for _ in range(n):
+            conn.send_bytes(item)
+    else:
+        for _ in range(n):
+            conn.send(item)
+
+
+def _pipe_case(payload, n):
+    r, w = ctx.Pipe(duplex=False)
+    ready = ctx.SimpleQueue()
+    go = ctx.Event()
+    p = ctx.Process(target=_pipe_send, args=(w, n, payload, ready, go))
+    p.start()
+    w.close()
+    ready.get()
+    t0 = now()
+    go.set()
+    if payload == "1m":
+        for _ in range(n):
+            r.recv_bytes()
+    else:
+        for _ in range(n):
+            r.recv()
+    end = now()
+    p.join()
+    return n / (end - t0)
+
+
+def pipe_small(n=100_000):
+    return _pipe_case("obj", n)
+
+
+def pipe_1m(n=200):
+    return _pipe_case("1m", n)
+
+
+def _echo(conn):
+    while True:
+        m = conn.recv()
+        if m is None:
+            break
+        conn.send(m)
+
+
+def pipe_rtt(n=10_000):
+    a, b = ctx.Pipe()
+    p = ctx.Process(target=_echo, args=(b,))
+    p.start()
+    item = {"id": 1, "op": "put"}
+    a.send(item)
+    a.recv()
+    t0 = now()
+    for _ in range(n):
+        a.send(item)
+        a.recv()
+    us = (now() - t0) / n * 1e6
+    a.send(None)
+    p.join()
+    return us
+
+
 def _sq(x):
     return x * x
 
@@ -244,6 +310,9 @@ CASES = {
     "lock_uncontended": ("ops/s", lock_uncontended),
     "counter_2proc": ("ops/s", counter_2proc),
     "lock_remote": ("ops/s", lock_remote),
+    "pipe_small": ("ops/s", pipe_small),
+    "pipe_1m": ("ops/s", pipe_1m),
+    "pipe_rtt": ("us", pipe_rtt),
     "queue_small": ("ops/s", queue_small),
     "queue_obj": ("ops/s", queue_obj),
     "queue_1k": ("ops/s", queue_1k),

@@ -26,6 +26,7 @@
 import {
   Deadline,
   driveAsync,
+  EmptyError,
   driveSync,
   FullError,
   HEAD_LOCK,
@@ -39,18 +40,11 @@ import { Channel } from "./channel.js";
 const FOREVER = new Deadline(Infinity);
 const ZERO = new Deadline(0);
 const noRoom = () => new FullError("no room in the pipe");
+const nothing = () => new EmptyError("nothing to send");
 const never = () => new Error("unreachable: waits forever");
-const copyOut = (bytes: Uint8Array): Uint8Array => (bytes.buffer instanceof SharedArrayBuffer ? Buffer.from(bytes) : bytes);
-/** A message frame of a far relay: the type byte, then the message. */
-const typedCopy = (bytes: Uint8Array): Uint8Array => {
-  const frame = Buffer.allocUnsafe(bytes.byteLength + 1);
-  frame[0] = MESSAGE;
-  frame.set(bytes, 1);
-  return frame;
-};
 
-/** Bytes written to the socket before the relay flushes within one turn of the event loop. */
-const FLUSH_BYTES = 64 * 1024;
+/** Bytes of frames the relay gathers before one socket write. */
+const BATCH_BYTES = 64 * 1024;
 /** Socket buffer above which the relay waits for it to drain. */
 const HIGH_WATER = 1024 * 1024;
 /** Received frames above which the socket is paused. */
@@ -141,36 +135,77 @@ class Relay {
     return (!this.sending && (ring === undefined || ring.count() === 0) && this.conn.socket.writableLength === 0);
   }
 
+  /** Frames taken from the ring, written to the socket in one call per batch. */
+  private batch = Buffer.allocUnsafe(BATCH_BYTES);
+  private used = 0;
+
+  /** Appends one message as a frame (with the type byte in far mode) to the batch. */
+  private readonly append = (bytes: Uint8Array): void => {
+    const extra = this.mode === "far" ? 1 : 0;
+    const need = 4 + extra + bytes.byteLength;
+    if (need > this.batch.byteLength - this.used) {
+      this.writeBatch();
+      if (need > this.batch.byteLength) {
+        // a large message: a frame of its own
+        const frame = Buffer.allocUnsafe(need);
+        frame.writeUInt32BE(extra + bytes.byteLength, 0);
+        if (extra) frame[4] = MESSAGE;
+        frame.set(bytes, 4 + extra);
+        this.conn.socket.write(frame);
+        return;
+      }
+    }
+    this.batch.writeUInt32BE(extra + bytes.byteLength, this.used);
+    if (extra) this.batch[this.used + 4] = MESSAGE;
+    this.batch.set(bytes, this.used + 4 + extra);
+    this.used += need;
+  };
+
+  private writeBatch(): void {
+    if (this.used === 0) return;
+    this.conn.socket.write(this.batch.subarray(0, this.used));
+    this.batch = Buffer.allocUnsafe(BATCH_BYTES);
+    this.used = 0;
+  }
+
+  /**
+   * Sends what end `end` would receive: waits (async) for one message, then takes what else is
+   * there without waiting, up to a batch, and writes the batch in one call.
+   */
   private async outLoop(): Promise<void> {
     const ring = this.channel.readRing(this.end)!;
     const socket = this.conn.socket;
-    let written = 0;
-    const decode = this.mode === "far" ? typedCopy : copyOut;
+    const home = this.mode === "home";
     for (;;) {
-      if (this.mode === "home") {
+      if (home) {
         await this.creditToSend();
         if (this.finished || this.conn.closed) return;
       }
-      let bytes: Uint8Array;
+      let shut = false;
       try {
-        bytes = await driveAsync(ring, HEAD_LOCK, FOREVER, ring.get(FOREVER, decode), never, this.stop.signal);
+        await driveAsync(ring, HEAD_LOCK, FOREVER, ring.get(FOREVER, this.append), never, this.stop.signal);
+        this.sending = true;
+        if (home) this.credit--;
+        while (this.used < BATCH_BYTES / 2 && (!home || this.credit > 0) && ring.count() > 0) {
+          driveSync(ring, HEAD_LOCK, ZERO, ring.get(ZERO, this.append), nothing);
+          if (home) this.credit--;
+        }
       } catch (e) {
-        // shut: the other local end is closed for good and everything it sent went out
-        if (e instanceof ShutDownError) await this.finish();
-        return;
+        // shut: the other local end is closed for good and everything it sent was taken
+        if (e instanceof ShutDownError) shut = true;
+        else if (!(e instanceof EmptyError)) {
+          this.sending = false;
+          return;
+        }
       }
       if (this.conn.closed) return;
-      this.sending = true;
-      this.conn.send(bytes);
+      this.writeBatch();
       this.sending = false;
-      if (this.mode === "home") this.credit--;
-      written += bytes.byteLength + 4;
-      if (written >= FLUSH_BYTES) {
-        written = 0;
-        this.conn.flush();
+      if (shut) {
+        await this.finish();
+        return;
       }
       if (socket.writableLength > HIGH_WATER) {
-        written = 0;
         await new Promise<void>((resolve) => {
           const done = () => {
             socket.off("drain", done);

@@ -182,7 +182,7 @@ describe("Pipe in one thread", () => {
       }
     }).toThrow(TimeoutError);
     expect(sent).toBeGreaterThan(0);
-    for (let i = 0; i < sent; i++) expect((await b.recv()).byteLength).toBe(900);
+    for (let i = 0; i < sent; i++) expect(((await b.recv()) as Uint8Array).byteLength).toBe(900);
     await expect(b.recv({ timeout: 0 })).rejects.toThrow(TimeoutError);
   });
 
