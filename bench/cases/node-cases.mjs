@@ -51,8 +51,9 @@ async function queueCase(context, payload, n, producers = 1, consumers = 1) {
 const pipeWorkers = new URL("./pipe-workers.mjs", import.meta.url).href;
 
 /** n messages from a child in `context` through a one-way Pipe, timed from "go" to the last receive. */
-async function pipeCase(context, payload, n, sync) {
-  const [reader, writer] = Pipe({ duplex: false });
+async function pipeCase(context, payload, n, sync, { ringSize, into } = {}) {
+  const [reader, writer] = Pipe({ duplex: false, ringSize });
+  const buf = new Uint8Array(1 << 20);
   const ready = new Semaphore(0);
   const go = new Event();
   const p = new Process({ module: pipeWorkers, target: "pipeSend", args: [writer, n, payload, ready, go], context });
@@ -61,7 +62,8 @@ async function pipeCase(context, payload, n, sync) {
   await ready.acquire();
   const t0 = performance.now();
   go.set();
-  if (payload === "1m") for (let i = 0; i < n; i++) sync ? reader.recvBytesSync() : await reader.recvBytes();
+  if (payload === "1m" && into) for (let i = 0; i < n; i++) sync ? reader.recvBytesIntoSync(buf) : await reader.recvBytesInto(buf);
+  else if (payload === "1m") for (let i = 0; i < n; i++) sync ? reader.recvBytesSync() : await reader.recvBytes();
   else if (sync) for (let i = 0; i < n; i++) reader.recvSync();
   else for (let i = 0; i < n; i++) await reader.recv();
   const rate = (n / (performance.now() - t0)) * 1000;
@@ -206,8 +208,9 @@ export const cases = {
   pipe_1m: {
     unit: "ops/s",
     variants: {
-      "Pipe sendBytes 1 MiB, thread → main, recvBytesSync": () => pipeCase("thread", "1m", 1_000, true),
-      "Pipe sendBytes 1 MiB, thread → main, await recvBytes": () => pipeCase("thread", "1m", 1_000, false),
+      "Pipe sendBytesSync 1 MiB, thread → main, await recvBytes": () => pipeCase("thread", "1m", 1_000, false),
+      "same, ringSize 8 MiB, await recvBytes": () => pipeCase("thread", "1m", 2_000, false, { ringSize: 8 << 20 }),
+      "same, ringSize 8 MiB, recvBytesIntoSync (one reused buffer)": () => pipeCase("thread", "1m", 2_000, true, { ringSize: 8 << 20, into: true }),
     },
   },
   pipe_rtt: {

@@ -6,7 +6,7 @@ export async function pipeSend(conn, n, payload, ready, go) {
   const item = items[payload]();
   ready.release();
   go.waitSync();
-  if (payload === "1m") for (let i = 0; i < n; i++) conn.sendBytes(item);
+  if (payload === "1m") for (let i = 0; i < n; i++) conn.sendBytesSync(item);
   else for (let i = 0; i < n; i++) conn.sendSync(item);
   await conn.drain();
 }

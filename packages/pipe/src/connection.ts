@@ -211,7 +211,7 @@ export class Connection<S = unknown, R = unknown> {
   }
 
   #enqueue(ring: Ring, bytes: Uint8Array, owned: boolean): void {
-    if (this.#pump === undefined && bytes.byteLength + 8 <= ring.maxChunk && this.#tryPut(ring, bytes)) {
+    if (this.#pump === undefined && this.#fits(ring, bytes) && this.#tryPut(ring, bytes)) {
       if (owned) recycleSerialized(bytes);
       return;
     }
@@ -229,7 +229,12 @@ export class Connection<S = unknown, R = unknown> {
     });
   }
 
-  /** Puts a one-frame message if there is room now (a deadline of 0 never waits, never streams). */
+  /** True when a put with a deadline of 0 cannot wait: one frame, or the whole item fits now. */
+  #fits(ring: Ring, bytes: Uint8Array): boolean {
+    return bytes.byteLength + 8 <= ring.maxChunk || ring.fitsNow(bytes.byteLength);
+  }
+
+  /** Puts a message if there is room now (callers check {@link #fits}: it never waits mid-item). */
   #tryPut(ring: Ring, bytes: Uint8Array): boolean {
     try {
       driveSync(ring, TAIL_LOCK, ZERO, ring.put(bytes, ZERO, false), noRoom);
@@ -245,7 +250,7 @@ export class Connection<S = unknown, R = unknown> {
       while (this.#next < this.#backlog.length) {
         const bytes = this.#backlog[this.#next]!;
         // after a wake-up, fill the room there is without waiting again (one wake-up per batch)
-        if (!(bytes.byteLength + 8 <= ring.maxChunk && this.#tryPut(ring, bytes))) await this.#putAsync(ring, bytes, FOREVER);
+        if (!(this.#fits(ring, bytes) && this.#tryPut(ring, bytes))) await this.#putAsync(ring, bytes, FOREVER);
         this.#backlog[this.#next++] = EMPTY;
       }
       this.#backlog = [];
@@ -287,12 +292,27 @@ export class Connection<S = unknown, R = unknown> {
     const ring = this.#writeRing();
     const deadline = new Deadline(checkTimeout(opts.timeout));
     if (this.#pump) throw new InvalidStateError("sendSync while sent messages are still buffered: await drain() first");
-    const bytes = serialize(obj);
+    this.#putSync(ring, serialize(obj), deadline, true);
+  }
+
+  /**
+   * As {@link sendBytes}, blocking this thread while the pipe has no room; the bytes are copied
+   * straight into the pipe (no buffering copy). @throws what {@link sendSync} throws.
+   */
+  sendBytesSync(buf: ArrayBufferView | ArrayBuffer, offset = 0, size?: number, opts: RecvSyncOptions = {}): void {
+    const ring = this.#writeRing();
+    const deadline = new Deadline(checkTimeout(opts.timeout));
+    const bytes = bytesOf(buf, offset, size);
+    if (this.#pump) throw new InvalidStateError("sendBytesSync while sent messages are still buffered: await drain() first");
+    this.#putSync(ring, bytes, deadline, false);
+  }
+
+  #putSync(ring: Ring, bytes: Uint8Array, deadline: Deadline, owned: boolean): void {
     for (;;) {
       const slice = deadline.remaining() > PROBE_MS ? new Deadline(PROBE_MS) : deadline;
       try {
         driveSync(ring, TAIL_LOCK, slice, ring.put(bytes, slice, false), noRoom);
-        recycleSerialized(bytes);
+        if (owned) recycleSerialized(bytes);
         return;
       } catch (e) {
         if (!(e instanceof FullError)) throw this.#sendError(e);

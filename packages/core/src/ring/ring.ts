@@ -150,6 +150,16 @@ export class Ring {
     return Atomics.load(this.i32, MAX_SIZE);
   }
 
+  /**
+   * True when an item of `total` bytes fits in the free space right now, however its frames fall
+   * (one wrap-around included), so that a put with a deadline of 0 never waits mid-item.
+   */
+  fitsNow(total: number): boolean {
+    const used = ((Atomics.load(this.i32, TAIL) >>> 0) - (Atomics.load(this.i32, HEAD) >>> 0)) >>> 0;
+    const frames = Math.max(1, Math.ceil(total / this.maxChunk));
+    return this.capacity - used >= total + frames * 12 + this.maxChunk + 12;
+  }
+
   private wake(seq: number, sleepers: number): void {
     Atomics.add(this.i32, seq, 1);
     if (Atomics.load(this.i32, sleepers) > 0) this.backend.notify(this.i32, seq);
