@@ -290,9 +290,15 @@ export class Connection<S = unknown, R = unknown> {
    */
   sendSync(obj: S, opts: RecvSyncOptions = {}): void {
     const ring = this.#writeRing();
-    const deadline = new Deadline(checkTimeout(opts.timeout));
+    const timeout = checkTimeout(opts.timeout);
     if (this.#pump) throw new InvalidStateError("sendSync while sent messages are still buffered: await drain() first");
-    this.#putSync(ring, serialize(obj), deadline, true);
+    const bytes = serialize(obj);
+    // the common case first: room now, no deadline objects
+    if (this.#fits(ring, bytes) && this.#tryPut(ring, bytes)) {
+      recycleSerialized(bytes);
+      return;
+    }
+    this.#putSync(ring, bytes, new Deadline(timeout), true);
   }
 
   /**
@@ -339,8 +345,19 @@ export class Connection<S = unknown, R = unknown> {
     }
   }
 
-  #takeSync<T>(deadline: Deadline, decode: (bytes: Uint8Array) => T): T {
+  #takeSync<T>(timeout: number, decode: (bytes: Uint8Array) => T): T {
     const ring = this.#readRing();
+    // the common case first: a message is there (a deadline of 0 never waits for one, and a
+    // started item is finished whatever the deadline: blocking is what a sync call does)
+    if (ring.count() > 0) {
+      try {
+        return driveSync(ring, HEAD_LOCK, ZERO, ring.get(ZERO, decode), nothing);
+      } catch (e) {
+        if (e instanceof ShutDownError) throw this.#closed ? new ClosedError("the connection is closed") : this.#eof();
+        if (!(e instanceof EmptyError)) throw e;
+      }
+    }
+    const deadline = new Deadline(timeout);
     for (;;) {
       const slice = deadline.remaining() > PROBE_MS ? new Deadline(PROBE_MS) : deadline;
       if (ring.count() === 0) this.#channel.wantMore();
@@ -372,7 +389,7 @@ export class Connection<S = unknown, R = unknown> {
 
   /** As {@link recv}, blocking this thread. */
   recvSync(opts: RecvSyncOptions = {}): R {
-    return this.#takeSync(new Deadline(checkTimeout(opts.timeout)), decodeMessage<R>);
+    return this.#takeSync(checkTimeout(opts.timeout), decodeMessage<R>);
   }
 
   #maxLength(max: number | undefined): (bytes: Uint8Array) => Uint8Array {
@@ -400,7 +417,7 @@ export class Connection<S = unknown, R = unknown> {
 
   /** As {@link recvBytes}, blocking this thread. */
   recvBytesSync(opts: RecvSyncOptions & { maxLength?: number } = {}): Uint8Array {
-    return this.#takeSync(new Deadline(checkTimeout(opts.timeout)), this.#maxLength(opts.maxLength));
+    return this.#takeSync(checkTimeout(opts.timeout), this.#maxLength(opts.maxLength));
   }
 
   #into(buf: ArrayBufferView, offset: number): (bytes: Uint8Array) => number {
@@ -435,7 +452,7 @@ export class Connection<S = unknown, R = unknown> {
 
   /** As {@link recvBytesInto}, blocking this thread. */
   recvBytesIntoSync(buf: ArrayBufferView, offset = 0, opts: RecvSyncOptions = {}): number {
-    return this.#takeSync(new Deadline(checkTimeout(opts.timeout)), this.#into(buf, offset));
+    return this.#takeSync(checkTimeout(opts.timeout), this.#into(buf, offset));
   }
 
   /** @internal true when a recv would not wait: a message is there, or the other end is gone. */

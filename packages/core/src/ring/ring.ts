@@ -168,10 +168,11 @@ export class Ring {
   /**
    * Writes one serialized item (the caller holds TAIL_LOCK). Waits for a slot (maxSize) and for
    * room; the deadline applies until the first frame is published: after that the item is
-   * committed and the rest is streamed whatever the time.
+   * committed and the rest is streamed whatever the time. With `deferWake`, the caller wakes
+   * consumers itself after a batch ({@link wakeConsumers}).
    * @throws FullError on timeout, ShutDownError when shut down.
    */
-  *put(bytes: Uint8Array, deadline: Deadline, joinable: boolean): Generator<Sleep, void, void> {
+  *put(bytes: Uint8Array, deadline: Deadline, joinable: boolean, deferWake = false): Generator<Sleep, void, void> {
     const i32 = this.i32;
     const maxSize = this.maxSize();
     for (;;) {
@@ -226,10 +227,16 @@ export class Ring {
       // after publishing: a producer terminated in between leaves COUNT one low (room for one
       // more item), never one high (a slot lost for good)
       if (first) Atomics.add(i32, COUNT, 1);
-      this.wake(DATA_SEQ, CONSUMERS);
+      // a batch of small items wakes consumers once, after its last item (wakeConsumers)
+      if (!(deferWake && last)) this.wake(DATA_SEQ, CONSUMERS);
       off += n;
       first = false;
     } while (off < total);
+  }
+
+  /** Wakes sleeping consumers after puts made with `deferWake`. */
+  wakeConsumers(): void {
+    this.wake(DATA_SEQ, CONSUMERS);
   }
 
   /** A producer cut off mid-item by a shutdown: consumers drop partial items on shutdown anyway. */
