@@ -7,12 +7,10 @@ import type { Deadline } from "../memory/deadline.js";
 import type { Ring, Sleep } from "./ring.js";
 
 /**
- * Spins briefly before sleeping: when the other side streams, it is about to publish, and a futex
- * sleep plus wake-up costs 10-50 µs here against a few µs of loads. When it is busy for longer (a
- * round trip: it is decoding, working, encoding), a failed spin only steals time from it (the
- * two vCPUs here share a core: a spinning sibling made a 15 µs ping-pong take 30-45 µs, measured).
- * So the spin adapts per ring, as an adaptive mutex does: back to the full spin after one that saw the
- * change, halves after one that did not, between {@link MIN_SPIN} and the driver's maximum.
+ * Spins briefly before sleeping: the other side is often about to publish, and a futex sleep plus
+ * wake-up costs 30-80 µs on an idle machine here (the vCPU halts), against a few µs of loads. A
+ * spin that adapted down after misses was tried: with a busy sibling it helped round trips, on a
+ * quiet machine it made a pipe round trip 69 µs instead of 13 µs (measured in bench/).
  */
 function spin(i32: Int32Array, s: Sleep, rounds: number): boolean {
   for (let k = 0; k < rounds; k++) if (Atomics.load(i32, s.index) !== s.value) return true;
@@ -20,18 +18,6 @@ function spin(i32: Int32Array, s: Sleep, rounds: number): boolean {
 }
 const SYNC_SPIN = 2000;
 const ASYNC_SPIN = 200;
-const MIN_SPIN = 16;
-
-/** Spins with the ring's current budget and adapts it; true when the word changed. */
-function adaptiveSpin(ring: Ring, s: Sleep, sync: boolean): boolean {
-  const budget = sync ? ring.spinSync : ring.spinAsync;
-  const max = sync ? SYNC_SPIN : ASYNC_SPIN;
-  const hit = spin(ring.i32, s, budget);
-  const next = hit ? max : Math.max(MIN_SPIN, budget >> 1);
-  if (sync) ring.spinSync = next;
-  else ring.spinAsync = next;
-  return hit;
-}
 
 /** Runs `gen` holding lock word `lock`, blocking the thread. `onLockTimeout` makes the error for a lock not won in time. */
 export function driveSync<R>(ring: Ring, lock: number | null, deadline: Deadline, gen: Generator<Sleep, R, void>, onLockTimeout: () => Error): R {
@@ -41,7 +27,7 @@ export function driveSync<R>(ring: Ring, lock: number | null, deadline: Deadline
     let step = gen.next();
     while (!step.done) {
       const s = step.value;
-      if (adaptiveSpin(ring, s, true)) {
+      if (spin(i32, s, SYNC_SPIN)) {
         step = gen.next();
         continue;
       }
@@ -77,7 +63,7 @@ export async function driveAsync<R>(
     let step = gen.next();
     while (!step.done) {
       const s = step.value;
-      if (adaptiveSpin(ring, s, false)) {
+      if (spin(i32, s, ASYNC_SPIN)) {
         step = gen.next();
         continue;
       }

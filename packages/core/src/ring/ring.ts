@@ -113,9 +113,6 @@ export class Ring {
   readonly view: DataView;
   readonly capacity: number;
   readonly maxChunk: number;
-  /** Loads a sync / async driver spins before sleeping (adapted by ring/drive.ts, per isolate). */
-  spinSync = 2000;
-  spinAsync = 200;
 
   constructor(
     readonly buffer: SharedArrayBuffer,
