@@ -82,6 +82,7 @@ export {
   OPEN,
   SHUT,
   SHUT_IMMEDIATE,
+  NOT_NOW,
 } from "./ring/ring.js";
 export type { Sleep } from "./ring/ring.js";
 export { driveSync, driveAsync } from "./ring/drive.js";

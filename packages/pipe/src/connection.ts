@@ -28,6 +28,7 @@ import {
   InvalidStateError,
   IpcError,
   localOwnerId,
+  NOT_NOW,
   OPEN,
   recycleSerialized,
   registerHandleType,
@@ -236,6 +237,7 @@ export class Connection<S = unknown, R = unknown> {
 
   /** Puts a message if there is room now (callers check {@link #fits}: it never waits mid-item). */
   #tryPut(ring: Ring, bytes: Uint8Array): boolean {
+    if (ring.tryPutFrame(bytes, false)) return true;
     try {
       driveSync(ring, TAIL_LOCK, ZERO, ring.put(bytes, ZERO, false), noRoom);
       return true;
@@ -331,6 +333,8 @@ export class Connection<S = unknown, R = unknown> {
   /** Takes the next message and returns `decode(bytes)`, waiting in slices that notice a dead writer. */
   async #take<T>(deadline: Deadline, signal: AbortSignal | undefined, decode: (bytes: Uint8Array) => T): Promise<T> {
     const ring = this.#readRing();
+    const got = ring.tryGetFrame(decode);
+    if (got !== NOT_NOW) return got;
     for (;;) {
       const slice = deadline.remaining() > PROBE_MS ? new Deadline(PROBE_MS) : deadline;
       if (ring.count() === 0) this.#channel.wantMore();
@@ -347,8 +351,11 @@ export class Connection<S = unknown, R = unknown> {
 
   #takeSync<T>(timeout: number, decode: (bytes: Uint8Array) => T): T {
     const ring = this.#readRing();
-    // the common case first: a message is there (a deadline of 0 never waits for one, and a
-    // started item is finished whatever the deadline: blocking is what a sync call does)
+    // the common case first: a one-frame message is there and the lock is free
+    const got = ring.tryGetFrame(decode);
+    if (got !== NOT_NOW) return got;
+    // a message is there (a deadline of 0 never waits for one, and a started item is finished
+    // whatever the deadline: blocking is what a sync call does)
     if (ring.count() > 0) {
       try {
         return driveSync(ring, HEAD_LOCK, ZERO, ring.get(ZERO, decode), nothing);

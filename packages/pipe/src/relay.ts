@@ -30,6 +30,7 @@ import {
   driveSync,
   FullError,
   HEAD_LOCK,
+  NOT_NOW,
   ProtocolError,
   ShutDownError,
   TAIL_LOCK,
@@ -190,7 +191,7 @@ class Relay {
         this.sending = true;
         if (home) this.credit--;
         while (this.used < BATCH_BYTES / 2 && (!home || this.credit > 0) && ring.count() > 0) {
-          driveSync(ring, HEAD_LOCK, ZERO, ring.get(ZERO, this.append), nothing);
+          if (ring.tryGetFrame(this.append) === NOT_NOW) driveSync(ring, HEAD_LOCK, ZERO, ring.get(ZERO, this.append), nothing);
           if (home) this.credit--;
         }
       } catch (e) {
@@ -264,7 +265,7 @@ class Relay {
         if (bytes.byteLength + 8 <= ring.maxChunk) {
           try {
             // one wake-up for the batch: see wakeConsumers below
-            driveSync(ring, TAIL_LOCK, ZERO, ring.put(bytes, ZERO, false, true), noRoom);
+            if (!ring.tryPutFrame(bytes, false, true)) driveSync(ring, TAIL_LOCK, ZERO, ring.put(bytes, ZERO, false, true), noRoom);
             put = true;
           } catch (e) {
             if (!(e instanceof FullError)) throw e;

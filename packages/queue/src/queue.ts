@@ -25,6 +25,7 @@ import {
   driveSync,
   HEAD_LOCK,
   HEADER_WORDS,
+  NOT_NOW,
   Ring,
   TAIL_LOCK,
 } from "@ipc/core";
@@ -100,8 +101,10 @@ export class Queue<T = unknown> extends SharedObject<null> {
       await this.call("putBytes", [bytes, timeout], signal);
       return;
     }
-    const deadline = new Deadline(timeout);
-    await driveAsync(this.#ring!, TAIL_LOCK, deadline, this.#ring!.put(bytes, deadline, this.joinable), fullTimeout, signal);
+    if (!this.#ring!.tryPutFrame(bytes, this.joinable)) {
+      const deadline = new Deadline(timeout);
+      await driveAsync(this.#ring!, TAIL_LOCK, deadline, this.#ring!.put(bytes, deadline, this.joinable), fullTimeout, signal);
+    }
     recycleSerialized(bytes);
   }
 
@@ -114,8 +117,10 @@ export class Queue<T = unknown> extends SharedObject<null> {
       this.callSync("putBytes", [bytes, timeout]);
       return;
     }
-    const deadline = new Deadline(timeout);
-    driveSync(this.#ring!, TAIL_LOCK, deadline, this.#ring!.put(bytes, deadline, this.joinable), fullTimeout);
+    if (!this.#ring!.tryPutFrame(bytes, this.joinable)) {
+      const deadline = new Deadline(timeout);
+      driveSync(this.#ring!, TAIL_LOCK, deadline, this.#ring!.put(bytes, deadline, this.joinable), fullTimeout);
+    }
     recycleSerialized(bytes);
   }
 
@@ -133,6 +138,8 @@ export class Queue<T = unknown> extends SharedObject<null> {
     const timeout = checkTimeout(opts.timeout);
     const signal = checkSignal(opts.signal);
     if (this.remote) return deserialize<T>((await this.call("getBytes", [timeout], signal)) as Uint8Array);
+    const got = this.#ring!.tryGetFrame(decode<T>);
+    if (got !== NOT_NOW) return got;
     const deadline = new Deadline(timeout);
     return driveAsync(this.#ring!, HEAD_LOCK, deadline, this.#ring!.get(deadline, decode<T>), emptyTimeout, signal);
   }
@@ -142,6 +149,8 @@ export class Queue<T = unknown> extends SharedObject<null> {
     this.#check();
     const timeout = checkTimeout(opts.timeout);
     if (this.remote) return deserialize<T>(this.callSync("getBytes", [timeout]) as Uint8Array);
+    const got = this.#ring!.tryGetFrame(decode<T>);
+    if (got !== NOT_NOW) return got;
     const deadline = new Deadline(timeout);
     return driveSync(this.#ring!, HEAD_LOCK, deadline, this.#ring!.get(deadline, decode<T>), emptyTimeout);
   }

@@ -41,10 +41,14 @@
  * item counts as a task (JoinableQueue) only when its last frame is published.
  *
  * The operations are written once as generators that yield sleep requests, driven by a sync
- * driver (`Atomics.wait`) and an async one (`Atomics.waitAsync`).
+ * driver (`Atomics.wait`) and an async one (`Atomics.waitAsync`). The common case, one small item
+ * and a free lock, also has a fast path without generators or deadlines (`tryPutFrame`,
+ * `tryGetFrame`): it takes the lock only with the uncontended compare-exchange and gives up (the
+ * caller then takes the general path) on anything else, so the two paths never disagree.
  */
 import { EmptyError, FullError, ShutDownError } from "../errors/errors.js";
-import { robustHolder, PROBE_MS } from "../locks/robust-mutex.js";
+import { robustHolder, PROBE_MS, unlockRobust } from "../locks/robust-mutex.js";
+import { localOwnerId } from "../memory/isolate-id.js";
 import { Deadline } from "../memory/deadline.js";
 import { ownerEnded } from "../memory/liveness.js";
 import type { WaitBackend } from "../memory/wait-backend.js";
@@ -93,6 +97,9 @@ const FIRST = 0x80000000;
 const LAST = 0x40000000;
 const LENGTH_MASK = 0x3fffffff;
 const WRAP = 0xffffffff;
+
+/** What {@link Ring.tryGetFrame} returns when the fast path cannot take an item. */
+export const NOT_NOW: unique symbol = Symbol("@ipc/core:not-now") as never;
 
 /** A request from an operation to its driver: sleep on `index` while it holds `value`. */
 export interface Sleep {
@@ -229,6 +236,80 @@ export class Ring {
       off += n;
       first = false;
     } while (off < total);
+  }
+
+  /**
+   * Puts a one-frame item at once when the tail lock is free and there is room and a slot; false
+   * otherwise (also when the ring is shut down: the general path reports it). Never waits.
+   */
+  tryPutFrame(bytes: Uint8Array, joinable: boolean, deferWake = false): boolean {
+    const i32 = this.i32;
+    const n = bytes.byteLength;
+    if (n + 8 > this.maxChunk) return false;
+    if (Atomics.compareExchange(i32, TAIL_LOCK, 0, localOwnerId) !== 0) return false;
+    try {
+      if (this.state() !== OPEN) return false;
+      const maxSize = Atomics.load(i32, MAX_SIZE);
+      if (maxSize !== 0 && Atomics.load(i32, COUNT) >= maxSize) return false;
+      const need = 8 + pad4(n);
+      let tail = Atomics.load(i32, TAIL) >>> 0;
+      const free = this.capacity - ((tail - (Atomics.load(i32, HEAD) >>> 0)) >>> 0);
+      let pos = tail & (this.capacity - 1);
+      const toEnd = this.capacity - pos;
+      if (toEnd < need) {
+        if (free < toEnd + need) return false;
+        this.view.setUint32(pos, WRAP, true);
+        tail = (tail + toEnd) >>> 0;
+        Atomics.store(i32, TAIL, tail | 0);
+        pos = 0;
+      } else if (free < need) return false;
+      this.view.setUint32(pos, FIRST | LAST | n, true);
+      this.view.setUint32(pos + 4, n, true);
+      this.data.set(bytes, pos + 8);
+      if (joinable) Atomics.add(i32, UNFINISHED, 1);
+      Atomics.store(i32, TAIL, (tail + need) | 0);
+      Atomics.add(i32, COUNT, 1);
+      if (!deferWake) this.wake(DATA_SEQ, CONSUMERS);
+      return true;
+    } finally {
+      unlockRobust(i32, TAIL_LOCK, this.backend);
+    }
+  }
+
+  /**
+   * Takes a one-frame item at once when the head lock is free and one is there, returning
+   * `decode(bytes)` (the bytes are valid only during `decode`); {@link NOT_NOW} otherwise (an
+   * empty or shut ring, a multi-frame item, a busy lock: the general path handles those).
+   */
+  tryGetFrame<T>(decode: (bytes: Uint8Array) => T): T | typeof NOT_NOW {
+    const i32 = this.i32;
+    if (Atomics.compareExchange(i32, HEAD_LOCK, 0, localOwnerId) !== 0) return NOT_NOW;
+    try {
+      if (this.state() === SHUT_IMMEDIATE) return NOT_NOW;
+      const tail = Atomics.load(i32, TAIL) >>> 0;
+      let head = Atomics.load(i32, HEAD) >>> 0;
+      if (tail === head) return NOT_NOW;
+      let pos = head & (this.capacity - 1);
+      let header = this.view.getUint32(pos, true);
+      if (header === WRAP) {
+        head = (head + (this.capacity - pos)) >>> 0;
+        Atomics.store(i32, HEAD, head | 0);
+        if (tail === head) return NOT_NOW;
+        pos = 0;
+        header = this.view.getUint32(0, true);
+      }
+      if ((header & (FIRST | LAST)) !== (FIRST | LAST)) return NOT_NOW;
+      const n = header & LENGTH_MASK;
+      Atomics.sub(i32, COUNT, 1);
+      try {
+        return decode(this.data.subarray(pos + 8, pos + 8 + n));
+      } finally {
+        Atomics.store(i32, HEAD, (head + 8 + pad4(n)) | 0);
+        this.wake(SPACE_SEQ, PRODUCERS);
+      }
+    } finally {
+      unlockRobust(i32, HEAD_LOCK, this.backend);
+    }
   }
 
   /** Wakes sleeping consumers after puts made with `deferWake`. */
