@@ -4,7 +4,8 @@
  * report how it ended. An uncaught error prints `Process <name>:` and its stack to stderr (as
  * Python prints the traceback) and gives exit code 1.
  */
-import { pathToFileURL } from "node:url";
+import { createRequire } from "node:module";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { threadId } from "node:worker_threads";
 import { deserialize, installLivenessTable } from "@ipc/core/slim";
 import { endChildren } from "./children.js";
@@ -22,6 +23,8 @@ async function importModule(module: string): Promise<Record<string, unknown>> {
     const tsx = (await import("tsx/esm/api" as string)) as { register(): void };
     tsx.register();
   }
+  // a CommonJS target is required: no ESM loader to start in a fresh worker
+  if (url.startsWith("file:") && url.endsWith(".cjs")) return createRequire(import.meta.url)(fileURLToPath(url)) as Record<string, unknown>;
   return (await import(url)) as Record<string, unknown>;
 }
 

@@ -28,4 +28,10 @@ export interface ProcessOptions {
   execArgv?: string[];
   /** Heap limits of a thread child. */
   resourceLimits?: ResourceLimits;
+  /**
+   * @internal Start a thread child from the CommonJS build of the bootstrap (a few ms faster to
+   * load in a fresh worker than ESM). Only for targets in CommonJS modules that use the CommonJS
+   * build of @ipc/core (the pool's worker): an ESM target would load a second copy of core.
+   */
+  commonjsBootstrap?: boolean;
 }

@@ -184,7 +184,9 @@ export class Process {
   }
 
   private startThread(s: ParentState, payload: StartPayload): void {
-    const worker = createWorker(entryUrl("thread-child", import.meta.url), {
+    const esm = entryUrl("thread-child", import.meta.url);
+    const entry = s.opts.commonjsBootstrap && !isTypeScript(esm) ? new URL("./thread-child.cjs", esm) : esm;
+    const worker = createWorker(entry, {
       workerData: { ...payload, liveness: livenessTable() },
       env: s.opts.env ? { ...process.env, ...s.opts.env } : undefined,
       execArgv: s.opts.execArgv,
