@@ -11,6 +11,8 @@ export const DEFAULT_MAX_FRAME = 256 * 1024 * 1024;
 /** Incremental frame reader. Feed it chunks; it returns the complete frames. */
 export class FrameDecoder {
   private chunks: Buffer[] = [];
+  /** Bytes of `chunks[0]` already consumed (no re-slicing per frame). */
+  private offset = 0;
   private buffered = 0;
   private need = -1;
 
@@ -41,8 +43,13 @@ export class FrameDecoder {
   next(): Buffer | undefined {
     if (this.need < 0) {
       if (this.buffered < 4) return undefined;
-      const head = this.take(4);
-      const length = head.readUInt32BE(0);
+      const first = this.chunks[0]!;
+      let length: number;
+      if (first.length - this.offset >= 4) {
+        // the common case: the header within one chunk, read in place
+        length = first.readUInt32BE(this.offset);
+        this.advance(first, 4);
+      } else length = this.take(4).readUInt32BE(0);
       if (length > this.maxFrameSize) {
         throw new ProtocolError(`frame of ${length} bytes exceeds the limit of ${this.maxFrameSize} bytes`);
       }
@@ -54,27 +61,33 @@ export class FrameDecoder {
     return frame;
   }
 
+  /** Consumes `n` bytes of `first` (= chunks[0], holding at least `n` unread bytes). */
+  private advance(first: Buffer, n: number): void {
+    this.offset += n;
+    this.buffered -= n;
+    if (this.offset === first.length) {
+      this.chunks.shift();
+      this.offset = 0;
+    }
+  }
+
   private take(n: number): Buffer {
     if (n === 0) return Buffer.alloc(0);
     const first = this.chunks[0]!;
-    let out: Buffer;
-    if (first.length >= n) {
-      out = first.subarray(0, n);
-      if (first.length === n) this.chunks.shift();
-      else this.chunks[0] = first.subarray(n);
-    } else {
-      out = Buffer.allocUnsafe(n);
-      let filled = 0;
-      while (filled < n) {
-        const c = this.chunks[0]!;
-        const k = Math.min(c.length, n - filled);
-        c.copy(out, filled, 0, k);
-        filled += k;
-        if (k === c.length) this.chunks.shift();
-        else this.chunks[0] = c.subarray(k);
-      }
+    if (first.length - this.offset >= n) {
+      const out = first.subarray(this.offset, this.offset + n);
+      this.advance(first, n);
+      return out;
     }
-    this.buffered -= n;
+    const out = Buffer.allocUnsafe(n);
+    let filled = 0;
+    while (filled < n) {
+      const c = this.chunks[0]!;
+      const k = Math.min(c.length - this.offset, n - filled);
+      c.copy(out, filled, this.offset, this.offset + k);
+      filled += k;
+      this.advance(c, k);
+    }
     return out;
   }
 }
