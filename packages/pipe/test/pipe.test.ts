@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { timed } from "../../../scripts/timed.js";
 import {
   BrokenPipeError,
   BufferTooShortError,
@@ -16,17 +17,6 @@ const workers = new URL("./fixtures/workers.mjs", import.meta.url).href;
 const contexts = ["thread", "process"] as const;
 const te = new TextEncoder();
 const td = new TextDecoder();
-
-async function timed<T>(p: Promise<T>, min: number, max: number): Promise<T> {
-  const t = performance.now();
-  try {
-    return await p;
-  } finally {
-    const dt = performance.now() - t;
-    expect(dt).toBeGreaterThanOrEqual(min - 5);
-    expect(dt).toBeLessThan(max);
-  }
-}
 
 function start(target: string, args: unknown[], context: "thread" | "process"): Process {
   const p = new Process({ module: workers, target, args, context });

@@ -1,21 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { timed } from "../../../scripts/timed.js";
 import { ClosedError, EmptyError, Event, FullError, InvalidStateError, SerializationError, ShutDownError } from "@ipc/core";
 import { Process } from "@ipc/process";
 import { JoinableQueue, Queue, SimpleQueue } from "@ipc/queue";
 
 const workers = new URL("./fixtures/workers.mjs", import.meta.url).href;
 const contexts = ["thread", "process"] as const;
-
-async function timed<T>(p: Promise<T>, min: number, max: number): Promise<T> {
-  const t = performance.now();
-  try {
-    return await p;
-  } finally {
-    const dt = performance.now() - t;
-    expect(dt).toBeGreaterThanOrEqual(min - 5);
-    expect(dt).toBeLessThan(max);
-  }
-}
 
 async function run(target: string, args: unknown[], context: "thread" | "process"): Promise<number | null> {
   const p = new Process({ module: workers, target, args, context });
