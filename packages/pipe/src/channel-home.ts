@@ -31,8 +31,7 @@ export class ChannelHome extends SharedObject<null> {
   override attach(conn: FramedSocket, args: unknown[]): void {
     const end = checkInt(args[0], "end", 0, 1);
     const from = checkInt(args[1], "from", 0, 0x7fffffff);
-    this.channel.hold(end);
-    this.channel.release(end, from);
+    this.channel.takeOver(end, from);
     startRelay(this.channel, end, conn, "home");
   }
 }

@@ -116,6 +116,15 @@ export class Channel {
     throw new IpcError(`more than ${SLOTS} threads hold one end of this pipe`);
   }
 
+  /**
+   * Counts this isolate's copy of end `e` and releases the in-flight copy owner `from` counted
+   * when it sent the end (see the module comment): `REFS` never passes through 0 on the way.
+   */
+  takeOver(e: number, from: number): void {
+    this.hold(e);
+    this.release(e, from);
+  }
+
   /** Releases `n` copies of end `e` held by `owner`; the last one closes the end for good. */
   release(e: number, owner: number = localOwnerId, n = 1): void {
     const i32 = this.i32;

@@ -120,8 +120,7 @@ export class Connection<S = unknown, R = unknown> {
   /** @internal a connection over `sab`'s end `end`, taking over the in-flight copy of owner `from`. */
   static adopt<S, R>(sab: SharedArrayBuffer, end: number, from: number): Connection<S, R> {
     const channel = new Channel(sab, atomicsBackend);
-    channel.hold(end);
-    channel.release(end, from);
+    channel.takeOver(end, from);
     return new Connection<S, R>(INTERNAL, channel, end);
   }
 

@@ -52,8 +52,7 @@ export async function bridge(
   authkey: Uint8Array,
 ): Promise<void> {
   const channel = new Channel(sab, atomicsBackend);
-  channel.hold(far);
-  channel.release(far, localFrom);
+  channel.takeOver(far, localFrom);
   let conn: FramedSocket;
   try {
     conn = await connectingRelay(connectFramed(address, { authkey: Buffer.from(authkey), retryFor: 10_000 }));
