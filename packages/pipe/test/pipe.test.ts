@@ -391,4 +391,29 @@ describe.each(contexts)("Pipe with a child (%s)", (context) => {
     expect(await reader.recv({ timeout: 20_000 })).toBe("last words");
     await expect(reader.recv({ timeout: 20_000 })).rejects.toThrow(EOFError);
   });
+
+  it("a terminated reader: the writer gets BrokenPipeError instead of waiting forever", async () => {
+    const [reader, writer] = Pipe({ duplex: false, ringSize: 4096 });
+    const [readyIn, readyOut] = Pipe({ duplex: false });
+    const p = start("readThenHang", [reader, readyOut], context);
+    reader.close();
+    readyOut.close();
+    writer.send("first");
+    expect(await readyIn.recv({ timeout: 20_000 })).toBe("read one");
+    p.kill();
+    await finish(p);
+    // the pipe fills up (nobody reads), then the writer learns the reader is gone
+    const t = performance.now();
+    let error: unknown;
+    while (performance.now() - t < 20_000) {
+      try {
+        writer.sendSync(new Uint8Array(1000), { timeout: 20_000 });
+      } catch (e) {
+        error = e;
+        break;
+      }
+    }
+    expect(error).toBeInstanceOf(BrokenPipeError);
+    expect(() => writer.send(1)).toThrow(BrokenPipeError);
+  });
 });
