@@ -16,11 +16,11 @@ async function finish(p: Process): Promise<number | null> {
   return p.exitCode;
 }
 
-/** Writes raw bytes to a listener and resolves when the server closes the socket. */
-function rawSession(address: Listener["address"], bytes: Uint8Array): Promise<void> {
+/** Writes raw bytes to a listener (then ends, with `end`) and resolves when the socket closes. */
+function rawSession(address: Listener["address"], bytes: Uint8Array, end = false): Promise<void> {
   return new Promise((resolve, reject) => {
     const s = netConnect(typeof address === "string" ? { path: address } : address);
-    s.on("connect", () => s.write(bytes));
+    s.on("connect", () => (end ? s.end(bytes) : s.write(bytes)));
     s.on("data", () => {});
     s.on("error", () => resolve());
     s.on("close", () => resolve());
@@ -81,6 +81,10 @@ describe.each(families)("Listener and Client (%s)", (family) => {
     const open = new Listener({ family });
     const [, conn] = await Promise.all([rawSession(open.address, frameHeader(0x7fffffff)), open.accept()]);
     await expect(conn.recv({ timeout: 20_000 })).rejects.toThrow(ProtocolError);
+    // a frame cut off by the peer closing: announced 100 bytes, sent 10
+    const truncated = Buffer.concat([frameHeader(100), Buffer.alloc(10)]);
+    const [, cut] = await Promise.all([rawSession(open.address, truncated, true), open.accept()]);
+    await expect(cut.recv({ timeout: 20_000 })).rejects.toThrow(/middle of a frame/);
     const [c, d] = await Promise.all([Client(open.address), open.accept()]);
     c.send("still here");
     expect(await d.recv({ timeout: 20_000 })).toBe("still here");

@@ -38,8 +38,8 @@ export class FramedSocket {
     socket.setNoDelay?.(true);
     socket.on("data", (chunk: Buffer) => this.onData(chunk));
     socket.on("error", (e) => this.destroy(e));
-    socket.on("close", () => this.destroy(undefined));
-    socket.on("end", () => this.destroy(undefined));
+    socket.on("close", () => this.destroy(this.truncation()));
+    socket.on("end", () => this.destroy(this.truncation()));
   }
 
   /**
@@ -137,6 +137,13 @@ export class FramedSocket {
     if (this.closed) return Promise.resolve();
     this.flush();
     return new Promise((resolve) => this.socket.write(Buffer.alloc(0), () => resolve()));
+  }
+
+  /** A peer that closes in the middle of a frame broke the protocol (no error otherwise). */
+  private truncation(): Error | undefined {
+    const pending = this.decoder.pending;
+    if (pending === 0 || this.failed) return undefined;
+    return new ProtocolError(`the connection closed in the middle of a frame (${pending} bytes of it arrived)`);
   }
 
   /** Closes the connection (idempotent). */
