@@ -42,8 +42,6 @@ const ERROR_AT = 576;
 const ERROR_MAX = 1024;
 /** Bytes before the first ring. */
 const CONTROL_BYTES = 1600;
-/** Word `CAPACITY` of core's ring header. */
-const RING_CAPACITY_WORD = 13;
 
 /** Default bytes of each direction's ring. */
 export const DEFAULT_PIPE_RING = 256 * 1024;
@@ -68,9 +66,8 @@ export class Channel {
   static allocate(duplex: boolean, ringSize: number): SharedArrayBuffer {
     const rings = duplex ? 2 : 1;
     const sab = new SharedArrayBuffer(CONTROL_BYTES + rings * (HEADER_BYTES + ringSize));
-    const i32 = new Int32Array(sab);
-    i32[DUPLEX] = duplex ? 1 : 0;
-    for (let r = 0; r < rings; r++) i32[(CONTROL_BYTES + r * (HEADER_BYTES + ringSize)) / 4 + RING_CAPACITY_WORD] = ringSize;
+    new Int32Array(sab)[DUPLEX] = duplex ? 1 : 0;
+    for (let r = 0; r < rings; r++) Ring.format(sab, CONTROL_BYTES + r * (HEADER_BYTES + ringSize), ringSize, 0);
     return sab;
   }
 

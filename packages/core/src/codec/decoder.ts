@@ -20,6 +20,9 @@ const KEY_CACHE_SIZE = 4096;
 /** Recently decoded short keys, by hash of their bytes. */
 const keyCache: (string | undefined)[] = new Array(KEY_CACHE_SIZE);
 
+/** The context of bytes from another process (no per-call allocation). */
+const PROCESS_CTX: HandleContext = Object.freeze({ target: "process" });
+
 class Decoder {
   pos = 0;
   refs: unknown[] = [];
@@ -33,7 +36,7 @@ class Decoder {
     options?: DeserializeOptions,
   ) {
     this.owned = options?.owned === true && !(buf.buffer instanceof SharedArrayBuffer);
-    this.ctx = options?.shared ? { target: "thread", shared: options.shared } : { target: "process" };
+    this.ctx = options?.shared ? { target: "thread", shared: options.shared } : PROCESS_CTX;
   }
 
   /** A DataView over the input, made on first use (most small messages never need one). */

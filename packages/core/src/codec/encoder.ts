@@ -112,11 +112,42 @@ export interface SerializeOptions {
   shared?: SharedArrayBuffer[];
 }
 
+/** The context of bytes bound for another process (no per-call allocation). */
+const PROCESS_CTX: HandleContext = Object.freeze({ target: "process" });
+/** Objects met are first kept in a short array (a scan beats hashing for small messages). */
+const FEW = 16;
+
 class Encoder {
   readonly w = new Writer();
-  seen = new Map<object, number>();
-  ctx: HandleContext = { target: "process" };
+  /** The objects met so far, by back-reference index: `few` until it has FEW, then `many`. */
+  private readonly few: object[] = [];
+  private many: Map<object, number> | undefined;
+  ctx: HandleContext = PROCESS_CTX;
   busy = false;
+
+  /** The back-reference index of `o` if it was met before in this value. */
+  private refOf(o: object): number | undefined {
+    if (this.many) return this.many.get(o);
+    const few = this.few;
+    for (let i = 0; i < few.length; i++) if (few[i] === o) return i;
+    return undefined;
+  }
+
+  /** Records `o` under the next back-reference index. */
+  private track(o: object): void {
+    if (this.many) this.many.set(o, this.many.size);
+    else if (this.few.length < FEW) this.few.push(o);
+    else {
+      this.many = new Map(this.few.map((x, i) => [x, i]));
+      this.many.set(o, FEW);
+    }
+  }
+
+  /** Forgets the objects met (after each value). */
+  resetSeen(): void {
+    this.few.length = 0;
+    this.many = undefined;
+  }
 
   value(v: unknown): void {
     switch (typeof v) {
@@ -173,13 +204,13 @@ class Encoder {
   }
 
   object(o: object): void {
-    const ref = this.seen.get(o);
+    const ref = this.refOf(o);
     if (ref !== undefined) {
       this.w.u8(Tag.BackRef);
       this.w.varint(ref);
       return;
     }
-    this.seen.set(o, this.seen.size);
+    this.track(o);
     const proto = Object.getPrototypeOf(o);
     if (proto === objectProto || proto === null) return this.plain(o as Record<string, unknown>);
     if (Array.isArray(o)) return this.array(o);
@@ -365,7 +396,7 @@ export function serializeAt(value: unknown, root: string, options?: SerializeOpt
   // re-entrancy (a toHandle that serializes) gets its own encoder
   const enc = shared.busy ? new Encoder() : shared;
   enc.busy = true;
-  enc.ctx = options?.target === "thread" ? { target: "thread", shared: options.shared ?? [] } : { target: "process" };
+  enc.ctx = options?.target === "thread" ? { target: "thread", shared: options.shared ?? [] } : PROCESS_CTX;
   enc.w.pos = 0;
   try {
     enc.value(value);
@@ -380,7 +411,7 @@ export function serializeAt(value: unknown, root: string, options?: SerializeOpt
     // a pooled Buffer (Node's slab for < 4 KiB) instead of a fresh zeroed ArrayBuffer per message,
     // and TypedArray#set (memcpy) instead of `new Uint8Array(typedArray)` (element by element)
     const out = Buffer.allocUnsafe(n);
-    out.set(enc.w.buf.subarray(0, n));
+    enc.w.buf.copy(out, 0, 0, n);
     return out;
   } catch (e) {
     if (e instanceof PathError) {
@@ -389,7 +420,7 @@ export function serializeAt(value: unknown, root: string, options?: SerializeOpt
     }
     throw e;
   } finally {
-    enc.seen.clear();
+    enc.resetSeen();
     enc.busy = false;
     if (enc.w.buf.length > MAX_KEPT) {
       enc.w.buf = Buffer.allocUnsafeSlow(SCRATCH);

@@ -136,10 +136,15 @@ export class Ring {
   /** Allocates a ring with a data area of `capacity` bytes (a power of two >= 256). */
   static allocate(capacity: number, maxSize: number): SharedArrayBuffer {
     const sab = new SharedArrayBuffer(HEADER_BYTES + capacity);
-    const i32 = new Int32Array(sab, 0, HEADER_WORDS);
+    Ring.format(sab, 0, capacity, maxSize);
+    return sab;
+  }
+
+  /** Writes a new ring's header at `byteOffset` of `buffer` (`HEADER_BYTES + capacity` bytes, zeroed). */
+  static format(buffer: SharedArrayBuffer, byteOffset: number, capacity: number, maxSize: number): void {
+    const i32 = new Int32Array(buffer, byteOffset, HEADER_WORDS);
     i32[CAPACITY] = capacity;
     i32[MAX_SIZE] = maxSize;
-    return sab;
   }
 
   state(): number {
