@@ -21,7 +21,7 @@ export {
 export type { IpcErrorOptions } from "./errors/errors.js";
 export { checkTimeout, checkInt, checkSignal, abortReason, invalid } from "./errors/validate.js";
 
-export { serialize, serializeAt, recycleSerialized } from "./codec/encoder.js";
+export { serialize, serializeAt, serializeOr, recycleSerialized } from "./codec/encoder.js";
 export type { SerializeOptions } from "./codec/encoder.js";
 export { deserialize } from "./codec/decoder.js";
 export type { DeserializeOptions } from "./codec/decoder.js";

@@ -6,7 +6,7 @@
  * every class.
  */
 export * from "./errors/errors.js";
-export { serialize, serializeAt, recycleSerialized } from "./codec/encoder.js";
+export { serialize, serializeAt, serializeOr, recycleSerialized } from "./codec/encoder.js";
 export type { SerializeOptions } from "./codec/encoder.js";
 export { deserialize } from "./codec/decoder.js";
 export type { DeserializeOptions } from "./codec/decoder.js";

@@ -11,6 +11,7 @@ import {
   WorkerLostError,
   ProcessError,
   IpcError,
+  serializeOr,
 } from "@ipc/core";
 
 class Point {
@@ -153,5 +154,33 @@ describe("serialize / deserialize", () => {
     expect(new ClosedError("c").code).toBe("ERR_IPC_CLOSED");
     expect(IpcError.isIpcError(new ClosedError())).toBe(true);
     expect(IpcError.isIpcError(new Error())).toBe(false);
+  });
+});
+
+describe("serializeOr", () => {
+  it("lends the encoded bytes to a consumer, or returns them as serialize does", () => {
+    const value = { id: 1, op: "put", list: [1, "two", { three: 3n }] };
+    let lent: Uint8Array | undefined;
+    expect(serializeOr(value, (b) => ((lent = b.slice()), true))).toBeUndefined();
+    expect(deserialize(lent!)).toEqual(value);
+    const own = serializeOr(value, () => false)!;
+    expect(Buffer.compare(Buffer.from(own), Buffer.from(serialize(value)))).toBe(0);
+    // a large value is handed over, not copied, and stays intact after later encodes
+    const big = { blob: new Uint8Array(1 << 20).fill(7) };
+    const bigBytes = serializeOr(big, () => false)!;
+    serializeOr({ other: 1 }, () => true);
+    expect((deserialize(bigBytes) as typeof big).blob.every((x) => x === 7)).toBe(true);
+  });
+
+  it("names the path of what cannot be encoded, and a consumer may serialize again", () => {
+    expect(() => serializeOr({ a: [1, () => 2] }, () => true)).toThrow(/value\.a\[1\]/);
+    const nested = serializeOr({ outer: 1 }, (b) => {
+      // re-entrant: a fresh encoder, the lent view stays valid
+      const inner = serialize({ inner: 2 });
+      expect(deserialize(inner)).toEqual({ inner: 2 });
+      expect(deserialize(b.slice())).toEqual({ outer: 1 });
+      return true;
+    });
+    expect(nested).toBeUndefined();
   });
 });

@@ -33,7 +33,7 @@ import {
   recycleSerialized,
   registerHandleType,
   runInBroker,
-  serialize,
+  serializeOr,
   ShutDownError,
   TAIL_LOCK,
   TimeoutError,
@@ -197,7 +197,9 @@ export class Connection<S = unknown, R = unknown> {
    */
   send(obj: S): void {
     const ring = this.#writeRing();
-    this.#enqueue(ring, serialize(obj), true);
+    // the common case: encoded straight into the ring; otherwise a copy of the bytes waits
+    const rest = serializeOr(obj, (bytes) => this.#pump === undefined && ring.tryPutFrame(bytes, false));
+    if (rest) this.#enqueue(ring, rest, true);
   }
 
   /**
@@ -293,8 +295,9 @@ export class Connection<S = unknown, R = unknown> {
     const ring = this.#writeRing();
     const timeout = checkTimeout(opts.timeout);
     if (this.#pump) throw new InvalidStateError("sendSync while sent messages are still buffered: await drain() first");
-    const bytes = serialize(obj);
-    // the common case first: room now, no deadline objects
+    // the common case first: room now, encoded straight into the ring, no deadline objects
+    const bytes = serializeOr(obj, (b) => ring.tryPutFrame(b, false));
+    if (!bytes) return;
     if (this.#fits(ring, bytes) && this.#tryPut(ring, bytes)) {
       recycleSerialized(bytes);
       return;

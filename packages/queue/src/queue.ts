@@ -15,6 +15,7 @@ import {
   INTERNAL,
   registerShared,
   serialize,
+  serializeOr,
   SharedObject,
   ShutDownError,
   recycleSerialized,
@@ -96,15 +97,16 @@ export class Queue<T = unknown> extends SharedObject<null> {
     this.#check();
     const timeout = checkTimeout(opts.timeout);
     const signal = checkSignal(opts.signal);
-    const bytes = serialize(item);
     if (this.remote) {
-      await this.call("putBytes", [bytes, timeout], signal);
+      await this.call("putBytes", [serialize(item), timeout], signal);
       return;
     }
-    if (!this.#ring!.tryPutFrame(bytes, this.joinable)) {
-      const deadline = new Deadline(timeout);
-      await driveAsync(this.#ring!, TAIL_LOCK, deadline, this.#ring!.put(bytes, deadline, this.joinable), fullTimeout, signal);
-    }
+    // the common case: encoded straight into the ring; otherwise a copy of the bytes waits
+    const ring = this.#ring!;
+    const bytes = serializeOr(item, (b) => ring.tryPutFrame(b, this.joinable));
+    if (!bytes) return;
+    const deadline = new Deadline(timeout);
+    await driveAsync(ring, TAIL_LOCK, deadline, ring.put(bytes, deadline, this.joinable), fullTimeout, signal);
     recycleSerialized(bytes);
   }
 
@@ -112,15 +114,15 @@ export class Queue<T = unknown> extends SharedObject<null> {
   putSync(item: T, opts: QueueWaitSyncOptions = {}): void {
     this.#check();
     const timeout = checkTimeout(opts.timeout);
-    const bytes = serialize(item);
     if (this.remote) {
-      this.callSync("putBytes", [bytes, timeout]);
+      this.callSync("putBytes", [serialize(item), timeout]);
       return;
     }
-    if (!this.#ring!.tryPutFrame(bytes, this.joinable)) {
-      const deadline = new Deadline(timeout);
-      driveSync(this.#ring!, TAIL_LOCK, deadline, this.#ring!.put(bytes, deadline, this.joinable), fullTimeout);
-    }
+    const ring = this.#ring!;
+    const bytes = serializeOr(item, (b) => ring.tryPutFrame(b, this.joinable));
+    if (!bytes) return;
+    const deadline = new Deadline(timeout);
+    driveSync(ring, TAIL_LOCK, deadline, ring.put(bytes, deadline, this.joinable), fullTimeout);
     recycleSerialized(bytes);
   }
 

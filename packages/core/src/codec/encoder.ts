@@ -391,28 +391,18 @@ function prefix(e: unknown, key: string | number): unknown {
 
 const shared = new Encoder();
 
-/** Encodes with a given root name for error paths, e.g. `args`. */
-export function serializeAt(value: unknown, root: string, options?: SerializeOptions): Uint8Array {
-  // re-entrancy (a toHandle that serializes) gets its own encoder
+/**
+ * Encodes `value` with this isolate's encoder (a fresh one when re-entered: a `toHandle` that
+ * serializes) and returns `finish(encoder, arg)`, naming the path of what cannot be encoded.
+ */
+function encode<A, R>(value: unknown, root: string, ctx: HandleContext, finish: (enc: Encoder, arg: A) => R, arg: A): R {
   const enc = shared.busy ? new Encoder() : shared;
   enc.busy = true;
-  enc.ctx = options?.target === "thread" ? { target: "thread", shared: options.shared ?? [] } : PROCESS_CTX;
+  enc.ctx = ctx;
   enc.w.pos = 0;
   try {
     enc.value(value);
-    const n = enc.w.pos;
-    if (n > SCRATCH) {
-      // a large message: hand over the scratch buffer itself instead of copying it
-      const out = enc.w.buf.subarray(0, n);
-      enc.w.buf = Buffer.allocUnsafeSlow(SCRATCH);
-      enc.w.view = new DataView(enc.w.buf.buffer, enc.w.buf.byteOffset, enc.w.buf.byteLength);
-      return out;
-    }
-    // a pooled Buffer (Node's slab for < 4 KiB) instead of a fresh zeroed ArrayBuffer per message,
-    // and TypedArray#set (memcpy) instead of `new Uint8Array(typedArray)` (element by element)
-    const out = Buffer.allocUnsafe(n);
-    enc.w.buf.copy(out, 0, 0, n);
-    return out;
+    return finish(enc, arg);
   } catch (e) {
     if (e instanceof PathError) {
       const path = root + e.segments.reverse().join("");
@@ -427,6 +417,44 @@ export function serializeAt(value: unknown, root: string, options?: SerializeOpt
       enc.w.view = new DataView(enc.w.buf.buffer, enc.w.buf.byteOffset, enc.w.buf.byteLength);
     }
   }
+}
+
+/** The encoded bytes as a buffer of their own. */
+function takeBytes(enc: Encoder): Uint8Array {
+  const n = enc.w.pos;
+  if (n > SCRATCH) {
+    // a large message: hand over the scratch buffer itself instead of copying it
+    const out = enc.w.buf.subarray(0, n);
+    enc.w.buf = Buffer.allocUnsafeSlow(SCRATCH);
+    enc.w.view = new DataView(enc.w.buf.buffer, enc.w.buf.byteOffset, enc.w.buf.byteLength);
+    return out;
+  }
+  // a pooled Buffer (Node's slab for < 4 KiB) instead of a fresh zeroed ArrayBuffer per message
+  const out = Buffer.allocUnsafe(n);
+  enc.w.buf.copy(out, 0, 0, n);
+  return out;
+}
+
+/** Offers a view of the encoded bytes to `consume`; when it declines, the bytes as their own buffer. */
+function offerBytes(enc: Encoder, consume: (bytes: Uint8Array) => boolean): Uint8Array | undefined {
+  return consume(enc.w.buf.subarray(0, enc.w.pos)) ? undefined : takeBytes(enc);
+}
+
+/** Encodes with a given root name for error paths, e.g. `args`. */
+export function serializeAt(value: unknown, root: string, options?: SerializeOptions): Uint8Array {
+  const ctx = options?.target === "thread" ? { target: "thread" as const, shared: options.shared ?? [] } : PROCESS_CTX;
+  return encode(value, root, ctx, takeBytes, undefined);
+}
+
+/**
+ * Encodes `value` into this isolate's scratch buffer and offers a view of the bytes to `consume`
+ * (valid only during the call: a queue or pipe copies them straight into its ring, with no
+ * intermediate buffer). Returns `undefined` when `consume` took them (returned true), otherwise
+ * the bytes as their own buffer, as {@link serialize} returns them.
+ * @throws SerializationError as {@link serialize}.
+ */
+export function serializeOr(value: unknown, consume: (bytes: Uint8Array) => boolean): Uint8Array | undefined {
+  return encode(value, "value", PROCESS_CTX, offerBytes, consume);
 }
 
 /**
