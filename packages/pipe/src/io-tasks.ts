@@ -25,6 +25,8 @@ export { settleRelays } from "./relay.js";
 export interface Accepted {
   sab: SharedArrayBuffer;
   from: number;
+  /** The peer's address: `{ host, port }` over TCP, `null` over a Unix socket (unnamed clients). */
+  peer: { host: string; port: number } | null;
 }
 
 /** A new duplex pipe relayed to `conn` through end 1; end 0 is counted in flight for the caller. */
@@ -33,8 +35,9 @@ function relayed(conn: FramedSocket): Accepted {
   const channel = new Channel(sab, atomicsBackend);
   channel.hold(1);
   channel.hold(0);
+  const { remoteAddress, remotePort } = conn.socket;
   startRelay(channel, 1, conn, "peer");
-  return { sab, from: localOwnerId };
+  return { sab, from: localOwnerId, peer: remoteAddress !== undefined && remotePort !== undefined ? { host: remoteAddress, port: remotePort } : null };
 }
 
 /**

@@ -58,6 +58,11 @@ export class Listener {
   readonly address: ListenerAddress;
   readonly #id: number;
   #closed = false;
+  /**
+   * The address of the peer of the last accepted connection (Python's `last_accepted`):
+   * `{ host, port }` over TCP, `null` over a Unix socket or before any accept.
+   */
+  lastAccepted: { host: string; port: number } | null = null;
 
   constructor(opts: ListenerOptions = {}) {
     if (typeof opts !== "object" || opts === null) throw new TypeError("Expected `opts` to be an object");
@@ -78,6 +83,7 @@ export class Listener {
   async accept(): Promise<Connection> {
     if (this.#closed) throw new ClosedError("the listener is closed");
     const got = (await runInBroker(IO_TASKS, "accept", [this.#id])) as Accepted;
+    this.lastAccepted = got.peer;
     return Connection.adopt(got.sab, 0, got.from);
   }
 

@@ -33,7 +33,10 @@ describe.each(families)("Listener and Client (%s)", (family) => {
     const listener = new Listener({ family });
     if (family === "tcp") expect(listener.address).toEqual({ host: "127.0.0.1", port: expect.any(Number) });
     else expect(typeof listener.address).toBe("string");
+    expect(listener.lastAccepted).toBe(null);
     const [c, d] = await Promise.all([Client(listener.address), listener.accept()]);
+    if (family === "tcp") expect(listener.lastAccepted).toEqual({ host: "127.0.0.1", port: expect.any(Number) });
+    else expect(listener.lastAccepted).toBe(null);
     c.send(1729);
     expect(await d.recv({ timeout: 20_000 })).toBe(1729);
     d.sendBytes(new TextEncoder().encode("hello"));
