@@ -33,6 +33,8 @@ export type { Codec } from "./codec/codec.js";
 export { toHandle, registerHandleType, isHandleable, loadHandleModules } from "./handles/handle.js";
 export type { HandleContext, HandleDescriptor, HandleTarget, Handleable, Reviver } from "./handles/handle.js";
 export { SharedObject, registerShared, INTERNAL } from "./handles/shared-object.js";
+export { waitable, isWaitable } from "./handles/waitable.js";
+export type { Waitable } from "./handles/waitable.js";
 export type { SharedInit } from "./handles/shared-object.js";
 
 export { atomicsBackend } from "./memory/wait-backend.js";

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { timed } from "../../../scripts/timed.js";
 import {
+  Event,
   BrokenPipeError,
   BufferTooShortError,
   ClosedError,
@@ -415,5 +416,22 @@ describe.each(contexts)("Pipe with a child (%s)", (context) => {
     }
     expect(error).toBeInstanceOf(BrokenPipeError);
     expect(() => writer.send(1)).toThrow(BrokenPipeError);
+  });
+
+  it("wait() takes process sentinels with connections (WAIT-05)", async () => {
+    const [a, b] = Pipe();
+    const go = new Event();
+    const idle = new Process({ module: workers, target: "endOnGo", args: [go], context });
+    expect(() => idle.sentinel).toThrow(InvalidStateError);
+    const p = start("endOnGo", [go], context);
+    const sentinel = p.sentinel;
+    expect(await timed(wait([a, sentinel, b], 100), 100, 1000)).toEqual([]);
+    go.set();
+    expect(await wait([a, sentinel, b], 20_000)).toEqual([sentinel]);
+    a.send(null);
+    expect(await wait([a, sentinel, b], 20_000)).toEqual([sentinel, b]);
+    b.send(null);
+    expect(await wait([a, sentinel, b], 20_000)).toEqual([a, sentinel, b]);
+    expect(await finish(p)).toBe(0);
   });
 });

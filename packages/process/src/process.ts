@@ -6,7 +6,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { constants } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { createWorker, entryUrl, InvalidStateError, isTypeScript, livenessTable, markThreadEnded, serializeAt } from "@ipc/core";
+import { createWorker, entryUrl, InvalidStateError, isTypeScript, livenessTable, markThreadEnded, serializeAt, waitable, type Waitable } from "@ipc/core";
 import { trackChild, untrackChild } from "./children.js";
 import { currentProcess, type ProcessInfo } from "./identity.js";
 import type { Context, ProcessOptions } from "./options.js";
@@ -278,6 +278,21 @@ export class Process {
     const handle = s.worker ?? s.child;
     if (s.joiners > 0) handle?.ref();
     else handle?.unref();
+  }
+
+  /**
+   * Ready when the child ends: give it to @ipc/pipe's `wait()` together with connections
+   * (Python's `sentinel`). @throws InvalidStateError before `start()`.
+   */
+  get sentinel(): Waitable {
+    const s = this.parent;
+    if (s.phase === "initial") throw new InvalidStateError("a process has a sentinel once started");
+    return {
+      [waitable]: {
+        ready: () => s.exitCode !== null,
+        whenReady: () => s.exited ?? Promise.resolve(),
+      },
+    };
   }
 
   /** True from `start()` until the child ends. */
