@@ -203,7 +203,8 @@ export class Connection<S = unknown, R = unknown> {
   }
 
   /**
-   * Sends `size` bytes of `buf` from byte `offset` (both in bytes, as in Python) as one message, without serializing. @throws RangeError for bounds outside the buffer.
+   * Sends `size` bytes of `buf` from byte `offset` (both in bytes, as in Python) as one message,
+   * without serializing. @throws RangeError for bounds outside the buffer.
    */
   sendBytes(buf: ArrayBufferView | ArrayBuffer, offset = 0, size?: number): void {
     const ring = this.#writeRing();
