@@ -177,3 +177,17 @@ describe("broker", () => {
     lock.release();
   });
 });
+
+describe("broker sweep", () => {
+  it("forgets the objects that report themselves finished, and only those", async () => {
+    const address = arbitraryAddress("sweep");
+    const broker = new BrokerServer({ address, authkey: key });
+    servers.push(broker);
+    await broker.listen();
+    const shared: SharedArrayBuffer[] = [];
+    broker.register({ id: 1, bytes: serialize(new Lock(), { target: "thread", shared }), shared });
+    expect(broker.size).toBe(1);
+    expect(broker.sweep()).toBe(0); // a lock is never finished
+    expect(broker.size).toBe(1);
+  });
+});

@@ -27,6 +27,11 @@ export class ChannelHome extends SharedObject<null> {
     return Promise.reject(new IpcError(`a pipe has no remote method ${method}: its ends attach as streams`));
   }
 
+  /** Both ends are closed for good: no copy is left anywhere, so the broker may forget the pipe. */
+  override finished(): boolean {
+    return this.channel.isClosed(0) && this.channel.isClosed(1);
+  }
+
   /** A process attaches to end `args[0]`, taking over the in-flight copy of owner `args[1]`. */
   override attach(conn: FramedSocket, args: unknown[]): void {
     const end = checkInt(args[0], "end", 0, 1);

@@ -10,6 +10,7 @@ import {
   IpcError,
   SerializationError,
   TimeoutError,
+  runInBroker,
 } from "@ipc/core";
 import { Process } from "@ipc/process";
 import { Connection, Pipe, wait } from "@ipc/pipe";
@@ -433,5 +434,25 @@ describe.each(contexts)("Pipe with a child (%s)", (context) => {
     b.send(null);
     expect(await wait([a, sentinel, b], 20_000)).toEqual([a, sentinel, b]);
     expect(await finish(p)).toBe(0);
+  });
+});
+
+describe("Pipe homes in the broker", () => {
+  it("a pipe handed to a child process is forgotten by the broker once both ends are closed", async () => {
+    const probe = new URL("./fixtures/broker-probe.mjs", import.meta.url).href;
+    await runInBroker(probe, "sweep", []); // pipes of earlier tests, closed since
+    const [a, b] = Pipe();
+    const p = start("echoSync", [b], "process");
+    b.close();
+    a.send(null);
+    expect(await a.recv({ timeout: 20_000 })).toBe(null);
+    expect(await finish(p)).toBe(0);
+    await expect(a.recv({ timeout: 20_000 })).rejects.toThrow(EOFError); // the child's end is closed for good
+    // our end is open: the pipe stays (other pipes, closed since, may go)
+    const open = (await runInBroker(probe, "sweep", [])) as { after: number };
+    a.close();
+    const swept = (await runInBroker(probe, "sweep", [])) as { forgotten: number; after: number };
+    expect(swept.forgotten).toBeGreaterThanOrEqual(1);
+    expect(swept.after).toBeLessThan(open.after);
   });
 });

@@ -14,6 +14,9 @@ import { listenFramed } from "../transport/connect.js";
 import type { FramedSocket } from "../transport/framed-socket.js";
 import type { BrokerMessage, ClientMessage, RegisterMessage } from "./protocol.js";
 
+/** How often the broker forgets objects nobody can reach any more (ms). */
+const SWEEP_MS = 5000;
+
 /** Options of {@link BrokerServer}. */
 export interface BrokerServerOptions {
   address: string;
@@ -40,6 +43,26 @@ export class BrokerServer {
       onConnection: (conn) => this.accept(conn),
       onRejected: this.options.onRejected,
     });
+    this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
+    this.sweeper.unref();
+  }
+
+  private sweeper: NodeJS.Timeout | undefined;
+
+  /** Forgets the objects that are {@link SharedObject.finished}; returns how many it forgot. */
+  sweep(): number {
+    let n = 0;
+    for (const [id, obj] of this.objects) {
+      if (!obj.finished()) continue;
+      this.objects.delete(id);
+      n++;
+    }
+    return n;
+  }
+
+  /** Objects currently served. */
+  get size(): number {
+    return this.objects.size;
   }
 
   /** Adds an object sent by the home thread. */
@@ -49,6 +72,7 @@ export class BrokerServer {
   }
 
   close(): void {
+    clearInterval(this.sweeper);
     this.server?.close();
     for (const c of this.connections) c.close();
   }

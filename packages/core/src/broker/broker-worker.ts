@@ -64,6 +64,8 @@ const server = new BrokerServer({
     for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) onMessage(m.message as RegisterMessage | TaskMessage);
   },
 });
+// tasks (and tests) of this thread reach the server here
+(globalThis as Record<symbol, unknown>)[Symbol.for("@ipc/core:broker-server")] = server;
 port.on("message", onMessage);
 server.listen().then(
   () => parentPort!.postMessage({ ready: true }),

@@ -72,6 +72,14 @@ export abstract class SharedObject<E = unknown> {
     throw new IpcError(`${this.constructor.name} cannot be attached as a stream`);
   }
 
+  /**
+   * True once nobody can reach the object any more (a pipe whose ends are all closed for good):
+   * the broker then forgets it, so its memory can be freed. Most objects never are.
+   */
+  finished(): boolean {
+    return false;
+  }
+
   /** Called by the broker when a remote owner disconnects: release what it holds. */
   releaseOwner(_owner: number): void {}
 
