@@ -7,6 +7,7 @@
  */
 import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from "node:worker_threads";
 import { deserialize } from "../codec/decoder.js";
+import { IpcError } from "../errors/errors.js";
 import { serialize } from "../codec/encoder.js";
 import { entryUrl, createWorker } from "../entries.js";
 import { currentAuthkey } from "../transport/authkey.js";
@@ -27,6 +28,9 @@ interface Broker {
 
 let broker: Broker | undefined;
 
+/** Longest a task run with {@link runInBrokerSync} may take (ms). */
+const SYNC_TASK_MS = 60_000;
+
 function start(): Broker {
   const address = arbitraryAddress("ipc-broker");
   const { port1, port2 } = new MessageChannel();
@@ -42,6 +46,12 @@ function start(): Broker {
     process.emitWarning(`@ipc broker thread failed: ${e instanceof Error ? e.message : e}`);
   });
   const b: Broker = { address, worker, port: port1, syncPort: sync.port1, flag, nextId: 1, exported: new WeakMap(), tasks: new Map() };
+  worker.once("exit", () => {
+    // nothing will answer the tasks still pending: fail them rather than leave them hanging
+    for (const t of b.tasks.values()) t.reject(new IpcError("the broker thread ended"));
+    b.tasks.clear();
+    if (broker === b) broker = undefined;
+  });
   port1.on("message", (m: TaskReply) => settleTask(b, m));
   port1.unref();
   return b;
@@ -105,8 +115,12 @@ export function runInBrokerSync(module: string, name: string, args: unknown[]): 
   const b = (broker ??= start());
   Atomics.store(b.flag, 0, 0);
   const id = postTask(module, name, args, true);
+  const until = performance.now() + SYNC_TASK_MS;
   for (;;) {
-    Atomics.wait(b.flag, 0, 0);
+    const left = until - performance.now();
+    // the broker thread is alive as long as the process is; a bound still beats a hang
+    if (left <= 0) throw new IpcError(`the broker thread did not run ${name} within ${SYNC_TASK_MS / 1000} s`);
+    Atomics.wait(b.flag, 0, 0, left);
     const got = receiveMessageOnPort(b.syncPort);
     if (got) {
       const m = got.message as TaskReply;
