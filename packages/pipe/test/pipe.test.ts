@@ -437,6 +437,25 @@ describe.each(contexts)("Pipe with a child (%s)", (context) => {
   });
 });
 
+describe("one end shared by many writers", () => {
+  it("2 threads and 2 processes write into copies of one end: every message once, each writer's in order", async () => {
+    const [reader, writer] = Pipe<[number, number], [number, number]>({ duplex: false, ringSize: 16 * 1024 });
+    const n = 5000;
+    const procs = (["thread", "thread", "process", "process"] as const).map((context, tag) => start("tagMany", [writer, tag, n], context));
+    writer.close();
+    const next = [0, 0, 0, 0];
+    let total = 0;
+    for await (const [tag, i] of reader) {
+      if (i !== next[tag]) throw new Error(`writer ${tag}: got ${i}, expected ${next[tag]}`);
+      next[tag]!++;
+      total++;
+    }
+    expect(next).toEqual([n, n, n, n]);
+    expect(total).toBe(4 * n);
+    for (const p of procs) expect(await finish(p)).toBe(0);
+  });
+});
+
 describe("Pipe homes in the broker", () => {
   it("a pipe handed to a child process is forgotten by the broker once both ends are closed", async () => {
     const probe = new URL("./fixtures/broker-probe.mjs", import.meta.url).href;
