@@ -456,6 +456,25 @@ describe("one end shared by many writers", () => {
   });
 });
 
+describe("one end shared by many readers", () => {
+  it("2 threads and 2 processes read copies of one end: together they get every message exactly once", async () => {
+    const [reader, writer] = Pipe<number, number>({ duplex: false, ringSize: 16 * 1024 });
+    const [replies, replyEnd] = Pipe<number[], number[]>({ duplex: false });
+    const procs = (["thread", "thread", "process", "process"] as const).map((context) => start("collect", [reader, replyEnd], context));
+    reader.close();
+    replyEnd.close();
+    const n = 20_000;
+    for (let i = 0; i < n; i++) writer.send(i);
+    await writer.drain();
+    writer.close();
+    const all: number[] = [];
+    for (let k = 0; k < 4; k++) all.push(...(await replies.recv({ timeout: 30_000 })));
+    expect(all.length).toBe(n);
+    expect(new Set(all).size).toBe(n);
+    for (const p of procs) expect(await finish(p)).toBe(0);
+  });
+});
+
 describe("Pipe homes in the broker", () => {
   it("a pipe handed to a child process is forgotten by the broker once both ends are closed", async () => {
     const probe = new URL("./fixtures/broker-probe.mjs", import.meta.url).href;
