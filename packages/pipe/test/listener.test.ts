@@ -175,6 +175,11 @@ function namespaces(): { a: string; b: string; hostA: string; hostB: string; cle
   const b = `ipcb${process.pid}`;
   const sh = (...args: string[]) => execFileSync("ip", args, { stdio: "ignore" });
   const cleanup = () => {
+    try {
+      sh("link", "del", `va${process.pid}`); // still in this namespace if setup stopped early
+    } catch {
+      // moved into a namespace (deleted with it) or never made
+    }
     for (const ns of [a, b]) {
       try {
         sh("netns", "del", ns);
