@@ -27,7 +27,7 @@
  * sent to another thread or process and not yet revived) is counted on its sender's slot until
  * the receiver has counted its own, so `REFS` never passes through 0 during a hand-over.
  */
-import { HEADER_BYTES, IpcError, localOwnerId, ownerEnded, Ring, type WaitBackend } from "@ipc/core";
+import { Deadline, HEADER_BYTES, IpcError, localOwnerId, ownerEnded, Ring, type WaitBackend } from "@ipc/core";
 
 const CHANGES = 0;
 const DUPLEX = 1;
@@ -42,6 +42,14 @@ const ERROR_AT = 576;
 const ERROR_MAX = 1024;
 /** Bytes before the first ring. */
 const CONTROL_BYTES = 1600;
+
+/** How often a long wait checks whether the other end's holders are still alive (ms). */
+export const PROBE_MS = 200;
+
+/** The part of a wait until `deadline` to sleep before the next liveness check. */
+export function probeSlice(deadline: Deadline): Deadline {
+  return deadline.remaining() > PROBE_MS ? new Deadline(PROBE_MS) : deadline;
+}
 
 /** Default bytes of each direction's ring. */
 export const DEFAULT_PIPE_RING = 256 * 1024;

@@ -43,7 +43,7 @@ import {
   type RemoteRef,
   type Ring,
 } from "@ipc/core";
-import { Channel } from "./channel.js";
+import { Channel, PROBE_MS, probeSlice } from "./channel.js";
 import { channelHomeOf } from "./channel-home.js";
 import { IO_TASKS } from "./io-url.js";
 import { trackHold, untrackHold, type Hold } from "./holds.js";
@@ -73,8 +73,6 @@ interface ConnectionState {
   ringSize: number;
 }
 
-/** How often a long wait checks whether the other end's holders are still alive (ms). */
-const PROBE_MS = 200;
 const ZERO = new Deadline(0);
 const EMPTY = new Uint8Array(0);
 const FOREVER = new Deadline(Infinity);
@@ -184,6 +182,11 @@ export class Connection<S = unknown, R = unknown> {
     return this.#failure() ?? new EOFError("the other end of the pipe is closed and nothing is left");
   }
 
+  /** What a receive gets from a shut read ring: our own close, or the other end's. */
+  #shutError(): Error {
+    return this.#closed ? new ClosedError("the connection is closed") : this.#eof();
+  }
+
   /** The other end: closes it for good when every holder has gone (a terminated thread). */
   #peerGone(): boolean {
     return !this.#channel.alive(1 - this.#end);
@@ -269,7 +272,7 @@ export class Connection<S = unknown, R = unknown> {
   /** Puts with waits sliced so that a dead reader is noticed. */
   async #putAsync(ring: Ring, bytes: Uint8Array, deadline: Deadline, signal?: AbortSignal): Promise<void> {
     for (;;) {
-      const slice = deadline.remaining() > PROBE_MS ? new Deadline(PROBE_MS) : deadline;
+      const slice = probeSlice(deadline);
       try {
         await driveAsync(ring, TAIL_LOCK, slice, ring.put(bytes, slice, false), noRoom, signal);
         return;
@@ -320,7 +323,7 @@ export class Connection<S = unknown, R = unknown> {
 
   #putSync(ring: Ring, bytes: Uint8Array, deadline: Deadline, owned: boolean): void {
     for (;;) {
-      const slice = deadline.remaining() > PROBE_MS ? new Deadline(PROBE_MS) : deadline;
+      const slice = probeSlice(deadline);
       try {
         driveSync(ring, TAIL_LOCK, slice, ring.put(bytes, slice, false), noRoom);
         if (owned) recycleSerialized(bytes);
@@ -339,12 +342,12 @@ export class Connection<S = unknown, R = unknown> {
     const got = ring.tryGetFrame(decode);
     if (got !== NOT_NOW) return got;
     for (;;) {
-      const slice = deadline.remaining() > PROBE_MS ? new Deadline(PROBE_MS) : deadline;
+      const slice = probeSlice(deadline);
       if (ring.count() === 0) this.#channel.wantMore();
       try {
         return await driveAsync(ring, HEAD_LOCK, slice, ring.get(slice, decode), nothing, signal);
       } catch (e) {
-        if (e instanceof ShutDownError) throw this.#closed ? new ClosedError("the connection is closed") : this.#eof();
+        if (e instanceof ShutDownError) throw this.#shutError();
         if (!(e instanceof EmptyError)) throw e;
         if (deadline.expired()) throw new TimeoutError("nothing was received in time");
         this.#peerGone();
@@ -363,18 +366,18 @@ export class Connection<S = unknown, R = unknown> {
       try {
         return driveSync(ring, HEAD_LOCK, ZERO, ring.get(ZERO, decode), nothing);
       } catch (e) {
-        if (e instanceof ShutDownError) throw this.#closed ? new ClosedError("the connection is closed") : this.#eof();
+        if (e instanceof ShutDownError) throw this.#shutError();
         if (!(e instanceof EmptyError)) throw e;
       }
     }
     const deadline = new Deadline(timeout);
     for (;;) {
-      const slice = deadline.remaining() > PROBE_MS ? new Deadline(PROBE_MS) : deadline;
+      const slice = probeSlice(deadline);
       if (ring.count() === 0) this.#channel.wantMore();
       try {
         return driveSync(ring, HEAD_LOCK, slice, ring.get(slice, decode), nothing);
       } catch (e) {
-        if (e instanceof ShutDownError) throw this.#closed ? new ClosedError("the connection is closed") : this.#eof();
+        if (e instanceof ShutDownError) throw this.#shutError();
         if (!(e instanceof EmptyError)) throw e;
         if (deadline.expired()) throw new TimeoutError("nothing was received in time");
         this.#peerGone();

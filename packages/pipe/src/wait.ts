@@ -1,9 +1,7 @@
 /** wait(): the connections (and process sentinels) that are ready, as `multiprocessing.connection.wait`. */
 import { atomicsBackend, checkTimeout, Deadline, isWaitable, waitable, type Waitable } from "@ipc/core";
+import { PROBE_MS } from "./channel.js";
 import type { Connection } from "./connection.js";
-
-/** How often a long wait re-checks for ends whose holders died without closing (ms). */
-const PROBE_MS = 200;
 
 /**
  * Waits until at least one of `objects` is ready and returns those that are, in the order given:
