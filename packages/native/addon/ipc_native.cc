@@ -1,0 +1,368 @@
+// @ipc/native: shared memory that other processes can map, and a futex that works across them.
+//
+// - create(size) / open(path, size): a memfd mapping (MAP_SHARED) wrapped in a real
+//   SharedArrayBuffer, so Atomics.* work on it and it can be posted to worker threads. Another
+//   process opens it as /proc/<pid>/fd/<fd> of a process that holds it.
+// - wait / wake: Linux futex *without* FUTEX_PRIVATE_FLAG, keyed by the shared page, so a wake in
+//   one process reaches a sleeper in another. (V8's Atomics.wait is an in-process wait list.)
+// - waitAsync: the same sleep on a pool of waiter threads (never the libuv pool, where four
+//   pending waits would starve fs), reported back on the caller's event loop.
+//
+// A mapping is named by a small integer id (an index into a process-wide table of base addresses)
+// so that a wait costs no BackingStore lookup. The table entry is cleared when the
+// SharedArrayBuffer's backing store is freed, which happens only after every isolate dropped it.
+#include <node.h>
+#include <uv.h>
+#include <v8.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cmath>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace {
+
+using v8::Context;
+using v8::Function;
+using v8::FunctionCallbackInfo;
+using v8::Global;
+using v8::HandleScope;
+using v8::Integer;
+using v8::Isolate;
+using v8::Local;
+using v8::Object;
+using v8::String;
+using v8::Value;
+
+// ---- the table of mappings -------------------------------------------------------------------
+
+struct Mapping {
+  char* base = nullptr;
+  size_t size = 0;
+  int fd = -1;
+};
+
+constexpr uint32_t kMaxMappings = 1 << 16;
+std::mutex tableMu;
+Mapping table[kMaxMappings];
+std::vector<uint32_t> freeIds;
+uint32_t nextId = 1;  // 0 is never a valid id
+
+uint32_t addMapping(char* base, size_t size, int fd) {
+  std::lock_guard<std::mutex> lk(tableMu);
+  uint32_t id;
+  if (!freeIds.empty()) {
+    id = freeIds.back();
+    freeIds.pop_back();
+  } else if (nextId < kMaxMappings) {
+    id = nextId++;
+  } else {
+    return 0;
+  }
+  table[id] = Mapping{base, size, fd};
+  return id;
+}
+
+void releaseMapping(void* data, size_t length, void* deleterData) {
+  uint32_t id = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(deleterData));
+  std::lock_guard<std::mutex> lk(tableMu);
+  munmap(data, length);
+  if (table[id].fd >= 0) close(table[id].fd);
+  table[id] = Mapping{};
+  freeIds.push_back(id);
+}
+
+void throwError(Isolate* iso, const std::string& message) {
+  iso->ThrowException(v8::Exception::Error(String::NewFromUtf8(iso, message.c_str()).ToLocalChecked()));
+}
+
+void throwErrno(Isolate* iso, const char* what) {
+  throwError(iso, std::string(what) + ": " + strerror(errno));
+}
+
+/** The word at `byteOffset` of mapping `id`, or nullptr (and a thrown error) when out of range. */
+int* wordAt(Isolate* iso, const FunctionCallbackInfo<Value>& args) {
+  Local<Context> ctx = iso->GetCurrentContext();
+  uint32_t id = args[0]->Uint32Value(ctx).FromMaybe(0);
+  uint32_t offset = args[1]->Uint32Value(ctx).FromMaybe(UINT32_MAX);
+  if (id == 0 || id >= kMaxMappings) {
+    throwError(iso, "bad mapping id");
+    return nullptr;
+  }
+  Mapping m = table[id];  // a torn read cannot matter: the caller holds the buffer alive
+  if (m.base == nullptr || (offset & 3) != 0 || static_cast<size_t>(offset) + 4 > m.size) {
+    throwError(iso, "bad mapping offset");
+    return nullptr;
+  }
+  return reinterpret_cast<int*>(m.base + offset);
+}
+
+/** Returns [SharedArrayBuffer, id, fd] for a fresh mapping of `fd`. */
+void returnMapping(Isolate* iso, const FunctionCallbackInfo<Value>& args, int fd, size_t size) {
+  void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (p == MAP_FAILED) {
+    int e = errno;
+    close(fd);
+    errno = e;
+    return throwErrno(iso, "mmap");
+  }
+  uint32_t id = addMapping(static_cast<char*>(p), size, fd);
+  if (id == 0) {
+    munmap(p, size);
+    close(fd);
+    return throwError(iso, "too many shared mappings in this process");
+  }
+  auto store = v8::SharedArrayBuffer::NewBackingStore(p, size, releaseMapping, reinterpret_cast<void*>(static_cast<uintptr_t>(id)));
+  Local<v8::SharedArrayBuffer> sab = v8::SharedArrayBuffer::New(iso, std::move(store));
+  Local<Context> ctx = iso->GetCurrentContext();
+  Local<v8::Array> out = v8::Array::New(iso, 3);
+  out->Set(ctx, 0, sab).Check();
+  out->Set(ctx, 1, Integer::NewFromUnsigned(iso, id)).Check();
+  out->Set(ctx, 2, Integer::New(iso, fd)).Check();
+  args.GetReturnValue().Set(out);
+}
+
+// create(size): a new zeroed memfd mapping.
+void Create(const FunctionCallbackInfo<Value>& args) {
+  Isolate* iso = args.GetIsolate();
+  double size = args[0]->NumberValue(iso->GetCurrentContext()).FromMaybe(0);
+  if (!(size >= 4) || size > (double)(1ull << 40)) return throwError(iso, "bad mapping size");
+  int fd = static_cast<int>(syscall(SYS_memfd_create, "ipc", MFD_CLOEXEC));
+  if (fd < 0) return throwErrno(iso, "memfd_create");
+  if (ftruncate(fd, static_cast<off_t>(size)) != 0) {
+    int e = errno;
+    close(fd);
+    errno = e;
+    return throwErrno(iso, "ftruncate");
+  }
+  returnMapping(iso, args, fd, static_cast<size_t>(size));
+}
+
+// open(path, size): maps an existing mapping of at least `size` bytes (/proc/<pid>/fd/<fd>).
+void Open(const FunctionCallbackInfo<Value>& args) {
+  Isolate* iso = args.GetIsolate();
+  String::Utf8Value path(iso, args[0]);
+  double size = args[1]->NumberValue(iso->GetCurrentContext()).FromMaybe(0);
+  if (*path == nullptr || !(size >= 4)) return throwError(iso, "bad mapping path or size");
+  int fd = open(*path, O_RDWR | O_CLOEXEC);
+  if (fd < 0) return throwErrno(iso, (std::string("open ") + *path).c_str());
+  struct stat st;
+  if (fstat(fd, &st) != 0 || static_cast<double>(st.st_size) < size) {
+    close(fd);
+    return throwError(iso, std::string("shared mapping ") + *path + " is smaller than expected");
+  }
+  returnMapping(iso, args, fd, static_cast<size_t>(size));
+}
+
+// ---- futex ------------------------------------------------------------------------------------
+
+enum WaitResult { kOk = 0, kNotEqual = 1, kTimedOut = 2 };
+
+WaitResult futexWait(int* addr, int expected, double timeoutMs) {
+  struct timespec ts;
+  struct timespec* tsp = nullptr;
+  if (timeoutMs >= 0 && timeoutMs < 1e15) {
+    double ms = timeoutMs;
+    ts.tv_sec = static_cast<time_t>(ms / 1000);
+    ts.tv_nsec = static_cast<long>((ms - ts.tv_sec * 1000.0) * 1e6);
+    tsp = &ts;
+  }
+  // relaxed read first: the kernel compares again atomically under its own lock
+  if (__atomic_load_n(addr, __ATOMIC_SEQ_CST) != expected) return kNotEqual;
+  long r = syscall(SYS_futex, addr, FUTEX_WAIT, expected, tsp, nullptr, 0);
+  if (r == 0) return kOk;
+  if (errno == EAGAIN) return kNotEqual;
+  if (errno == ETIMEDOUT) return kTimedOut;
+  return kOk;  // EINTR and the like: a spurious wake-up, which every caller tolerates
+}
+
+int futexWake(int* addr, int count) {
+  long r = syscall(SYS_futex, addr, FUTEX_WAKE, count, nullptr, nullptr, 0);
+  return r < 0 ? 0 : static_cast<int>(r);
+}
+
+double timeoutArg(Isolate* iso, Local<Value> v) {
+  double t = v->NumberValue(iso->GetCurrentContext()).FromMaybe(-1);
+  if (t != t || t == INFINITY) return -1;  // NaN or Infinity: forever
+  return t < 0 ? 0 : t;
+}
+
+// wait(id, byteOffset, expected, timeoutMs): 0 ok, 1 not-equal, 2 timed-out.
+void Wait(const FunctionCallbackInfo<Value>& args) {
+  Isolate* iso = args.GetIsolate();
+  int* addr = wordAt(iso, args);
+  if (addr == nullptr) return;
+  int expected = args[2]->Int32Value(iso->GetCurrentContext()).FromMaybe(0);
+  args.GetReturnValue().Set(static_cast<int>(futexWait(addr, expected, timeoutArg(iso, args[3]))));
+}
+
+// wake(id, byteOffset, count): how many sleepers were woken.
+void Wake(const FunctionCallbackInfo<Value>& args) {
+  Isolate* iso = args.GetIsolate();
+  int* addr = wordAt(iso, args);
+  if (addr == nullptr) return;
+  double count = args[2]->NumberValue(iso->GetCurrentContext()).FromMaybe(INT_MAX);
+  int n = count >= INT_MAX || count != count ? INT_MAX : count < 0 ? 0 : static_cast<int>(count);
+  args.GetReturnValue().Set(futexWake(addr, n));
+}
+
+// ---- async waits: a pool of waiter threads, results posted to each isolate's loop --------------
+
+struct Mailbox {
+  std::mutex mu;
+  std::vector<std::pair<uint32_t, int>> done;
+  uv_async_t* async = nullptr;  // nullptr once the isolate is gone
+};
+
+struct Job {
+  int* addr;
+  int expected;
+  double timeoutMs;
+  std::shared_ptr<Mailbox> mailbox;
+  uint32_t id;
+};
+
+// Never destroyed: at exit, destroying a condition variable that parked threads still wait on
+// blocks in glibc, so the pool lives on the heap and is left to the process's end.
+struct Pool {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<Job> jobs;
+  int idle = 0;  // threads parked and not yet promised a job
+};
+Pool& pool = *new Pool();
+
+void waiterThread() {
+  for (;;) {
+    Job job;
+    {
+      std::unique_lock<std::mutex> lk(pool.mu);
+      pool.cv.wait(lk, [] { return !pool.jobs.empty(); });
+      job = std::move(pool.jobs.front());
+      pool.jobs.pop_front();
+    }
+    int r = futexWait(job.addr, job.expected, job.timeoutMs);
+    {
+      std::lock_guard<std::mutex> lk(job.mailbox->mu);
+      if (job.mailbox->async != nullptr) {
+        job.mailbox->done.emplace_back(job.id, r);
+        uv_async_send(job.mailbox->async);
+      }
+    }
+    job.mailbox.reset();
+    std::lock_guard<std::mutex> lk(pool.mu);
+    pool.idle++;
+  }
+}
+
+void submit(Job job) {
+  std::lock_guard<std::mutex> lk(pool.mu);
+  pool.jobs.push_back(std::move(job));
+  if (pool.idle > 0) {
+    pool.idle--;
+    pool.cv.notify_one();
+  } else {
+    std::thread(waiterThread).detach();
+  }
+}
+
+/** Per-isolate state: the loop handle that delivers results, and the callbacks waiting for them. */
+struct Instance {
+  Isolate* iso;
+  Global<Context> context;
+  uv_async_t async;
+  std::shared_ptr<Mailbox> mailbox = std::make_shared<Mailbox>();
+  std::unordered_map<uint32_t, std::pair<Global<Function>, int*>> pending;
+  uint32_t nextWait = 1;
+};
+
+void deliver(uv_async_t* handle) {
+  Instance* inst = static_cast<Instance*>(handle->data);
+  std::vector<std::pair<uint32_t, int>> done;
+  {
+    std::lock_guard<std::mutex> lk(inst->mailbox->mu);
+    done.swap(inst->mailbox->done);
+  }
+  Isolate* iso = inst->iso;
+  HandleScope scope(iso);
+  Local<Context> ctx = inst->context.Get(iso);
+  Context::Scope contextScope(ctx);
+  for (auto& [id, result] : done) {
+    auto it = inst->pending.find(id);
+    if (it == inst->pending.end()) continue;
+    Local<Function> fn = it->second.first.Get(iso);
+    inst->pending.erase(it);
+    if (inst->pending.empty()) uv_unref(reinterpret_cast<uv_handle_t*>(&inst->async));
+    Local<Value> argv[1] = {Integer::New(iso, result)};
+    node::MakeCallback(iso, ctx->Global(), fn, 1, argv, {0, 0});
+  }
+}
+
+void cleanup(void* data) {
+  Instance* inst = static_cast<Instance*>(data);
+  {
+    std::lock_guard<std::mutex> lk(inst->mailbox->mu);
+    inst->mailbox->async = nullptr;
+  }
+  // free the waiter threads this isolate occupies (other sleepers see a spurious wake-up)
+  for (auto& [id, entry] : inst->pending) futexWake(entry.second, INT_MAX);
+  inst->pending.clear();
+  inst->context.Reset();  // V8 handles must go while the isolate lives; the close callback runs later
+  uv_close(reinterpret_cast<uv_handle_t*>(&inst->async), [](uv_handle_t* h) { delete static_cast<Instance*>(h->data); });
+}
+
+// waitAsync(id, byteOffset, expected, timeoutMs, callback(result)).
+void WaitAsync(const FunctionCallbackInfo<Value>& args) {
+  Isolate* iso = args.GetIsolate();
+  Instance* inst = static_cast<Instance*>(args.Data().As<v8::External>()->Value());
+  int* addr = wordAt(iso, args);
+  if (addr == nullptr) return;
+  if (!args[4]->IsFunction()) return throwError(iso, "waitAsync needs a callback");
+  int expected = args[2]->Int32Value(iso->GetCurrentContext()).FromMaybe(0);
+  double timeoutMs = timeoutArg(iso, args[3]);
+  uint32_t id = inst->nextWait++;
+  if (inst->pending.empty()) uv_ref(reinterpret_cast<uv_handle_t*>(&inst->async));
+  inst->pending.emplace(id, std::make_pair(Global<Function>(iso, args[4].As<Function>()), addr));
+  submit(Job{addr, expected, timeoutMs, inst->mailbox, id});
+}
+
+void setMethod(Isolate* iso, Local<Context> ctx, Local<Object> exports, const char* name, v8::FunctionCallback fn, Local<Value> data) {
+  Local<Function> f = v8::FunctionTemplate::New(iso, fn, data)->GetFunction(ctx).ToLocalChecked();
+  exports->Set(ctx, String::NewFromUtf8(iso, name).ToLocalChecked(), f).Check();
+}
+
+}  // namespace
+
+NODE_MODULE_INIT(/* exports, module, context */) {
+  Isolate* iso = context->GetIsolate();
+  Instance* inst = new Instance();
+  inst->iso = iso;
+  inst->context.Reset(iso, context);
+  inst->async.data = inst;
+  uv_async_init(node::GetCurrentEventLoop(iso), &inst->async, deliver);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&inst->async));
+  inst->mailbox->async = &inst->async;
+  node::AddEnvironmentCleanupHook(iso, cleanup, inst);
+  Local<Value> data = v8::External::New(iso, inst);
+  setMethod(iso, context, exports, "create", Create, data);
+  setMethod(iso, context, exports, "open", Open, data);
+  setMethod(iso, context, exports, "wait", Wait, data);
+  setMethod(iso, context, exports, "wake", Wake, data);
+  setMethod(iso, context, exports, "waitAsync", WaitAsync, data);
+}

@@ -1,0 +1,33 @@
+// Builds the addon with node-gyp against the headers of the running Node (never downloads them).
+// A machine without a compiler still gets a working @ipc: the addon is optional and @ipc/core
+// falls back to its broker for objects shared between processes. So a failed build warns, and
+// `IPC_NATIVE_REQUIRED=1` turns the warning into an error (CI on Linux sets it).
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const required = process.env.IPC_NATIVE_REQUIRED === "1";
+
+function fail(message) {
+  if (required) {
+    console.error(`@ipc/native: ${message}`);
+    process.exit(1);
+  }
+  console.warn(`@ipc/native: ${message}; @ipc falls back to its broker between processes`);
+  process.exit(0);
+}
+
+if (process.platform !== "linux") fail(`no addon for ${process.platform} yet`);
+const prefix = dirname(dirname(process.execPath));
+if (!existsSync(join(prefix, "include", "node", "node.h"))) fail(`no Node headers under ${prefix}/include/node`);
+let gyp;
+try {
+  gyp = createRequire(import.meta.url).resolve("node-gyp/bin/node-gyp.js");
+} catch {
+  fail("node-gyp is not installed");
+}
+const r = spawnSync(process.execPath, [gyp, "rebuild", `--nodedir=${prefix}`, "--loglevel=warn"], { cwd: join(root, "addon"), stdio: "inherit" });
+if (r.status !== 0) fail(`node-gyp exited with ${r.status ?? r.signal}`);

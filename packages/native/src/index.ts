@@ -1,0 +1,51 @@
+/**
+ * @ipc/native: the optional addon that lets @ipc share memory between processes (Linux).
+ *
+ * - {@link NativeBinding.create} / {@link NativeBinding.open}: a `memfd` mapping as a real
+ *   `SharedArrayBuffer` (so `Atomics.*` work on it and it can be posted to worker threads);
+ *   another process maps the same memory through `/proc/<pid>/fd/<fd>` of a holder.
+ * - {@link NativeBinding.wait} / {@link NativeBinding.wake}: a Linux futex without the private
+ *   flag, so a wake in one process reaches a sleeper in another (`Atomics.wait` cannot: V8 keeps
+ *   its waiters in an in-process list).
+ * - {@link NativeBinding.waitAsync}: the same sleep on a pool of waiter threads, reported back on
+ *   the caller's event loop; a pending wait keeps the loop alive.
+ *
+ * Every party sleeping on or waking a word must use this futex: an `Atomics.notify` does not wake
+ * a futex sleeper, nor the reverse.
+ */
+import { createRequire } from "node:module";
+
+/** 0 woken (or spuriously), 1 the word did not hold `expected`, 2 timed out. */
+export type NativeWaitResult = 0 | 1 | 2;
+
+/** The addon's functions. Offsets are byte offsets of 4-byte-aligned words in the mapping. */
+export interface NativeBinding {
+  /** A new zeroed shared mapping of `size` bytes: `[buffer, id, fd]`. */
+  create(size: number): [buffer: SharedArrayBuffer, id: number, fd: number];
+  /** Maps an existing mapping (e.g. `/proc/<pid>/fd/<fd>`) of at least `size` bytes. */
+  open(path: string, size: number): [buffer: SharedArrayBuffer, id: number, fd: number];
+  /** Sleeps while the word holds `expected`, at most `timeoutMs` (Infinity: forever). */
+  wait(id: number, byteOffset: number, expected: number, timeoutMs: number): NativeWaitResult;
+  /** Wakes up to `count` sleepers of the word, in any process; returns how many. */
+  wake(id: number, byteOffset: number, count: number): number;
+  /** {@link NativeBinding.wait} on a waiter thread; `done` runs on this thread's event loop. */
+  waitAsync(id: number, byteOffset: number, expected: number, timeoutMs: number, done: (result: NativeWaitResult) => void): void;
+}
+
+function load(): { binding?: NativeBinding; error?: unknown } {
+  if (process.env.IPC_NATIVE === "0") return { error: new Error("disabled by IPC_NATIVE=0") };
+  if (process.platform !== "linux") return { error: new Error(`no @ipc/native addon for ${process.platform}`) };
+  try {
+    return { binding: createRequire(import.meta.url)("../addon/build/Release/ipc_native.node") as NativeBinding };
+  } catch (error) {
+    return { error };
+  }
+}
+
+const loaded = load();
+
+/** The addon, or `undefined` where it is not built, not supported, or disabled (`IPC_NATIVE=0`). */
+export const native: NativeBinding | undefined = loaded.binding;
+
+/** Why {@link native} is `undefined` (for diagnostics). */
+export const nativeLoadError: unknown = loaded.error;

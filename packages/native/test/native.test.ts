@@ -1,0 +1,134 @@
+import { fork, type ChildProcess } from "node:child_process";
+import { Worker } from "node:worker_threads";
+import { once } from "node:events";
+import { describe, expect, it } from "vitest";
+import { native } from "../src/index.js";
+
+const peer = new URL("./fixtures/peer.mjs", import.meta.url);
+const linux = process.platform === "linux";
+
+/** Runs the peer in a child process; resolves its first message, then lets it exit. */
+async function inProcess(path: string, size: number, ...args: (string | number)[]): Promise<{ child: ChildProcess; reply: Promise<any> }> {
+  const child = fork(peer, [path, String(size), ...args.map(String)], { stdio: "inherit" });
+  const reply = once(child, "message").then(([m]) => {
+    child.send("bye");
+    return m;
+  });
+  return { child, reply };
+}
+
+function inThread(path: string, size: number, ...args: (string | number)[]): { worker: Worker; reply: Promise<any> } {
+  const worker = new Worker(peer, { workerData: [path, String(size), ...args.map(String)] });
+  const reply = once(worker, "message").then(([m]) => m);
+  return { worker, reply };
+}
+
+/** Waits (bounded) until word `index` becomes nonzero, sleeping on the futex meanwhile. */
+function awaitFlag(id: number, i32: Int32Array, index: number): void {
+  const end = Date.now() + 10_000;
+  while (Atomics.load(i32, index) === 0) {
+    if (Date.now() > end) throw new Error("peer never raised its flag");
+    native!.wait(id, index * 4, 0, 50);
+  }
+}
+
+describe.runIf(linux && process.env.IPC_NATIVE !== "0")("@ipc/native", () => {
+  it("is built on this machine", () => {
+    expect(native).toBeDefined();
+  });
+
+  it("create gives a zeroed SharedArrayBuffer of the size asked", () => {
+    const [buffer, id, fd] = native!.create(4096);
+    expect(buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(buffer.byteLength).toBe(4096);
+    expect(new Uint8Array(buffer).every((b) => b === 0)).toBe(true);
+    expect(id).toBeGreaterThan(0);
+    expect(fd).toBeGreaterThan(2);
+  });
+
+  it("a child process maps the same memory by path, and Atomics.add loses no update across processes", async () => {
+    const [buffer, , fd] = native!.create(4096);
+    const i32 = new Int32Array(buffer);
+    const path = `/proc/${process.pid}/fd/${fd}`;
+    const { reply } = await inProcess(path, 4096, "add", 200_000);
+    const mine = (async () => {
+      while (Atomics.load(i32, 0) === 0) await new Promise((r) => setImmediate(r));
+    })();
+    Atomics.store(i32, 0, 1);
+    await mine;
+    for (let k = 0; k < 200_000; k++) Atomics.add(i32, 2, 1);
+    await reply;
+    expect(Atomics.load(i32, 2)).toBe(400_000);
+  });
+
+  it("a worker thread maps it by path too, and a posted buffer is the same memory", async () => {
+    const [buffer, , fd] = native!.create(4096);
+    const { reply } = inThread(`/proc/self/fd/${fd}`, 4096, "write", "hello");
+    await reply;
+    expect(new TextDecoder().decode(new Uint8Array(buffer, 16, 5))).toBe("hello");
+    const w = new Worker("const { workerData: b } = require('node:worker_threads'); new Int32Array(b)[3] = 42;", { eval: true, workerData: buffer });
+    await once(w, "exit");
+    expect(new Int32Array(buffer)[3]).toBe(42);
+  });
+
+  it("wait: not-equal at once, timed-out after the timeout", () => {
+    const [buffer, id] = native!.create(64);
+    new Int32Array(buffer)[0] = 7;
+    expect(native!.wait(id, 0, 8, 1000)).toBe(1);
+    const t = performance.now();
+    expect(native!.wait(id, 0, 7, 30)).toBe(2);
+    expect(performance.now() - t).toBeGreaterThanOrEqual(25);
+    expect(native!.wait(id, 0, 7, 0)).toBe(2);
+  });
+
+  for (const op of ["wait", "waitAsync"]) {
+    it(`${op} in another process is woken by wake here`, async () => {
+      const [buffer, id, fd] = native!.create(64);
+      const i32 = new Int32Array(buffer);
+      const { reply } = await inProcess(`/proc/${process.pid}/fd/${fd}`, 64, op, 20_000);
+      await new Promise<void>((resolve) => native!.waitAsync(id, 4, 0, 10_000, () => resolve()));
+      awaitFlag(id, i32, 1);
+      Atomics.store(i32, 0, 1);
+      native!.wake(id, 0, 1);
+      const m = await reply;
+      expect(m.value).toBe(1);
+      expect([0, 1]).toContain(m.result);
+    });
+    it(`${op} in a worker thread is woken by wake here`, async () => {
+      const [buffer, id, fd] = native!.create(64);
+      const i32 = new Int32Array(buffer);
+      const { reply } = inThread(`/proc/self/fd/${fd}`, 64, op, 20_000);
+      await new Promise<void>((resolve) => native!.waitAsync(id, 4, 0, 10_000, () => resolve()));
+      Atomics.store(i32, 0, 1);
+      native!.wake(id, 0, 1);
+      const m = await reply;
+      expect(m.value).toBe(1);
+    });
+  }
+
+  it("waitAsync: not-equal, timed-out, and many pending at once", async () => {
+    const [buffer, id] = native!.create(64);
+    const i32 = new Int32Array(buffer);
+    const r = (index: number, expected: number, ms: number) => new Promise<number>((resolve) => native!.waitAsync(id, index * 4, expected, ms, resolve));
+    expect(await r(0, 5, 1000)).toBe(1);
+    expect(await r(0, 0, 20)).toBe(2);
+    const many = Array.from({ length: 16 }, (_, k) => r(k % 8, 0, 10_000));
+    for (let k = 0; k < 8; k++) {
+      Atomics.store(i32, k, 1);
+      native!.wake(id, k * 4, Infinity);
+    }
+    const results = await Promise.all(many);
+    expect(results.every((x) => x === 0 || x === 1)).toBe(true);
+  });
+
+  it("refuses bad ids, offsets, sizes and paths", () => {
+    const [, id] = native!.create(64);
+    expect(() => native!.wait(0, 0, 0, 0)).toThrow(/bad mapping id/);
+    expect(() => native!.wait(id, 64, 0, 0)).toThrow(/bad mapping offset/);
+    expect(() => native!.wake(id, 2, 1)).toThrow(/bad mapping offset/);
+    expect(() => native!.create(0)).toThrow(/bad mapping size/);
+    expect(() => native!.open("/nonexistent/ipc", 64)).toThrow(/open \/nonexistent\/ipc/);
+    const [, , fd] = native!.create(64);
+    expect(() => native!.open(`/proc/self/fd/${fd}`, 128)).toThrow(/smaller than expected/);
+  });
+});
