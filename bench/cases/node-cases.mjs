@@ -224,7 +224,9 @@ export const cases = {
     unit: "ops/s",
     variants: {
       "Queue 1 → 1 threads, number": () => queueCase("thread", "int", 200_000),
-      "Queue 1 → 1 processes, number": () => queueCase("process", "int", 2_000),
+      "Queue 1 → 1 processes, number": () => queueCase("process", "int", 200_000),
+      "Queue 1 → 1 processes, {id, op}": () => queueCase("process", "obj", 200_000),
+      "Queue 2 → 2 processes, number": () => queueCase("process", "int", 200_000, 2, 2),
     },
   },
   queue_obj: { unit: "ops/s", variants: { "Queue 1 → 1 threads, {id, op}": () => queueCase("thread", "obj", 200_000) } },

@@ -1,7 +1,8 @@
 /**
  * Queue: Python's `multiprocessing.Queue` for threads and processes. The items live in a shared
- * ring (ring.ts) in the queue's home process; threads of that process use the ring directly, other
- * processes reach it through the home's broker.
+ * ring (ring.ts). Where `@ipc/native` is loaded the ring is in memory that other processes map
+ * (native-memory.ts), so every thread of every process uses it directly; without the addon, threads
+ * of the home process use it directly and other processes reach it through the home's broker.
  */
 import {
   checkInt,
@@ -26,6 +27,9 @@ import {
   driveSync,
   HEAD_LOCK,
   HEADER_WORDS,
+  HEADER_BYTES,
+  allocateNativeWords,
+  nativeAvailable,
   NOT_NOW,
   Ring,
   TAIL_LOCK,
@@ -46,6 +50,12 @@ export function newQueueInit(opts: QueueOptions | undefined): SharedInit<null> {
   const maxSize = checkInt(opts?.maxSize ?? 0, "maxSize", 0, 0x7fffffff);
   const ringSize = checkInt(opts?.ringSize ?? DEFAULT_RING_SIZE, "ringSize", 4096, 1 << 30);
   if ((ringSize & (ringSize - 1)) !== 0) throw new RangeError(`Expected \`ringSize\` to be a power of two, got \`${ringSize}\``);
+  if (nativeAvailable()) {
+    // memory other processes can map: a queue handed to a child process is used there directly
+    const words = allocateNativeWords(HEADER_BYTES + ringSize, HEADER_WORDS, [TAIL_LOCK, HEAD_LOCK]);
+    Ring.format(words.buffer, 0, ringSize, maxSize);
+    return { kind: "local", words, extra: null };
+  }
   return { kind: "local", words: wordsOf(Ring.allocate(ringSize, maxSize), 0, HEADER_WORDS), extra: null };
 }
 

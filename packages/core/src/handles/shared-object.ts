@@ -4,13 +4,15 @@
  * *remote* (it lives in another process and every call goes to that process's broker).
  *
  * Crossing a boundary: toward a thread, a local object travels as its SharedArrayBuffer (the same
- * memory); toward another process, it is registered with this process's broker and travels as a
- * {@link RemoteRef}. A remote object travels as its RemoteRef in every direction.
+ * memory); toward another process, an object in a native block (native-memory.ts) travels as the
+ * path that maps the same memory there, any other is registered with this process's broker and
+ * travels as a {@link RemoteRef}. A remote object travels as its RemoteRef in every direction.
  */
 import { ClosedError, IpcError } from "../errors/errors.js";
 import type { FramedSocket } from "../transport/framed-socket.js";
 import type { SharedWords } from "../memory/shared-words.js";
 import { wordsOf } from "../memory/shared-words.js";
+import { isNative, nativeHandleState, nativeWordsFrom, type NativeHandleState } from "../memory/native-memory.js";
 import { exportToBroker } from "../broker/export.js";
 import { remoteClient } from "../broker/remote-client.js";
 import type { RemoteRef } from "../broker/protocol.js";
@@ -26,6 +28,7 @@ export type SharedInit<E = unknown> =
 
 interface HandleState<E> {
   local?: { buffer: SharedArrayBuffer; byteOffset: number; count: number };
+  native?: NativeHandleState;
   remote?: RemoteRef;
   extra: E;
 }
@@ -87,6 +90,7 @@ export abstract class SharedObject<E = unknown> {
   [toHandle](ctx: HandleContext): HandleDescriptor {
     const state: HandleState<E> = { extra: this.handleExtra() };
     if (this.remote) state.remote = this.remote;
+    else if (isNative(this.words!)) state.native = nativeHandleState(this.words, ctx.target);
     else if (ctx.target === "thread") {
       const w = this.words!;
       state.local = { buffer: w.buffer, byteOffset: w.byteOffset, count: w.i32.length };
@@ -113,6 +117,7 @@ export function registerShared<E>(type: string, make: (init: SharedInit<E>) => S
     if (state.local) {
       return make({ kind: "local", words: wordsOf(state.local.buffer, state.local.byteOffset, state.local.count), extra: state.extra });
     }
+    if (state.native) return make({ kind: "local", words: nativeWordsFrom(state.native), extra: state.extra });
     if (state.remote) return make({ kind: "remote", ref: state.remote, extra: state.extra });
     throw new ClosedError(`bad ${type} handle`);
   });

@@ -5,7 +5,7 @@
  *
  * | word | meaning |
  * |---|---|
- * | `state` | 0 free; else bits 0-29 the holder's owner id (threadId + 1) and bit 30 "maybe waiters" |
+ * | `state` | 0 free; else bits 0-29 the holder's owner id (`backend.owner`: threadId + 1 in a SharedArrayBuffer) and bit 30 "maybe waiters" |
  *
  * One word, changed only by compare-exchange or exchange, so a thread terminated between any two
  * instructions leaves either a free mutex or one that names it (never "held by nobody"). Waiters
@@ -16,8 +16,6 @@
  * the next sleeper.
  */
 import type { Deadline } from "../memory/deadline.js";
-import { localOwnerId } from "../memory/isolate-id.js";
-import { ownerEnded } from "../memory/liveness.js";
 import type { WaitBackend } from "../memory/wait-backend.js";
 
 /** How often a waiter checks whether the holder is still alive. */
@@ -38,15 +36,16 @@ const OWNER = 0x3fffffff;
 type Step = { done: boolean | "stolen" } | { sleep: number };
 
 /** One attempt: taken, stolen, or the value to sleep on. */
-function attempt(i32: Int32Array, index: number, contended: boolean): Step {
+function attempt(i32: Int32Array, index: number, backend: WaitBackend, contended: boolean): Step {
+  const me = backend.owner;
   for (;;) {
     const v = Atomics.load(i32, index);
     if (v === 0) {
-      if (Atomics.compareExchange(i32, index, 0, contended ? localOwnerId | WAITERS : localOwnerId) === 0) return { done: true };
+      if (Atomics.compareExchange(i32, index, 0, contended ? me | WAITERS : me) === 0) return { done: true };
       continue;
     }
-    if (ownerEnded(v & OWNER)) {
-      if (Atomics.compareExchange(i32, index, v, localOwnerId | WAITERS) === v) return { done: "stolen" };
+    if (backend.ownerEnded(v & OWNER)) {
+      if (Atomics.compareExchange(i32, index, v, me | WAITERS) === v) return { done: "stolen" };
       continue;
     }
     if (v & WAITERS) return { sleep: v };
@@ -58,11 +57,11 @@ function attempt(i32: Int32Array, index: number, contended: boolean): Step {
  * The locking loop, written once: yields the value to sleep on (for at most `PROBE_MS`), returns
  * the outcome. A first contended attempt spins instead of sleeping.
  */
-function* locking(i32: Int32Array, index: number, deadline: Deadline): Generator<number, boolean | "stolen", void> {
+function* locking(i32: Int32Array, index: number, backend: WaitBackend, deadline: Deadline): Generator<number, boolean | "stolen", void> {
   let contended = false;
   let spun = false;
   for (;;) {
-    const step = attempt(i32, index, contended);
+    const step = attempt(i32, index, backend, contended);
     if ("done" in step) return step.done;
     if (!spun) {
       spun = true;
@@ -78,8 +77,8 @@ function* locking(i32: Int32Array, index: number, deadline: Deadline): Generator
 /** Locks, blocking the thread; false on timeout, "stolen" when taken over from an ended holder. */
 export function lockRobustSync(i32: Int32Array, index: number, backend: WaitBackend, deadline: Deadline): boolean | "stolen" {
   // uncontended: no generator on the hot path
-  if (Atomics.compareExchange(i32, index, 0, localOwnerId) === 0) return true;
-  const gen = locking(i32, index, deadline);
+  if (Atomics.compareExchange(i32, index, 0, backend.owner) === 0) return true;
+  const gen = locking(i32, index, backend, deadline);
   for (let step = gen.next(); ; step = gen.next()) {
     if (step.done) return step.value;
     backend.wait(i32, index, step.value, Math.min(deadline.remaining(), PROBE_MS));
@@ -94,8 +93,8 @@ export async function lockRobustAsync(
   deadline: Deadline,
   signal?: AbortSignal,
 ): Promise<boolean | "stolen"> {
-  if (Atomics.compareExchange(i32, index, 0, localOwnerId) === 0) return true;
-  const gen = locking(i32, index, deadline);
+  if (Atomics.compareExchange(i32, index, 0, backend.owner) === 0) return true;
+  const gen = locking(i32, index, backend, deadline);
   for (let step = gen.next(); ; step = gen.next()) {
     if (step.done) return step.value;
     await backend.waitAsync(i32, index, step.value, Math.min(deadline.remaining(), PROBE_MS), signal);

@@ -9,6 +9,8 @@
  * so spurious wake-ups (which this backend produces on abort) are always safe.
  */
 import { abortReason } from "../errors/validate.js";
+import { localOwnerId } from "./isolate-id.js";
+import { ownerEnded } from "./liveness.js";
 
 /** Result of a wait: woken, value already different, or timed out. */
 export type WaitResult = "ok" | "not-equal" | "timed-out";
@@ -21,6 +23,10 @@ export interface WaitBackend {
   waitAsync(i32: Int32Array, index: number, expected: number, timeout: number, signal?: AbortSignal): Promise<WaitResult>;
   /** Wakes up to `count` sleepers on the word. */
   notify(i32: Int32Array, index: number, count?: number): number;
+  /** The id the calling thread writes into the lock words of this memory (never 0, at most 30 bits). */
+  readonly owner: number;
+  /** True when the party named `owner` in this memory has ended, so a lock it holds may be taken over. */
+  ownerEnded(owner: number): boolean;
 }
 
 // A pending Atomics.waitAsync does not keep Node's event loop alive: hold a ref'd timer while any is pending.
@@ -70,4 +76,6 @@ export const atomicsBackend: WaitBackend = {
   notify(i32, index, count = Infinity) {
     return Atomics.notify(i32, index, count);
   },
+  owner: localOwnerId,
+  ownerEnded,
 };

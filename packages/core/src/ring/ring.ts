@@ -48,9 +48,7 @@
  */
 import { EmptyError, FullError, ShutDownError } from "../errors/errors.js";
 import { robustHolder, PROBE_MS, unlockRobust } from "../locks/robust-mutex.js";
-import { localOwnerId } from "../memory/isolate-id.js";
 import { Deadline } from "../memory/deadline.js";
-import { ownerEnded } from "../memory/liveness.js";
 import type { WaitBackend } from "../memory/wait-backend.js";
 
 /** Word `TAIL_LOCK` (see the layout table above). */
@@ -251,7 +249,7 @@ export class Ring {
     const i32 = this.i32;
     const n = bytes.byteLength;
     if (n + 8 > this.maxChunk) return false;
-    if (Atomics.compareExchange(i32, TAIL_LOCK, 0, localOwnerId) !== 0) return false;
+    if (Atomics.compareExchange(i32, TAIL_LOCK, 0, this.backend.owner) !== 0) return false;
     try {
       if (this.state() !== OPEN) return false;
       const maxSize = Atomics.load(i32, MAX_SIZE);
@@ -288,7 +286,7 @@ export class Ring {
    */
   tryGetFrame<T>(decode: (bytes: Uint8Array) => T): T | typeof NOT_NOW {
     const i32 = this.i32;
-    if (Atomics.compareExchange(i32, HEAD_LOCK, 0, localOwnerId) !== 0) return NOT_NOW;
+    if (Atomics.compareExchange(i32, HEAD_LOCK, 0, this.backend.owner) !== 0) return NOT_NOW;
     try {
       if (this.state() === SHUT_IMMEDIATE) return NOT_NOW;
       const tail = Atomics.load(i32, TAIL) >>> 0;
@@ -358,7 +356,7 @@ export class Ring {
         }
         // mid-item: the producer streams the rest, unless it has ended
         const producer = robustHolder(i32, TAIL_LOCK);
-        if (producer !== 0 && ownerEnded(producer)) {
+        if (producer !== 0 && this.backend.ownerEnded(producer)) {
           out = undefined;
           continue;
         }

@@ -1,0 +1,261 @@
+/**
+ * Shared memory that other processes can map, through the optional `@ipc/native` addon (Linux):
+ * a primitive allocated here works directly between processes (no broker round trip), with the
+ * same code as in a `SharedArrayBuffer`, because the mapping *is* a `SharedArrayBuffer` and its
+ * {@link WaitBackend} sleeps on a cross-process futex.
+ *
+ * A block is the primitive's bytes, then a party table that gives every thread using the block,
+ * in any process, an owner id for its lock words (thread ids repeat across processes):
+ *
+ * | word (from `partyOffset`) | who writes | meaning |
+ * |---|---|---|
+ * | 0 | the creator | number of entries `N` |
+ * | 4 + 4k | a thread registering | entry k: 0 free, 1 taken, 2 being filled |
+ * | 5 + 4k | that thread | its process id |
+ * | 6 + 4k | that thread | its `threadId` |
+ *
+ * Owner id of entry k is `k + 1`. An entry's party has ended when its process has exited (or is a
+ * zombie), or, for a thread of this process, when the liveness table says so. A full table is
+ * compacted by re-using entries of ended parties that no lock word of the block names.
+ *
+ * Memory ordering: an entry is claimed with a compare-exchange 0 → 2 (or 1 → 2 to re-use it),
+ * filled with `Atomics.store`, then published with `Atomics.store(state, 1)`; its owner id is
+ * written into a lock word only after that, so whoever reads an owner id from a lock word sees a
+ * filled entry. Every other word follows the primitive's own ordering rules; the futex compares
+ * the word atomically in the kernel, so `wait`/`notify` keep the Atomics semantics.
+ */
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { threadId } from "node:worker_threads";
+import { IpcError } from "../errors/errors.js";
+import { abortReason } from "../errors/validate.js";
+import { ownerEnded as threadEnded } from "./liveness.js";
+import type { SharedWords } from "./shared-words.js";
+import type { WaitBackend, WaitResult } from "./wait-backend.js";
+
+/** The functions of `@ipc/native` this module uses (see that package). */
+interface Binding {
+  create(size: number): [SharedArrayBuffer, number, number];
+  open(path: string, size: number): [SharedArrayBuffer, number, number];
+  wait(id: number, byteOffset: number, expected: number, timeoutMs: number): 0 | 1 | 2;
+  wake(id: number, byteOffset: number, count: number): number;
+  waitAsync(id: number, byteOffset: number, expected: number, timeoutMs: number, done: (r: 0 | 1 | 2) => void): void;
+}
+
+function loadBinding(): { binding?: Binding; error?: unknown } {
+  try {
+    const mod = createRequire(import.meta.url)("@ipc/native") as { native?: Binding; nativeLoadError?: unknown };
+    return mod.native ? { binding: mod.native } : { error: mod.nativeLoadError };
+  } catch (error) {
+    return { error };
+  }
+}
+const loaded = loadBinding();
+const binding = loaded.binding;
+
+/** True when primitives can be placed in memory shared with other processes. */
+export function nativeAvailable(): boolean {
+  return binding !== undefined;
+}
+
+function requireBinding(): Binding {
+  if (!binding) {
+    throw new IpcError("this process cannot map shared memory of another process: @ipc/native is not loaded", { cause: loaded.error });
+  }
+  return binding;
+}
+
+const ENTRIES = 256;
+const TABLE_WORDS = 4 + 4 * ENTRIES;
+/** Bytes a block spends on its party table. */
+export const PARTY_TABLE_BYTES = TABLE_WORDS * 4;
+const RESULTS: readonly WaitResult[] = ["ok", "not-equal", "timed-out"];
+const OWNER_MASK = 0x3fffffff;
+/** Longest uninterrupted sync sleep: how soon `worker.terminate()` reaches a sleeping thread. */
+const SYNC_SLICE_MS = 20;
+
+/** What identifies a native block within its process, and how to map it from another. */
+export interface NativeBlock {
+  /** The mapping's id in this process (@ipc/native). */
+  readonly id: number;
+  /** The mapping's file descriptor in this process. */
+  readonly fd: number;
+  /** Bytes of the whole mapping. */
+  readonly size: number;
+  /** Byte offset of the party table. */
+  readonly partyOffset: number;
+  /** Word indexes (from the block start) that may hold owner ids: checked before an entry is re-used. */
+  readonly ownerWords: readonly number[];
+}
+
+/** Whether process `pid` has exited (a zombie counts as exited). */
+function processEnded(pid: number): boolean {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+  } catch {
+    return true;
+  }
+  const state = stat.charAt(stat.lastIndexOf(")") + 2);
+  return state === "Z" || state === "X";
+}
+
+/** The wait backend of one native block, in one isolate. */
+class NativeBackend implements WaitBackend {
+  readonly #table: Int32Array;
+  readonly #words: Int32Array;
+  #owner = 0;
+
+  constructor(
+    readonly buffer: SharedArrayBuffer,
+    readonly block: NativeBlock,
+  ) {
+    this.#table = new Int32Array(buffer, block.partyOffset, TABLE_WORDS);
+    this.#words = new Int32Array(buffer, 0, block.partyOffset / 4);
+  }
+
+  wait(i32: Int32Array, index: number, expected: number, timeout: number): WaitResult {
+    // A thread blocked in a futex cannot be terminated (V8 stops JS only when JS runs), so a long
+    // sleep returns to JS every SYNC_SLICE_MS as a spurious wake-up, which every caller tolerates.
+    const r = RESULTS[binding!.wait(this.block.id, i32.byteOffset + index * 4, expected, Math.min(timeout, SYNC_SLICE_MS))]!;
+    return r === "timed-out" && timeout > SYNC_SLICE_MS ? "ok" : r;
+  }
+
+  waitAsync(i32: Int32Array, index: number, expected: number, timeout: number, signal?: AbortSignal): Promise<WaitResult> {
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    const offset = i32.byteOffset + index * 4;
+    return new Promise((resolve, reject) => {
+      let onAbort: (() => void) | undefined;
+      binding!.waitAsync(this.block.id, offset, expected, timeout, (r) => {
+        if (onAbort) signal!.removeEventListener("abort", onAbort);
+        resolve(RESULTS[r]!);
+      });
+      if (signal) {
+        onAbort = () => {
+          reject(abortReason(signal));
+          // free the waiter thread; every caller tolerates a spurious wake-up
+          binding!.wake(this.block.id, offset, Infinity);
+        };
+        signal.addEventListener("abort", onAbort, { once: true });
+      }
+    });
+  }
+
+  notify(i32: Int32Array, index: number, count = Infinity): number {
+    return binding!.wake(this.block.id, i32.byteOffset + index * 4, count);
+  }
+
+  get owner(): number {
+    return this.#owner || (this.#owner = this.#register());
+  }
+
+  ownerEnded(owner: number): boolean {
+    const k = owner - 1;
+    if (k < 0 || k >= ENTRIES) return false;
+    const t = this.#table;
+    if (Atomics.load(t, 4 + 4 * k) !== 1) return false;
+    const pid = Atomics.load(t, 5 + 4 * k);
+    if (pid === process.pid) return threadEnded(Atomics.load(t, 6 + 4 * k) + 1);
+    return processEnded(pid);
+  }
+
+  /** Claims an entry of the party table for this thread. */
+  #register(): number {
+    const t = this.#table;
+    const n = Math.min(Atomics.load(t, 0), ENTRIES);
+    for (let k = 0; k < n; k++) {
+      if (Atomics.load(t, 4 + 4 * k) === 0 && Atomics.compareExchange(t, 4 + 4 * k, 0, 2) === 0) return this.#fill(k);
+    }
+    for (let k = 0; k < n; k++) {
+      if (this.ownerEnded(k + 1) && !this.#named(k + 1) && Atomics.compareExchange(t, 4 + 4 * k, 1, 2) === 1) return this.#fill(k);
+    }
+    throw new IpcError(`more than ${ENTRIES} live threads and processes use one shared object`);
+  }
+
+  #fill(k: number): number {
+    const t = this.#table;
+    Atomics.store(t, 5 + 4 * k, process.pid);
+    Atomics.store(t, 6 + 4 * k, threadId);
+    Atomics.store(t, 4 + 4 * k, 1);
+    return k + 1;
+  }
+
+  /** True when a lock word of the block names `owner`. */
+  #named(owner: number): boolean {
+    return this.block.ownerWords.some((w) => (Atomics.load(this.#words, w) & OWNER_MASK) === owner);
+  }
+}
+
+// One backend per block per isolate (so a thread holds one party entry per block), found again
+// by mapping id while anything still uses it.
+const backends = new Map<number, WeakRef<NativeBackend>>();
+
+function backendFor(buffer: SharedArrayBuffer, block: NativeBlock): NativeBackend {
+  let backend = backends.get(block.id)?.deref();
+  if (!backend) {
+    backend = new NativeBackend(buffer, block);
+    backends.set(block.id, new WeakRef(backend));
+  }
+  return backend;
+}
+
+/** The words of a native block, as a {@link SharedWords}. */
+export interface NativeWords extends SharedWords {
+  readonly native: NativeBlock;
+}
+
+/** True when `words` live in a native block. */
+export function isNative(words: SharedWords): words is NativeWords {
+  return (words as NativeWords).native !== undefined;
+}
+
+/**
+ * Allocates a zeroed native block of `byteLength` bytes for a primitive (plus its party table);
+ * its first `count` words are the primitive's control words. `ownerWords` lists the words that
+ * may hold owner ids. Throws when the addon is not loaded (check {@link nativeAvailable}).
+ */
+export function allocateNativeWords(byteLength: number, count: number, ownerWords: readonly number[]): NativeWords {
+  const partyOffset = (byteLength + 63) & ~63;
+  const size = partyOffset + PARTY_TABLE_BYTES;
+  const [buffer, id, fd] = requireBinding().create(size);
+  Atomics.store(new Int32Array(buffer, partyOffset, 1), 0, ENTRIES);
+  return nativeWordsOf(buffer, { id, fd, size, partyOffset, ownerWords }, count);
+}
+
+function nativeWordsOf(buffer: SharedArrayBuffer, block: NativeBlock, count: number): NativeWords {
+  return { buffer, byteOffset: 0, i32: new Int32Array(buffer, 0, count), backend: backendFor(buffer, block), native: block };
+}
+
+/** The state a native block travels as: the buffer itself to a thread, a path to a process. */
+export interface NativeHandleState {
+  buffer?: SharedArrayBuffer;
+  path?: string;
+  block: NativeBlock;
+  count: number;
+}
+
+// Blocks handed to another process stay mapped (and their descriptors open) here for the life of
+// this process: the receiver opens them by path, maybe long after the handle was made.
+const pinned = new Set<SharedArrayBuffer>();
+
+/** Describes native words for a thread of this process or for another process. */
+export function nativeHandleState(words: NativeWords, target: "thread" | "process"): NativeHandleState {
+  const block = words.native;
+  if (target === "thread") return { buffer: words.buffer, block, count: words.i32.length };
+  pinned.add(words.buffer);
+  return { path: `/proc/${process.pid}/fd/${block.fd}`, block, count: words.i32.length };
+}
+
+/** Revives native words from {@link nativeHandleState}. */
+export function nativeWordsFrom(state: NativeHandleState): NativeWords {
+  if (state.buffer) return nativeWordsOf(state.buffer, state.block, state.count);
+  let mapped: [SharedArrayBuffer, number, number];
+  try {
+    mapped = requireBinding().open(state.path!, state.block.size);
+  } catch (error) {
+    if (error instanceof IpcError) throw error;
+    throw new IpcError(`cannot map the shared memory of another process (${state.path}): has it exited?`, { cause: error });
+  }
+  const [buffer, id, fd] = mapped;
+  return nativeWordsOf(buffer, { ...state.block, id, fd }, state.count);
+}
