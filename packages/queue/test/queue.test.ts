@@ -1,3 +1,6 @@
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { timed } from "../../../scripts/timed.js";
 import { ClosedError, EmptyError, Event, FullError, InvalidStateError, SerializationError, ShutDownError } from "@ipc/core";
@@ -282,3 +285,12 @@ describe.each(contexts)("queues shared with %s children", (context) => {
     expect(Buffer.compare(Buffer.from(got), Buffer.from(big))).toBe(0);
   });
 });
+
+describe("without the native addon", () => {
+  it("IPC_NATIVE=0: a queue still reaches a child process, through the broker", async () => {
+    const fixture = fileURLToPath(new URL("./fixtures/fallback.mjs", import.meta.url));
+    const { stdout } = await promisify(execFile)(process.execPath, [fixture], { env: { ...process.env, IPC_NATIVE: "0" }, timeout: 60_000 });
+    expect(JSON.parse(stdout)).toEqual({ native: false, out: [1, 4, 9], exitCode: 0 });
+  });
+});
+

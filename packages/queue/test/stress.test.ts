@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EmptyError, Event } from "@ipc/core";
+import { EmptyError, Event, nativeAvailable } from "@ipc/core";
 import { Process } from "@ipc/process";
 import { Queue } from "@ipc/queue";
 
@@ -122,3 +122,67 @@ describe("terminated producers and consumers", () => {
     expect(steadyMissing).toBeLessThanOrEqual(50);
   }, 240_000);
 });
+
+describe.runIf(nativeAvailable())("killed processes (queues in native shared memory)", () => {
+  it("20 SIGKILLed consumer processes and 2 producer processes never wedge the queue; nothing is duplicated", async () => {
+    const N = 20_000;
+    const q = new Queue<number>({ maxSize: 64, ringSize: 1 << 14 });
+    const results = new Queue<number>({ ringSize: 1 << 14 });
+    const seen = new Int32Array(N + 2 * N);
+    let taken = 0;
+    let draining = true;
+    // the parent drains results all along
+    const drained = (async () => {
+      while (draining || !results.empty()) {
+        try {
+          seen[await results.get({ timeout: 50 })]! += 1;
+          taken++;
+        } catch (e) {
+          expect(e).toBeInstanceOf(EmptyError);
+        }
+      }
+    })();
+    // killed producers put items N.. 3N-1 (some of them), the parent puts 0..N-1
+    const producers = [0, 1].map((k) => start("produceForever", [q, N + k * N, N, new Event()], "process"));
+    const parentPuts = (async () => {
+      for (let i = 0; i < N; i++) await q.put(i);
+    })();
+    let kills = 0;
+    for (let k = 0; k < 20; k++) {
+      const started = new Event();
+      const c = start("relayForever", [q, results, started], "process");
+      expect(await started.wait({ timeout: 20_000 })).toBe(true);
+      const before = taken;
+      await until(() => taken > before + 20);
+      c.kill();
+      await c.join({ timeout: 20_000 });
+      expect(c.exitCode).toBe(-9);
+      kills++;
+      if (k === 5 || k === 10) {
+        const p = producers[k === 5 ? 0 : 1]!;
+        p.kill();
+        await p.join({ timeout: 20_000 });
+      }
+    }
+    // a surviving consumer thread takes the rest
+    const survivor = start("relayForever", [q, results, new Event()], "thread");
+    await parentPuts;
+    await until(() => q.empty(), 60_000);
+    survivor.terminate();
+    await survivor.join({ timeout: 20_000 });
+    draining = false;
+    await drained;
+    expect(kills).toBe(20);
+    let duplicated = 0;
+    let lost = 0;
+    for (let i = 0; i < N; i++) {
+      if (seen[i]! > 1) duplicated++;
+      if (seen[i] === 0) lost++;
+    }
+    for (let i = N; i < 3 * N; i++) if (seen[i]! > 1) duplicated++;
+    expect(duplicated).toBe(0);
+    // at most the one item each killed consumer held (the survivor was stopped on an empty queue)
+    expect(lost).toBeLessThanOrEqual(kills + 1);
+  }, 240_000);
+});
+
