@@ -225,14 +225,24 @@ export const cases = {
     variants: {
       "Queue 1 → 1 threads, number": () => queueCase("thread", "int", 200_000),
       "Queue 1 → 1 processes, number": () => queueCase("process", "int", 200_000),
+    },
+  },
+  queue_obj: {
+    unit: "ops/s",
+    variants: {
+      "Queue 1 → 1 threads, {id, op}": () => queueCase("thread", "obj", 200_000),
       "Queue 1 → 1 processes, {id, op}": () => queueCase("process", "obj", 200_000),
+    },
+  },
+  queue_1k: { unit: "ops/s", variants: { "Queue 1 → 1 threads, 1 KiB": () => queueCase("thread", "1k", 100_000) } },
+  queue_1m: { unit: "ops/s", variants: { "Queue 1 → 1 threads, 1 MiB": () => queueCase("thread", "1m", 1_000) } },
+  queue_2to2: {
+    unit: "ops/s",
+    variants: {
+      "Queue 2 → 2 threads, number": () => queueCase("thread", "int", 200_000, 2, 2),
       "Queue 2 → 2 processes, number": () => queueCase("process", "int", 200_000, 2, 2),
     },
   },
-  queue_obj: { unit: "ops/s", variants: { "Queue 1 → 1 threads, {id, op}": () => queueCase("thread", "obj", 200_000) } },
-  queue_1k: { unit: "ops/s", variants: { "Queue 1 → 1 threads, 1 KiB": () => queueCase("thread", "1k", 100_000) } },
-  queue_1m: { unit: "ops/s", variants: { "Queue 1 → 1 threads, 1 MiB": () => queueCase("thread", "1m", 1_000) } },
-  queue_2to2: { unit: "ops/s", variants: { "Queue 2 → 2 threads, number": () => queueCase("thread", "int", 200_000, 2, 2) } },
   joinable: {
     unit: "ops/s",
     variants: {
