@@ -123,8 +123,27 @@ class Decoder {
     return k;
   }
 
-  bytes(): Uint8Array {
+  /**
+   * The bytes of a typed array: a small one (< 4 KiB) is cut from Node's buffer pool, as
+   * `Buffer.allocUnsafe` does (8-byte aligned), since an own ArrayBuffer costs ~0.8 µs here while
+   * the copy costs 0.05; so its `.buffer` is larger than the view (as for any pooled Buffer).
+   */
+  viewBytes(): Uint8Array {
     const n = this.varint();
+    if (n >= POOLED_MAX) return this.ownBytes(n);
+    this.need(n);
+    const b = Buffer.allocUnsafe(n);
+    b.set(this.buf.subarray(this.pos, this.pos + n));
+    this.pos += n;
+    return b;
+  }
+
+  bytes(): Uint8Array {
+    return this.ownBytes(this.varint());
+  }
+
+  /** `n` bytes in an own, exact-size ArrayBuffer (or, when owned and large, a view of the input). */
+  ownBytes(n: number): Uint8Array {
     this.need(n);
     if (this.owned && n >= 65536) {
       const view = this.buf.subarray(this.pos, this.pos + n);
@@ -320,7 +339,7 @@ class Decoder {
       if (this.u8() !== Tag.SharedArrayBuffer) this.fail("expected a shared buffer");
       buffer = this.sharedAt(this.varint());
     } else {
-      const bytes = this.bytes();
+      const bytes = this.viewBytes();
       buffer = bytes.buffer;
       offset = bytes.byteOffset;
       length = bytes.byteLength;
@@ -375,6 +394,9 @@ class Decoder {
  *
  * @throws SerializationError on malformed bytes or an unknown registered class.
  */
+/** Typed arrays below this size are decoded into Node's buffer pool (half its slab, as Node does). */
+const POOLED_MAX = Buffer.poolSize >>> 1;
+
 export function deserialize<T = unknown>(bytes: Uint8Array, options?: DeserializeOptions): T {
   if (!(bytes instanceof Uint8Array)) throw new TypeError("deserialize expects a Uint8Array");
   const d = new Decoder(bytes, options);

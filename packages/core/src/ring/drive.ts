@@ -33,7 +33,7 @@ export function driveSync<R>(ring: Ring, lock: number | null, deadline: Deadline
       }
       if (s.counter >= 0) Atomics.add(i32, s.counter, 1);
       try {
-        backend.wait(i32, s.index, s.value, s.deadline.remaining());
+        backend.wait(i32, s.index, s.value, Math.min(s.deadline.remaining(), s.slice ?? Infinity));
       } finally {
         if (s.counter >= 0) Atomics.sub(i32, s.counter, 1);
       }
@@ -71,7 +71,7 @@ export async function driveAsync<R>(
       let failure: unknown;
       try {
         // the ring sleeps with the operation's own deadline until it commits, with `forever` after
-        await backend.waitAsync(i32, s.index, s.value, s.deadline.remaining(), s.deadline === deadline ? signal : undefined);
+        await backend.waitAsync(i32, s.index, s.value, Math.min(s.deadline.remaining(), s.slice ?? Infinity), s.deadline === deadline ? signal : undefined);
       } catch (e) {
         failure = e;
       } finally {

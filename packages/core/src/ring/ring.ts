@@ -106,6 +106,8 @@ export interface Sleep {
   /** The sleeper count to register in while asleep. */
   counter: number;
   deadline: Deadline;
+  /** Longest single sleep (ms) before the operation looks again, when shorter than the deadline. */
+  slice?: number;
 }
 
 const forever = new Deadline(Infinity);
@@ -167,6 +169,21 @@ export class Ring {
     return this.capacity - used >= total + frames * 12 + this.maxChunk + 12;
   }
 
+  /**
+   * After a consumer took a one-frame item: wakes producers waiting for room only once half the
+   * ring is free (a producer that sleeps on a full ring then refills half of it at once, instead
+   * of one wake-up per item), and at once in a bounded queue, where a producer may be waiting for
+   * a slot. Any frame fits in half the ring, so a waiting producer always gets its room.
+   */
+  private spaceFreed(): void {
+    const i32 = this.i32;
+    if (Atomics.load(i32, MAX_SIZE) === 0) {
+      const used = ((Atomics.load(i32, TAIL) >>> 0) - (Atomics.load(i32, HEAD) >>> 0)) >>> 0;
+      if (used > this.capacity >>> 1) return;
+    }
+    this.wake(SPACE_SEQ, PRODUCERS);
+  }
+
   private wake(seq: number, sleepers: number): void {
     Atomics.add(this.i32, seq, 1);
     if (Atomics.load(this.i32, sleepers) > 0) this.backend.notify(this.i32, seq);
@@ -218,7 +235,9 @@ export class Ring {
         }
         if (free >= need) break;
         if (first && deadline.expired()) throw new FullError("the queue is full (no room in its ring)");
-        yield { index: SPACE_SEQ, value: seq, counter: PRODUCERS, deadline: first ? deadline : forever };
+        // consumers wake a producer waiting for room only once half the ring is free (spaceFreed),
+        // so it also looks again now and then: a smaller room may do, should consumers stop early
+        yield { index: SPACE_SEQ, value: seq, counter: PRODUCERS, deadline: first ? deadline : forever, slice: PROBE_MS };
       }
       const pos = tail & (this.capacity - 1);
       const last = off + n === total;
@@ -308,7 +327,7 @@ export class Ring {
         return decode(this.data.subarray(pos + 8, pos + 8 + n));
       } finally {
         Atomics.store(i32, HEAD, (head + 8 + pad4(n)) | 0);
-        this.wake(SPACE_SEQ, PRODUCERS);
+        this.spaceFreed();
       }
     } finally {
       unlockRobust(i32, HEAD_LOCK, this.backend);
@@ -383,7 +402,7 @@ export class Ring {
             return decode(this.data.subarray(p, p + n));
           } finally {
             Atomics.store(i32, HEAD, (head + size) | 0);
-            this.wake(SPACE_SEQ, PRODUCERS);
+            this.spaceFreed();
           }
         }
         // a first frame while assembling means the producer of the partial item was cut off
