@@ -184,3 +184,34 @@ describe("serializeOr", () => {
     expect(nested).toBeUndefined();
   });
 });
+
+describe("decoded typed arrays", () => {
+  it("small ones share a slab but never each other's bytes, and stay aligned for their type", () => {
+    const values = Array.from({ length: 200 }, (_, i) => (i % 2 ? new Float64Array([i, i + 0.5, -i]) : new Uint8Array(37).fill(i)));
+    const out = values.map((v) => deserialize<Float64Array | Uint8Array>(serialize(v)));
+    for (let i = 0; i < values.length; i++) expect(out[i]).toEqual(values[i]);
+    // writing into one decoded value leaves the others intact
+    (out[0] as Uint8Array).fill(255);
+    for (let i = 1; i < values.length; i++) expect(out[i]).toEqual(values[i]);
+    for (const o of out) expect(o.byteOffset % 8).toBe(0);
+  });
+
+  it("4 KiB and more get an own, exact ArrayBuffer; an ArrayBuffer value is always exact", () => {
+    const big = deserialize<Uint8Array>(serialize(new Uint8Array(4096).fill(7)));
+    expect(big.buffer.byteLength).toBe(4096);
+    const ab = deserialize<ArrayBuffer>(serialize(new Uint8Array([1, 2, 3]).buffer));
+    expect(ab.byteLength).toBe(3);
+  });
+
+  it("an item in shared memory decodes the same as from private memory (copied out at once from 256 bytes)", () => {
+    for (const value of [{ a: new Uint8Array(300).fill(3), s: "x".repeat(500) }, new Float32Array(100).fill(1.5), [1, "two", { three: 3 }]]) {
+      const bytes = serialize(value);
+      const shared = new Uint8Array(new SharedArrayBuffer(bytes.byteLength + 8), 4, bytes.byteLength);
+      shared.set(bytes);
+      const out = deserialize(shared);
+      expect(out).toEqual(value);
+      // nothing decoded is a view of the shared input
+      if (out instanceof Float32Array) expect(out.buffer).not.toBeInstanceOf(SharedArrayBuffer);
+    }
+  });
+});

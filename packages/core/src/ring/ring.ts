@@ -19,8 +19,10 @@
  * | 12 `JOIN_SEQ` | whoever brings `UNFINISHED` to 0 | `join` sleeps on it |
  * | 13 `CAPACITY` | constructor | bytes of the data area, a power of two |
  *
- * Bytes 64.. hold the data area. A frame is a u32 header, for an item's first frame a u32 total
- * length, then the payload padded to 4 bytes. Header: bit 31 FIRST, bit 30 LAST, bits 0-29 the
+ * Bytes 64.. hold the data area. A frame is a u32 header, a u32 holding the item's total length
+ * in its first frame (unused in the others), then the payload padded to 8 bytes, so frames and
+ * payloads start 8-byte aligned (V8 copies into and out of shared memory word by word only when
+ * aligned: 1 KiB at offset 4 mod 8 takes ~320 ns, at 0 mod 8 ~60 ns). Header: bit 31 FIRST, bit 30 LAST, bits 0-29 the
  * payload length; `0xFFFFFFFF` means "skip to the start of the ring". An item longer than a quarter
  * of the ring travels as several frames, streamed: the producer writes the next frame as soon as
  * there is room and the consumer copies each frame out as soon as it is published, so an item of
@@ -111,7 +113,7 @@ export interface Sleep {
 }
 
 const forever = new Deadline(Infinity);
-const pad4 = (n: number) => (n + 3) & ~3;
+const pad8 = (n: number) => (n + 7) & ~7;
 
 /** The ring over one shared buffer. */
 export class Ring {
@@ -166,7 +168,7 @@ export class Ring {
   fitsNow(total: number): boolean {
     const used = ((Atomics.load(this.i32, TAIL) >>> 0) - (Atomics.load(this.i32, HEAD) >>> 0)) >>> 0;
     const frames = Math.max(1, Math.ceil(total / this.maxChunk));
-    return this.capacity - used >= total + frames * 12 + this.maxChunk + 12;
+    return this.capacity - used >= total + frames * 16 + this.maxChunk + 16;
   }
 
   /**
@@ -211,7 +213,7 @@ export class Ring {
     const total = bytes.byteLength;
     do {
       const n = Math.min(total - off, this.maxChunk);
-      const need = 4 + (first ? 4 : 0) + pad4(n);
+      const need = 8 + pad8(n);
       let tail: number;
       for (;;) {
         const seq = Atomics.load(i32, SPACE_SEQ);
@@ -242,12 +244,8 @@ export class Ring {
       const pos = tail & (this.capacity - 1);
       const last = off + n === total;
       this.view.setUint32(pos, (first ? FIRST : 0) | (last ? LAST : 0) | n, true);
-      let p = pos + 4;
-      if (first) {
-        this.view.setUint32(p, total, true);
-        p += 4;
-      }
-      this.data.set(bytes.subarray(off, off + n), p);
+      if (first) this.view.setUint32(pos + 4, total, true);
+      this.data.set(bytes.subarray(off, off + n), pos + 8);
       if (last && joinable) Atomics.add(i32, UNFINISHED, 1);
       Atomics.store(i32, TAIL, (tail + need) | 0);
       // after publishing: a producer terminated in between leaves COUNT one low (room for one
@@ -273,7 +271,7 @@ export class Ring {
       if (this.state() !== OPEN) return false;
       const maxSize = Atomics.load(i32, MAX_SIZE);
       if (maxSize !== 0 && Atomics.load(i32, COUNT) >= maxSize) return false;
-      const need = 8 + pad4(n);
+      const need = 8 + pad8(n);
       let tail = Atomics.load(i32, TAIL) >>> 0;
       const free = this.capacity - ((tail - (Atomics.load(i32, HEAD) >>> 0)) >>> 0);
       let pos = tail & (this.capacity - 1);
@@ -326,7 +324,7 @@ export class Ring {
       try {
         return decode(this.data.subarray(pos + 8, pos + 8 + n));
       } finally {
-        Atomics.store(i32, HEAD, (head + 8 + pad4(n)) | 0);
+        Atomics.store(i32, HEAD, (head + 8 + pad8(n)) | 0);
         this.spaceFreed();
       }
     } finally {
@@ -389,12 +387,10 @@ export class Ring {
         continue;
       }
       const n = header & LENGTH_MASK;
-      let p = pos + 4;
-      let size = 4 + pad4(n);
+      const p = pos + 8;
+      const size = 8 + pad8(n);
       if (header & FIRST) {
-        const total = this.view.getUint32(p, true);
-        p += 4;
-        size += 4;
+        const total = this.view.getUint32(pos + 4, true);
         Atomics.sub(i32, COUNT, 1);
         if (header & LAST) {
           // the common case: decode in place, then give the space back (also if decoding throws)
