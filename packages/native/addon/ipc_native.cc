@@ -25,7 +25,6 @@
 #include <unistd.h>
 
 #include <climits>
-#include <cstdint>
 #include <cmath>
 #include <condition_variable>
 #include <cstring>
@@ -169,72 +168,6 @@ void Open(const FunctionCallbackInfo<Value>& args) {
     return throwError(iso, std::string("shared mapping ") + *path + " is smaller than expected");
   }
   returnMapping(iso, args, fd, static_cast<size_t>(size));
-}
-
-// ---- recycled memory for large private buffers -------------------------------------------------
-//
-// A fresh 1 MiB ArrayBuffer costs ~250 first-touch page faults, which here take longer than
-// copying the megabyte: a queue's consumer, which must hand every large item over in a buffer of
-// its own, spends most of its time in them. allocate() serves such buffers from memory that
-// earlier buffers used (already touched), returned when V8 frees them; at most kPoolMax bytes are
-// kept. The bytes are not zeroed: callers overwrite all of them.
-
-struct Chunk {
-  void* p;
-  size_t cap;
-};
-struct Recycler {
-  std::mutex mu;
-  std::vector<Chunk> free;
-  size_t pooled = 0;
-};
-Recycler& recycler = *new Recycler();  // never destroyed: deleters may run at exit
-constexpr size_t kPoolMax = 64u << 20;
-constexpr size_t kGranule = 64u << 10;
-
-void recycle(void* data, size_t, void* deleterData) {
-  size_t cap = reinterpret_cast<size_t>(deleterData);
-  {
-    std::lock_guard<std::mutex> lk(recycler.mu);
-    if (recycler.pooled + cap <= kPoolMax) {
-      recycler.free.push_back(Chunk{data, cap});
-      recycler.pooled += cap;
-      return;
-    }
-  }
-  munmap(data, cap);
-}
-
-// allocate(size): an ArrayBuffer of `size` bytes, not zeroed, from recycled memory when any fits.
-void Allocate(const FunctionCallbackInfo<Value>& args) {
-  Isolate* iso = args.GetIsolate();
-  double want = args[0]->NumberValue(iso->GetCurrentContext()).FromMaybe(-1);
-  if (!(want >= 1) || want > (double)(1ull << 40)) return throwError(iso, "bad allocation size");
-  size_t size = static_cast<size_t>(want);
-  size_t cap = (size + kGranule - 1) & ~(kGranule - 1);
-  void* p = nullptr;
-  {
-    std::lock_guard<std::mutex> lk(recycler.mu);
-    // the smallest free chunk that holds it without wasting more than half
-    size_t best = SIZE_MAX;
-    for (size_t k = 0; k < recycler.free.size(); k++) {
-      size_t c = recycler.free[k].cap;
-      if (c >= cap && c <= 2 * cap && (best == SIZE_MAX || c < recycler.free[best].cap)) best = k;
-    }
-    if (best != SIZE_MAX) {
-      p = recycler.free[best].p;
-      cap = recycler.free[best].cap;
-      recycler.pooled -= cap;
-      recycler.free[best] = recycler.free.back();
-      recycler.free.pop_back();
-    }
-  }
-  if (p == nullptr) {
-    p = mmap(nullptr, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-    if (p == MAP_FAILED) return throwErrno(iso, "mmap");
-  }
-  auto store = v8::ArrayBuffer::NewBackingStore(p, size, recycle, reinterpret_cast<void*>(cap));
-  args.GetReturnValue().Set(v8::ArrayBuffer::New(iso, std::move(store)));
 }
 
 // ---- futex ------------------------------------------------------------------------------------
@@ -432,5 +365,4 @@ NODE_MODULE_INIT(/* exports, module, context */) {
   setMethod(iso, context, exports, "wait", Wait, data);
   setMethod(iso, context, exports, "wake", Wake, data);
   setMethod(iso, context, exports, "waitAsync", WaitAsync, data);
-  setMethod(iso, context, exports, "allocate", Allocate, data);
 }

@@ -9,7 +9,6 @@
  *   its waiters in an in-process list).
  * - {@link NativeBinding.waitAsync}: the same sleep on a pool of waiter threads, reported back on
  *   the caller's event loop; a pending wait keeps the loop alive.
- * - {@link NativeBinding.allocate}: large private buffers from recycled memory (no page faults).
  *
  * Every party sleeping on or waking a word must use this futex: an `Atomics.notify` does not wake
  * a futex sleeper, nor the reverse.
@@ -31,12 +30,6 @@ export interface NativeBinding {
   wake(id: number, byteOffset: number, count: number): number;
   /** {@link NativeBinding.wait} on a waiter thread; `done` runs on this thread's event loop. */
   waitAsync(id: number, byteOffset: number, expected: number, timeoutMs: number, done: (result: NativeWaitResult) => void): void;
-  /**
-   * A private ArrayBuffer of `size` bytes, **not zeroed**, from memory that earlier such buffers
-   * used (up to 64 MiB is kept for reuse), so its pages are already touched: for large buffers
-   * the caller fills completely.
-   */
-  allocate(size: number): ArrayBuffer;
 }
 
 function load(): { binding?: NativeBinding; error?: unknown } {

@@ -121,20 +121,6 @@ describe.runIf(linux && process.env.IPC_NATIVE !== "0")("@ipc/native", () => {
     expect(results.every((x) => x === 0 || x === 1)).toBe(true);
   });
 
-  it("allocate gives private ArrayBuffers of the size asked, reusing memory of freed ones", () => {
-    const sizes = [1, 65536, 1 << 20, (1 << 20) + 3];
-    for (const size of sizes) {
-      const b = native!.allocate(size);
-      expect(b).toBeInstanceOf(ArrayBuffer);
-      expect(b.byteLength).toBe(size);
-      new Uint8Array(b).fill(9);
-      expect(new Uint8Array(b)[size - 1]).toBe(9);
-    }
-    // many more than the pool keeps, dropped as they go: memory stays bounded (no crash, no leak of mappings)
-    for (let i = 0; i < 300; i++) new Uint8Array(native!.allocate(1 << 20))[i] = 1;
-    expect(() => native!.allocate(0)).toThrow(/bad allocation size/);
-  });
-
   it("refuses bad ids, offsets, sizes and paths", () => {
     const [, id] = native!.create(64);
     expect(() => native!.wait(0, 0, 0, 0)).toThrow(/bad mapping id/);

@@ -40,40 +40,36 @@ interface Binding {
   wait(id: number, byteOffset: number, expected: number, timeoutMs: number): 0 | 1 | 2;
   wake(id: number, byteOffset: number, count: number): number;
   waitAsync(id: number, byteOffset: number, expected: number, timeoutMs: number, done: (r: 0 | 1 | 2) => void): void;
-  allocate?(size: number): ArrayBuffer;
 }
 
-function loadBinding(): { binding?: Binding; error?: unknown } {
+let loaded: { binding?: Binding; error?: unknown } | undefined;
+
+/** Loads the addon on first use (startup paths that never share memory with a process skip it). */
+function load(): { binding?: Binding; error?: unknown } {
+  if (loaded) return loaded;
   try {
     const mod = createRequire(import.meta.url)("@ipc/native") as { native?: Binding; nativeLoadError?: unknown };
-    return mod.native ? { binding: mod.native } : { error: mod.nativeLoadError };
+    loaded = mod.native ? { binding: mod.native } : { error: mod.nativeLoadError };
   } catch (error) {
-    return { error };
+    loaded = { error };
   }
+  return loaded;
 }
-const loaded = loadBinding();
-const binding = loaded.binding;
+
+/** The addon, once a native block exists (a backend is only made for one). */
+const bound = (): Binding => loaded!.binding!;
 
 /** True when primitives can be placed in memory shared with other processes. */
 export function nativeAvailable(): boolean {
-  return binding !== undefined;
+  return load().binding !== undefined;
 }
 
 function requireBinding(): Binding {
+  const { binding, error } = load();
   if (!binding) {
-    throw new IpcError("this process cannot map shared memory of another process: @ipc/native is not loaded", { cause: loaded.error });
+    throw new IpcError("this process cannot map shared memory of another process: @ipc/native is not loaded", { cause: error });
   }
   return binding;
-}
-
-/**
- * `size` bytes of private memory, **not zeroed**, for a large value the caller fills completely:
- * with the addon, from memory earlier buffers used (its pages already touched: a fresh megabyte
- * costs ~250 page faults, more than copying it), else `Buffer.allocUnsafeSlow`.
- */
-export function allocateUnfilled(size: number): Uint8Array {
-  if (binding?.allocate) return new Uint8Array(binding.allocate(size));
-  return new Uint8Array(Buffer.allocUnsafeSlow(size).buffer, 0, size);
 }
 
 const ENTRIES = 256;
@@ -128,7 +124,7 @@ class NativeBackend implements WaitBackend {
   wait(i32: Int32Array, index: number, expected: number, timeout: number): WaitResult {
     // A thread blocked in a futex cannot be terminated (V8 stops JS only when JS runs), so a long
     // sleep returns to JS every SYNC_SLICE_MS as a spurious wake-up, which every caller tolerates.
-    const r = RESULTS[binding!.wait(this.block.id, i32.byteOffset + index * 4, expected, Math.min(timeout, SYNC_SLICE_MS))]!;
+    const r = RESULTS[bound().wait(this.block.id, i32.byteOffset + index * 4, expected, Math.min(timeout, SYNC_SLICE_MS))]!;
     return r === "timed-out" && timeout > SYNC_SLICE_MS ? "ok" : r;
   }
 
@@ -137,7 +133,7 @@ class NativeBackend implements WaitBackend {
     const offset = i32.byteOffset + index * 4;
     return new Promise((resolve, reject) => {
       let onAbort: (() => void) | undefined;
-      binding!.waitAsync(this.block.id, offset, expected, timeout, (r) => {
+      bound().waitAsync(this.block.id, offset, expected, timeout, (r) => {
         if (onAbort) signal!.removeEventListener("abort", onAbort);
         resolve(RESULTS[r]!);
       });
@@ -145,7 +141,7 @@ class NativeBackend implements WaitBackend {
         onAbort = () => {
           reject(abortReason(signal));
           // free the waiter thread; every caller tolerates a spurious wake-up
-          binding!.wake(this.block.id, offset, Infinity);
+          bound().wake(this.block.id, offset, Infinity);
         };
         signal.addEventListener("abort", onAbort, { once: true });
       }
@@ -153,7 +149,7 @@ class NativeBackend implements WaitBackend {
   }
 
   notify(i32: Int32Array, index: number, count = Infinity): number {
-    return binding!.wake(this.block.id, i32.byteOffset + index * 4, count);
+    return bound().wake(this.block.id, i32.byteOffset + index * 4, count);
   }
 
   get owner(): number {
@@ -234,6 +230,7 @@ export function allocateNativeWords(byteLength: number, count: number, ownerWord
 }
 
 function nativeWordsOf(buffer: SharedArrayBuffer, block: NativeBlock, count: number): NativeWords {
+  requireBinding(); // loaded in this isolate before its backend sleeps or wakes
   return { buffer, byteOffset: 0, i32: new Int32Array(buffer, 0, count), backend: backendFor(buffer, block), native: block };
 }
 
