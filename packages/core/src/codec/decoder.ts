@@ -30,6 +30,8 @@ class Decoder {
   private nb: Buffer | undefined;
   readonly ctx: HandleContext;
   readonly owned: boolean;
+  /** The input was copied into the slab for this decode alone: typed arrays are views of it. */
+  slabbed = false;
 
   constructor(
     readonly buf: Uint8Array,
@@ -131,18 +133,19 @@ class Decoder {
    */
   typedBytes(): { buffer: ArrayBufferLike; offset: number; length: number } {
     const n = this.varint();
+    if (this.slabbed) {
+      this.need(n);
+      const offset = this.buf.byteOffset + this.pos;
+      this.pos += n;
+      return { buffer: this.buf.buffer, offset, length: n };
+    }
     if (n >= POOLED_MAX) {
       const b = this.ownBytes(n);
       return { buffer: b.buffer, offset: b.byteOffset, length: n };
     }
     this.need(n);
-    if (slabUsed + n > SLAB_SIZE) {
-      slab = new Uint8Array(SLAB_SIZE);
-      slabUsed = 0;
-    }
-    const offset = slabUsed;
+    const offset = slabCarve(n);
     slab.set(this.buf.subarray(this.pos, this.pos + n), offset);
-    slabUsed = (offset + n + 7) & ~7;
     this.pos += n;
     return { buffer: slab.buffer, offset, length: n };
   }
@@ -400,6 +403,17 @@ const SLAB_SIZE = 65536;
 let slab = new Uint8Array(SLAB_SIZE);
 let slabUsed = 0;
 
+/** Reserves `n` bytes of the slab (8-byte aligned), starting a new slab when it is full. */
+function slabCarve(n: number): number {
+  if (slabUsed + n > SLAB_SIZE) {
+    slab = new Uint8Array(SLAB_SIZE);
+    slabUsed = 0;
+  }
+  const offset = slabUsed;
+  slabUsed = (offset + n + 7) & ~7;
+  return offset;
+}
+
 /**
  * Turns bytes made by `serialize` back into a value. Handles are revived as working objects;
  * classes revive with the prototype registered under their name.
@@ -413,7 +427,19 @@ let slabUsed = 0;
  */
 export function deserialize<T = unknown>(bytes: Uint8Array, options?: DeserializeOptions): T {
   if (!(bytes instanceof Uint8Array)) throw new TypeError("deserialize expects a Uint8Array");
-  if (bytes.buffer instanceof SharedArrayBuffer && bytes.byteLength >= STAGE_MIN && bytes.byteLength <= STAGE_MAX && !staging) {
+  const n = bytes.byteLength;
+  if (bytes.buffer instanceof SharedArrayBuffer && n >= STAGE_MIN && n < POOLED_MAX) {
+    // a small item in shared memory: one aligned copy into the slab, whose typed arrays are
+    // then views of that copy (see the next case for why)
+    const offset = slabCarve(n);
+    slab.set(bytes, offset);
+    const d = new Decoder(slab.subarray(offset, offset + n), options && { shared: options.shared });
+    d.slabbed = true;
+    const v = d.value();
+    if (d.pos !== n) d.fail("trailing bytes");
+    return v as T;
+  }
+  if (bytes.buffer instanceof SharedArrayBuffer && n >= STAGE_MIN && n <= STAGE_MAX && !staging) {
     // V8 copies out of shared memory word by word only at 8-byte-aligned offsets; the arrays
     // inside an item seldom are (~6x slower): copy the whole item out at once (the ring keeps
     // items aligned), then decode from private memory

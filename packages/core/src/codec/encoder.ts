@@ -322,7 +322,8 @@ class Encoder {
     }
     this.w.u8(Tag.TypedArray);
     this.w.u8(kindOfView(v));
-    this.w.bytes(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+    // a plain Uint8Array is its own byte view (no new view object per value)
+    this.w.bytes(v.constructor === Uint8Array ? (v as Uint8Array) : new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
   }
 
   sab(b: SharedArrayBuffer): void {
@@ -377,6 +378,7 @@ class Encoder {
 }
 
 function kindOfView(v: ArrayBufferView): number {
+  if (v.constructor === Uint8Array) return UINT8_KIND;
   if (Buffer.isBuffer(v)) return BUFFER_KIND;
   if (v instanceof DataView) return DATAVIEW_KIND;
   const k = kindOf.get(v.constructor);
@@ -389,6 +391,7 @@ function prefix(e: unknown, key: string | number): unknown {
   return e;
 }
 
+const UINT8_KIND = kindOf.get(Uint8Array)!;
 const shared = new Encoder();
 
 /**
