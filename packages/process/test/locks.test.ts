@@ -1,3 +1,6 @@
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { Barrier, BrokenBarrierError, Condition, Event, Lock, RLock, Semaphore } from "@ipc/core";
 import { Process } from "@ipc/process";
@@ -36,7 +39,7 @@ describe.each(contexts)("locks shared with a %s child", (context) => {
     r.release();
   });
 
-  it(`a lock held by a child that exits ${context === "thread" ? "stays locked (LOCK-03)" : "is released by the broker"}`, async () => {
+  it(`a lock held by a child that exits ${context === "thread" ? "stays locked (LOCK-03)" : "is released when its process exits"}`, async () => {
     const lock = new Lock();
     const held = new Event();
     const p = start("holdAndExit", [lock, held], context);
@@ -44,7 +47,7 @@ describe.each(contexts)("locks shared with a %s child", (context) => {
     expect(await ended(p)).toBe(0);
     if (context === "thread") expect(lock.locked()).toBe(true);
     else {
-      // the broker notices the disconnect and releases what the dead process held
+      // a waiter takes over a lock whose holder process has exited (its broker releases it without @ipc/native)
       expect(await lock.acquire({ timeout: 20_000 })).toBe(true);
       lock.release();
     }
@@ -141,17 +144,12 @@ describe("Condition with waiters in threads and processes together (COND-02, CON
 });
 
 describe("authentication", () => {
-  it("a child process with another authkey cannot reach the parent's objects: a clear error, and the broker keeps serving", async () => {
-    const lock = new Lock();
-    const p = new Process({ module: targets, target: "wrongKey", args: [lock], context: "process", env: { IPC_AUTHKEY: "ab".repeat(32) } });
-    p.start();
-    expect(await ended(p)).toBe(0);
-    // the broker still serves a child with the right key
-    const held = new Event();
-    const q = new Process({ module: targets, target: "holdAndExit", args: [lock, held], context: "process" });
-    q.start();
-    expect(await held.wait({ timeout: 20_000 })).toBe(true);
-    expect(await ended(q)).toBe(0);
+  it("a child process with another authkey cannot reach the parent's broker: a clear error, and the broker keeps serving", async () => {
+    // with @ipc/native a Lock is shared memory that a child maps directly (the handle it was given
+    // is its authority, as for Python's inherited locks), so the broker is tested without it
+    const fixture = fileURLToPath(new URL("./fixtures/auth-scenario.mjs", import.meta.url));
+    const { stdout } = await promisify(execFile)(process.execPath, [fixture], { env: { ...process.env, IPC_NATIVE: "0" }, timeout: 90_000 });
+    expect(JSON.parse(stdout)).toEqual({ wrongKey: 0, rightKey: 0, held: true });
   });
 });
 

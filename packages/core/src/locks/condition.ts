@@ -22,7 +22,6 @@ import { IpcError, InvalidStateError } from "../errors/errors.js";
 import { checkInt, checkSignal, checkTimeout } from "../errors/validate.js";
 import { INTERNAL, registerShared, SharedObject, type SharedInit } from "../handles/shared-object.js";
 import { Deadline } from "../memory/deadline.js";
-import { localOwnerId } from "../memory/isolate-id.js";
 import { allocateWords } from "../memory/shared-words.js";
 import { Lock } from "./lock.js";
 import type { WaitOptions, WaitSyncOptions } from "./options.js";
@@ -99,7 +98,7 @@ export class Condition extends SharedObject<Extra> {
     const timeout = checkTimeout(opts.timeout);
     const signal = checkSignal(opts.signal);
     if (this.remote) return (await this.call("wait", [timeout], signal)) as boolean;
-    return this.waitAs(localOwnerId, timeout, signal);
+    return this.waitAs(this.lock.selfId(), timeout, signal);
   }
 
   /** As {@link wait}, blocking the calling thread. */
@@ -107,7 +106,8 @@ export class Condition extends SharedObject<Extra> {
     const timeout = checkTimeout(opts.timeout);
     if (this.remote) return this.callSync("wait", [timeout]) as boolean;
     const { i32, backend } = this.words!;
-    const depth = this.enter(localOwnerId);
+    const me = this.lock.selfId();
+    const depth = this.enter(me);
     const deadline = new Deadline(timeout);
     try {
       for (;;) {
@@ -116,7 +116,7 @@ export class Condition extends SharedObject<Extra> {
         backend.wait(i32, SEQ, turn, deadline.remaining());
       }
     } finally {
-      if (this.lock instanceof RLock) this.lock.restoreSync(localOwnerId, depth);
+      if (this.lock instanceof RLock) this.lock.restoreSync(me, depth);
       else this.lock.acquireSync();
     }
   }
@@ -154,7 +154,7 @@ export class Condition extends SharedObject<Extra> {
       this.callSync("notify", [n]);
       return;
     }
-    this.notifyAs(localOwnerId, n);
+    this.notifyAs(this.lock.selfId(), n);
   }
 
   /** Wakes every waiter. The caller must hold the lock. */

@@ -11,7 +11,7 @@
  * to the next holder. A waiter sleeps only while the word still reads 2, so a release between its
  * check and its sleep makes the sleep return at once ("not-equal"): no lost wake-up.
  */
-import type { Deadline } from "../memory/deadline.js";
+import { Deadline } from "../memory/deadline.js";
 import type { WaitBackend } from "../memory/wait-backend.js";
 
 /** Tries once; true when the mutex was free and is now ours. */
@@ -51,6 +51,54 @@ export async function lockMutexAsync(
     c = Atomics.exchange(i32, index, 2);
   }
   return true;
+}
+
+/** How often a waiter for a mutex held by another process checks that the process still lives. */
+const OWNER_PROBE_MS = 50;
+
+/**
+ * Takes over a held mutex whose holder (named in word `ownerIndex`) belongs to a process that has
+ * exited: one waiter wins a compare-exchange of the owner word from the dead id to `me`, and then
+ * holds the mutex (marked "maybe waiters", so its release wakes the next).
+ */
+function takeOver(i32: Int32Array, index: number, ownerIndex: number, me: number, backend: WaitBackend): boolean {
+  const owner = Atomics.load(i32, ownerIndex);
+  if (owner === 0 || owner === me || Atomics.load(i32, index) === 0 || !backend.ownerProcessEnded!(owner)) return false;
+  if (Atomics.compareExchange(i32, ownerIndex, owner, me) !== owner) return false;
+  Atomics.store(i32, index, 2);
+  return true;
+}
+
+/**
+ * {@link lockMutexSync} for a mutex that names its holder in word `ownerIndex`: in memory shared
+ * with other processes, a waiter looks every {@link OWNER_PROBE_MS} whether the holder's process
+ * has exited, and takes the mutex over if so. The caller stores `me` as the owner once it holds it.
+ */
+export function lockOwnedSync(i32: Int32Array, index: number, ownerIndex: number, me: number, backend: WaitBackend, deadline: Deadline): boolean {
+  if (!backend.ownerProcessEnded) return lockMutexSync(i32, index, backend, deadline);
+  for (;;) {
+    if (lockMutexSync(i32, index, backend, new Deadline(Math.min(deadline.remaining(), OWNER_PROBE_MS)))) return true;
+    if (takeOver(i32, index, ownerIndex, me, backend)) return true;
+    if (deadline.expired()) return false;
+  }
+}
+
+/** {@link lockOwnedSync} without blocking the event loop. */
+export async function lockOwnedAsync(
+  i32: Int32Array,
+  index: number,
+  ownerIndex: number,
+  me: number,
+  backend: WaitBackend,
+  deadline: Deadline,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  if (!backend.ownerProcessEnded) return lockMutexAsync(i32, index, backend, deadline, signal);
+  for (;;) {
+    if (await lockMutexAsync(i32, index, backend, new Deadline(Math.min(deadline.remaining(), OWNER_PROBE_MS)), signal)) return true;
+    if (takeOver(i32, index, ownerIndex, me, backend)) return true;
+    if (deadline.expired()) return false;
+  }
 }
 
 /** Unlocks; false when it was not locked (nothing changed then). */

@@ -16,7 +16,7 @@ import { INTERNAL, registerShared, SharedObject, type SharedInit } from "../hand
 import { Deadline } from "../memory/deadline.js";
 import { localOwnerId } from "../memory/isolate-id.js";
 import { allocateWords } from "../memory/shared-words.js";
-import { lockMutexAsync, lockMutexSync, tryLockMutex, unlockMutex } from "./futex-mutex.js";
+import { lockOwnedAsync, lockOwnedSync, tryLockMutex, unlockMutex } from "./futex-mutex.js";
 import type { WaitOptions, WaitSyncOptions } from "./options.js";
 import { runWithLock, runWithLockSync } from "./with-lock.js";
 
@@ -46,7 +46,7 @@ export class Lock extends SharedObject<null> {
     const timeout = checkTimeout(opts.timeout);
     const signal = checkSignal(opts.signal);
     if (this.remote) return (await this.call("acquire", [timeout], signal)) as boolean;
-    return this.acquireAs(localOwnerId, timeout, signal);
+    return this.acquireAs(this.selfId(), timeout, signal);
   }
 
   /** Acquires the lock, blocking the calling thread (and its event loop) while waiting. */
@@ -54,8 +54,9 @@ export class Lock extends SharedObject<null> {
     const timeout = checkTimeout(opts.timeout);
     if (this.remote) return this.callSync("acquire", [timeout]) as boolean;
     const w = this.words!;
-    if (!lockMutexSync(w.i32, STATE, w.backend, new Deadline(timeout))) return false;
-    Atomics.store(w.i32, OWNER, localOwnerId);
+    const me = w.backend.owner;
+    if (!lockOwnedSync(w.i32, STATE, OWNER, me, w.backend, new Deadline(timeout))) return false;
+    Atomics.store(w.i32, OWNER, me);
     return true;
   }
 
@@ -64,7 +65,7 @@ export class Lock extends SharedObject<null> {
     if (this.remote) return this.callSync("tryAcquire", []) as boolean;
     const w = this.words!;
     if (!tryLockMutex(w.i32, STATE)) return false;
-    Atomics.store(w.i32, OWNER, localOwnerId);
+    Atomics.store(w.i32, OWNER, w.backend.owner);
     return true;
   }
 
@@ -96,7 +97,7 @@ export class Lock extends SharedObject<null> {
   /** @internal acquire on behalf of `owner` (local or broker side). */
   async acquireAs(owner: number, timeout: number, signal?: AbortSignal): Promise<boolean> {
     const w = this.words!;
-    if (!(await lockMutexAsync(w.i32, STATE, w.backend, new Deadline(timeout), signal))) return false;
+    if (!(await lockOwnedAsync(w.i32, STATE, OWNER, owner, w.backend, new Deadline(timeout), signal))) return false;
     Atomics.store(w.i32, OWNER, owner);
     return true;
   }
@@ -137,8 +138,13 @@ export class Lock extends SharedObject<null> {
     if (this.ownerId() === owner) this.releaseAs();
   }
 
+  /** @internal the id this thread acquires under: its owner id in the lock's memory. */
+  selfId(): number {
+    return this.words ? this.words.backend.owner : localOwnerId;
+  }
+
   override toString(): string {
-    const owner = this.remote ? "remote" : this.ownerId() === 0 ? "None" : this.ownerId() === localOwnerId ? "self" : "other";
+    const owner = this.remote ? "remote" : this.ownerId() === 0 ? "None" : this.ownerId() === this.selfId() ? "self" : "other";
     return `<Lock(owner=${owner})>`;
   }
 }

@@ -18,7 +18,7 @@ import { INTERNAL, registerShared, SharedObject, type SharedInit } from "../hand
 import { Deadline } from "../memory/deadline.js";
 import { localOwnerId } from "../memory/isolate-id.js";
 import { allocateWords } from "../memory/shared-words.js";
-import { lockMutexAsync, lockMutexSync, tryLockMutex, unlockMutex } from "./futex-mutex.js";
+import { lockMutexAsync, lockMutexSync, lockOwnedAsync, lockOwnedSync, tryLockMutex, unlockMutex } from "./futex-mutex.js";
 import type { WaitOptions, WaitSyncOptions } from "./options.js";
 import { runWithLock, runWithLockSync } from "./with-lock.js";
 
@@ -46,7 +46,7 @@ export class RLock extends SharedObject<null> {
     const timeout = checkTimeout(opts.timeout);
     const signal = checkSignal(opts.signal);
     if (this.remote) return (await this.call("acquire", [timeout], signal)) as boolean;
-    return this.acquireAs(localOwnerId, timeout, signal);
+    return this.acquireAs(this.selfId(), timeout, signal);
   }
 
   /** Acquires (or re-enters) the lock, blocking the calling thread; false on timeout. */
@@ -54,16 +54,17 @@ export class RLock extends SharedObject<null> {
     const timeout = checkTimeout(opts.timeout);
     if (this.remote) return this.callSync("acquire", [timeout]) as boolean;
     const i32 = this.words!.i32;
-    if (this.reenter(localOwnerId)) return true;
-    if (!lockMutexSync(i32, STATE, this.words!.backend, new Deadline(timeout))) return false;
-    this.own(localOwnerId);
+    const me = this.selfId();
+    if (this.reenter(me)) return true;
+    if (!lockOwnedSync(i32, STATE, OWNER, me, this.words!.backend, new Deadline(timeout))) return false;
+    this.own(me);
     return true;
   }
 
   /** Acquires only if free or already ours. */
   tryAcquire(): boolean {
     if (this.remote) return this.callSync("tryAcquire", []) as boolean;
-    return this.tryAs(localOwnerId);
+    return this.tryAs(this.selfId());
   }
 
   /** Releases one level. @throws InvalidStateError when the caller is not the owner. */
@@ -72,7 +73,7 @@ export class RLock extends SharedObject<null> {
       this.callSync("release", []);
       return;
     }
-    this.releaseAs(localOwnerId);
+    this.releaseAs(this.selfId());
   }
 
   /** True while any owner holds the lock. */
@@ -107,7 +108,7 @@ export class RLock extends SharedObject<null> {
   async acquireAs(owner: number, timeout: number, signal?: AbortSignal): Promise<boolean> {
     if (this.reenter(owner)) return true;
     const w = this.words!;
-    if (!(await lockMutexAsync(w.i32, STATE, w.backend, new Deadline(timeout), signal))) return false;
+    if (!(await lockOwnedAsync(w.i32, STATE, OWNER, owner, w.backend, new Deadline(timeout), signal))) return false;
     this.own(owner);
     return true;
   }
@@ -180,11 +181,16 @@ export class RLock extends SharedObject<null> {
     if (this.isOwnedBy(owner)) this.releaseAllAs(owner);
   }
 
+  /** @internal the id this thread acquires under: its owner id in the lock's memory. */
+  selfId(): number {
+    return this.words ? this.words.backend.owner : localOwnerId;
+  }
+
   override toString(): string {
     if (this.remote) return "<RLock(remote)>";
     const owner = Atomics.load(this.words!.i32, OWNER);
     const count = Atomics.load(this.words!.i32, COUNT);
-    return `<RLock(${owner === 0 ? "None" : owner === localOwnerId ? "self" : "other"}, ${count})>`;
+    return `<RLock(${owner === 0 ? "None" : owner === this.selfId() ? "self" : "other"}, ${count})>`;
   }
 }
 

@@ -91,8 +91,11 @@ export interface NativeBlock {
   readonly size: number;
   /** Byte offset of the party table. */
   readonly partyOffset: number;
-  /** Word indexes (from the block start) that may hold owner ids: checked before an entry is re-used. */
-  readonly ownerWords: readonly number[];
+  /**
+   * Word indexes (from the block start) that may hold owner ids, checked before an entry is
+   * re-used; `"all"` for a block shared by many primitives (every word before the table is checked).
+   */
+  readonly ownerWords: readonly number[] | "all";
 }
 
 /** Whether process `pid` has exited (a zombie counts as exited). */
@@ -166,6 +169,13 @@ class NativeBackend implements WaitBackend {
     return processEnded(pid);
   }
 
+  ownerProcessEnded(owner: number): boolean {
+    const k = owner - 1;
+    if (k < 0 || k >= ENTRIES || Atomics.load(this.#table, 4 + 4 * k) !== 1) return false;
+    const pid = Atomics.load(this.#table, 5 + 4 * k);
+    return pid !== process.pid && processEnded(pid);
+  }
+
   /** Claims an entry of the party table for this thread. */
   #register(): number {
     const t = this.#table;
@@ -189,7 +199,10 @@ class NativeBackend implements WaitBackend {
 
   /** True when a lock word of the block names `owner`. */
   #named(owner: number): boolean {
-    return this.block.ownerWords.some((w) => (Atomics.load(this.#words, w) & OWNER_MASK) === owner);
+    const words = this.block.ownerWords;
+    if (words !== "all") return words.some((w) => (Atomics.load(this.#words, w) & OWNER_MASK) === owner);
+    for (let w = 0; w < this.#words.length; w++) if ((Atomics.load(this.#words, w) & OWNER_MASK) === owner) return true;
+    return false;
   }
 }
 
@@ -221,17 +234,38 @@ export function isNative(words: SharedWords): words is NativeWords {
  * its first `count` words are the primitive's control words. `ownerWords` lists the words that
  * may hold owner ids. Throws when the addon is not loaded (check {@link nativeAvailable}).
  */
-export function allocateNativeWords(byteLength: number, count: number, ownerWords: readonly number[]): NativeWords {
+export function allocateNativeWords(byteLength: number, count: number, ownerWords: readonly number[] | "all"): NativeWords {
   const partyOffset = (byteLength + 63) & ~63;
   const size = partyOffset + PARTY_TABLE_BYTES;
   const [buffer, id, fd] = requireBinding().create(size);
   Atomics.store(new Int32Array(buffer, partyOffset, 1), 0, ENTRIES);
-  return nativeWordsOf(buffer, { id, fd, size, partyOffset, ownerWords }, count);
+  return nativeWordsOf(buffer, { id, fd, size, partyOffset, ownerWords }, 0, count);
 }
 
-function nativeWordsOf(buffer: SharedArrayBuffer, block: NativeBlock, count: number): NativeWords {
+function nativeWordsOf(buffer: SharedArrayBuffer, block: NativeBlock, byteOffset: number, count: number): NativeWords {
   requireBinding(); // loaded in this isolate before its backend sleeps or wakes
-  return { buffer, byteOffset: 0, i32: new Int32Array(buffer, 0, count), backend: backendFor(buffer, block), native: block };
+  return { buffer, byteOffset, i32: new Int32Array(buffer, byteOffset, count), backend: backendFor(buffer, block), native: block };
+}
+
+/** Bytes of an arena block's primitive area (the block adds its party table). */
+const ARENA_BYTES = 60 * 1024;
+let arena: { buffer: SharedArrayBuffer; block: NativeBlock; used: number } | undefined;
+
+/**
+ * Allocates `count` zeroed control words for a small primitive (a lock, an event...) from this
+ * isolate's current arena block: one mapping, one descriptor and one party table serve many
+ * primitives. Slots are never re-used; a block is unmapped once nothing uses any of its
+ * primitives. Throws when the addon is not loaded (check {@link nativeAvailable}).
+ */
+export function allocateNativeSmall(count: number): NativeWords {
+  const bytes = (count * 4 + 15) & ~15;
+  if (!arena || arena.used + bytes > ARENA_BYTES) {
+    const w = allocateNativeWords(ARENA_BYTES, 0, "all");
+    arena = { buffer: w.buffer, block: w.native, used: 0 };
+  }
+  const offset = arena.used;
+  arena.used += bytes;
+  return nativeWordsOf(arena.buffer, arena.block, offset, count);
 }
 
 /** The state a native block travels as: the buffer itself to a thread, a path to a process. */
@@ -239,6 +273,7 @@ export interface NativeHandleState {
   buffer?: SharedArrayBuffer;
   path?: string;
   block: NativeBlock;
+  byteOffset: number;
   count: number;
 }
 
@@ -249,21 +284,32 @@ const pinned = new Set<SharedArrayBuffer>();
 /** Describes native words for a thread of this process or for another process. */
 export function nativeHandleState(words: NativeWords, target: "thread" | "process"): NativeHandleState {
   const block = words.native;
-  if (target === "thread") return { buffer: words.buffer, block, count: words.i32.length };
+  const { byteOffset } = words;
+  if (target === "thread") return { buffer: words.buffer, block, byteOffset, count: words.i32.length };
   pinned.add(words.buffer);
-  return { path: `/proc/${process.pid}/fd/${block.fd}`, block, count: words.i32.length };
+  return { path: `/proc/${process.pid}/fd/${block.fd}`, block, byteOffset, count: words.i32.length };
 }
 
 /** Revives native words from {@link nativeHandleState}. */
 export function nativeWordsFrom(state: NativeHandleState): NativeWords {
-  if (state.buffer) return nativeWordsOf(state.buffer, state.block, state.count);
-  let mapped: [SharedArrayBuffer, number, number];
-  try {
-    mapped = requireBinding().open(state.path!, state.block.size);
-  } catch (error) {
-    if (error instanceof IpcError) throw error;
-    throw new IpcError(`cannot map the shared memory of another process (${state.path}): has it exited?`, { cause: error });
+  if (state.buffer) return nativeWordsOf(state.buffer, state.block, state.byteOffset, state.count);
+  const path = state.path!;
+  // a block is mapped once per isolate, however many of its primitives arrive (a path is never
+  // re-used for another block: a block handed to a process stays pinned in its home)
+  let backend = byPath.get(path)?.deref();
+  if (!backend) {
+    let mapped: [SharedArrayBuffer, number, number];
+    try {
+      mapped = requireBinding().open(path, state.block.size);
+    } catch (error) {
+      if (error instanceof IpcError) throw error;
+      throw new IpcError(`cannot map the shared memory of another process (${path}): has it exited?`, { cause: error });
+    }
+    const [buffer, id, fd] = mapped;
+    backend = backendFor(buffer, { ...state.block, id, fd });
+    byPath.set(path, new WeakRef(backend));
   }
-  const [buffer, id, fd] = mapped;
-  return nativeWordsOf(buffer, { ...state.block, id, fd }, state.count);
+  return nativeWordsOf(backend.buffer, backend.block, state.byteOffset, state.count);
 }
+
+const byPath = new Map<string, WeakRef<NativeBackend>>();

@@ -1,7 +1,9 @@
 /**
- * Where a primitive's control words live. Today: a `SharedArrayBuffer` (threads of one process);
- * a native shared mapping would provide another `SharedWords` with its own backend.
+ * Where a primitive's control words live: a `SharedArrayBuffer` (threads of one process), or,
+ * where `@ipc/native` is loaded, a native mapping that other processes map too
+ * (native-memory.ts), each with the backend that sleeps on its words.
  */
+import { allocateNativeSmall, nativeAvailable } from "./native-memory.js";
 import { atomicsBackend, type WaitBackend } from "./wait-backend.js";
 
 /** A block of 32-bit control words plus the backend that sleeps on them. */
@@ -12,8 +14,12 @@ export interface SharedWords {
   readonly backend: WaitBackend;
 }
 
-/** Allocates `count` zeroed control words in a new SharedArrayBuffer. */
+/**
+ * Allocates `count` zeroed control words: in native shared memory when the addon is loaded (the
+ * primitive then works directly between processes), else in a new SharedArrayBuffer.
+ */
 export function allocateWords(count: number): SharedWords {
+  if (nativeAvailable()) return allocateNativeSmall(count);
   const buffer = new SharedArrayBuffer(count * 4);
   return { buffer, byteOffset: 0, i32: new Int32Array(buffer), backend: atomicsBackend };
 }

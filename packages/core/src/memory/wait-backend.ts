@@ -27,6 +27,11 @@ export interface WaitBackend {
   readonly owner: number;
   /** True when the party named `owner` in this memory has ended, so a lock it holds may be taken over. */
   ownerEnded(owner: number): boolean;
+  /**
+   * True when `owner` is a thread of another process that has exited (memory shared between
+   * processes only): a `Lock` it held is then taken over, as the broker releases one.
+   */
+  ownerProcessEnded?(owner: number): boolean;
 }
 
 // A pending Atomics.waitAsync does not keep Node's event loop alive: hold a ref'd timer while any is pending.
