@@ -46,6 +46,7 @@ export class Lock extends SharedObject<null> {
     const timeout = checkTimeout(opts.timeout);
     const signal = checkSignal(opts.signal);
     if (this.remote) return (await this.call("acquire", [timeout], signal)) as boolean;
+    if (this.tryAcquire()) return true;
     return this.acquireAs(this.selfId(), timeout, signal);
   }
 
@@ -55,7 +56,8 @@ export class Lock extends SharedObject<null> {
     if (this.remote) return this.callSync("acquire", [timeout]) as boolean;
     const w = this.words!;
     const me = w.backend.owner;
-    if (!lockOwnedSync(w.i32, STATE, OWNER, me, w.backend, new Deadline(timeout))) return false;
+    // uncontended: one compare-exchange, no deadline
+    if (!tryLockMutex(w.i32, STATE) && !lockOwnedSync(w.i32, STATE, OWNER, me, w.backend, new Deadline(timeout))) return false;
     Atomics.store(w.i32, OWNER, me);
     return true;
   }
