@@ -153,6 +153,28 @@ describe("authentication", () => {
   });
 });
 
+describe("a lock holder process killed with SIGKILL", () => {
+  it.each([
+    ["Lock", () => new Lock()],
+    ["RLock", () => new RLock()],
+  ] as const)("%s: a waiter (async and sync) takes it over, and it works as before", async (_name, make) => {
+    for (const sync of [false, true]) {
+      const lock = make();
+      const held = new Event();
+      const p = start("holdUntilKilled", [lock, held], "process");
+      expect(await held.wait({ timeout: 20_000 })).toBe(true);
+      expect(lock.locked()).toBe(true);
+      p.kill();
+      expect(await ended(p)).toBe(-9);
+      expect(sync ? lock.acquireSync({ timeout: 20_000 }) : await lock.acquire({ timeout: 20_000 })).toBe(true);
+      lock.release();
+      expect(lock.locked()).toBe(false);
+      expect(lock.tryAcquire()).toBe(true);
+      lock.release();
+    }
+  });
+});
+
 describe("handles across contexts", () => {
   it.each([
     ["process", "thread"],
