@@ -31,16 +31,20 @@ function rateOf(n, t0) {
 const workers = new URL("./workers.mjs", import.meta.url).href;
 const queueWorkers = new URL("./queue-workers.mjs", import.meta.url).href;
 
-/** n items from `producers` to `consumers` children in `context`, timed from "go" to the last get. */
+/**
+ * n items from `producers` to `consumers` children, timed from "go" (every party started and
+ * waiting) to the last item taken. n is chosen so a case runs about as long as its CPython
+ * counterpart (~0.3 s): shorter runs mostly measure the JIT warming up.
+ */
 async function queueCase(context, payload, n, producers = 1, consumers = 1) {
   const q = new Queue();
   const ready = new Semaphore(0);
   const done = new Semaphore(0);
   const go = new Event();
   const ps = Array.from({ length: producers }, () => new Process({ module: queueWorkers, target: "produce", args: [q, n / producers, payload, ready, go], context }));
-  const cs = Array.from({ length: consumers }, () => new Process({ module: queueWorkers, target: "consume", args: [q, n / consumers, done], context }));
+  const cs = Array.from({ length: consumers }, () => new Process({ module: queueWorkers, target: "consume", args: [q, n / consumers, done, ready, go], context }));
   for (const p of [...ps, ...cs]) p.start();
-  for (let i = 0; i < producers; i++) await ready.acquire();
+  for (let i = 0; i < producers + consumers; i++) await ready.acquire();
   const t0 = performance.now();
   go.set();
   for (let i = 0; i < consumers; i++) await done.acquire();
@@ -224,24 +228,24 @@ export const cases = {
   queue_small: {
     unit: "ops/s",
     variants: {
-      "Queue 1 → 1 threads, number": () => queueCase("thread", "int", 200_000),
-      "Queue 1 → 1 processes, number": () => queueCase("process", "int", 200_000),
+      "Queue 1 → 1 threads, number": () => queueCase("thread", "int", 600_000),
+      "Queue 1 → 1 processes, number": () => queueCase("process", "int", 600_000),
     },
   },
   queue_obj: {
     unit: "ops/s",
     variants: {
-      "Queue 1 → 1 threads, {id, op}": () => queueCase("thread", "obj", 200_000),
-      "Queue 1 → 1 processes, {id, op}": () => queueCase("process", "obj", 200_000),
+      "Queue 1 → 1 threads, {id, op}": () => queueCase("thread", "obj", 400_000),
+      "Queue 1 → 1 processes, {id, op}": () => queueCase("process", "obj", 400_000),
     },
   },
-  queue_1k: { unit: "ops/s", variants: { "Queue 1 → 1 threads, 1 KiB": () => queueCase("thread", "1k", 100_000) } },
+  queue_1k: { unit: "ops/s", variants: { "Queue 1 → 1 threads, 1 KiB": () => queueCase("thread", "1k", 300_000) } },
   queue_1m: { unit: "ops/s", variants: { "Queue 1 → 1 threads, 1 MiB": () => queueCase("thread", "1m", 1_000) } },
   queue_2to2: {
     unit: "ops/s",
     variants: {
-      "Queue 2 → 2 threads, number": () => queueCase("thread", "int", 200_000, 2, 2),
-      "Queue 2 → 2 processes, number": () => queueCase("process", "int", 200_000, 2, 2),
+      "Queue 2 → 2 threads, number": () => queueCase("thread", "int", 600_000, 2, 2),
+      "Queue 2 → 2 processes, number": () => queueCase("process", "int", 600_000, 2, 2),
     },
   },
   joinable: {

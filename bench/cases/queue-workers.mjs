@@ -8,7 +8,10 @@ export function produce(q, n, payload, ready, go) {
   for (let i = 0; i < n; i++) q.putSync(item);
 }
 
-export function consume(q, n, done) {
+export function consume(q, n, done, ready, go) {
+  // started and waiting like the producers, so the timed window has every party running
+  ready.release();
+  go.waitSync();
   for (let i = 0; i < n; i++) q.getSync();
   done.release();
 }

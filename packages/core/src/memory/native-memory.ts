@@ -208,13 +208,22 @@ class NativeBackend implements WaitBackend {
 
 // One backend per block per isolate (so a thread holds one party entry per block), found again
 // by mapping id while anything still uses it.
-const backends = new Map<number, WeakRef<NativeBackend>>();
+const backends = new Map<string | number, WeakRef<NativeBackend>>();
+// forgets the entries of collected backends (unless a new backend took the key meanwhile)
+const forget = new FinalizationRegistry<{ map: Map<string | number, WeakRef<NativeBackend>>; key: string | number }>(({ map, key }) => {
+  if (map.get(key)?.deref() === undefined) map.delete(key);
+});
+
+function remember(map: Map<string | number, WeakRef<NativeBackend>>, key: string | number, backend: NativeBackend): void {
+  map.set(key, new WeakRef(backend));
+  forget.register(backend, { map, key });
+}
 
 function backendFor(buffer: SharedArrayBuffer, block: NativeBlock): NativeBackend {
   let backend = backends.get(block.id)?.deref();
   if (!backend) {
     backend = new NativeBackend(buffer, block);
-    backends.set(block.id, new WeakRef(backend));
+    remember(backends, block.id, backend);
   }
   return backend;
 }
@@ -307,9 +316,9 @@ export function nativeWordsFrom(state: NativeHandleState): NativeWords {
     }
     const [buffer, id, fd] = mapped;
     backend = backendFor(buffer, { ...state.block, id, fd });
-    byPath.set(path, new WeakRef(backend));
+    remember(byPath, path, backend);
   }
   return nativeWordsOf(backend.buffer, backend.block, state.byteOffset, state.count);
 }
 
-const byPath = new Map<string, WeakRef<NativeBackend>>();
+const byPath = new Map<string | number, WeakRef<NativeBackend>>();
