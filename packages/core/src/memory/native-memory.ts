@@ -160,20 +160,22 @@ class NativeBackend implements WaitBackend {
   }
 
   ownerEnded(owner: number): boolean {
-    const k = owner - 1;
-    if (k < 0 || k >= ENTRIES) return false;
-    const t = this.#table;
-    if (Atomics.load(t, 4 + 4 * k) !== 1) return false;
-    const pid = Atomics.load(t, 5 + 4 * k);
-    if (pid === process.pid) return threadEnded(Atomics.load(t, 6 + 4 * k) + 1);
-    return processEnded(pid);
+    const party = this.#party(owner);
+    if (!party) return false;
+    return party.pid === process.pid ? threadEnded(party.threadId + 1) : processEnded(party.pid);
   }
 
   ownerProcessEnded(owner: number): boolean {
+    const party = this.#party(owner);
+    return party !== undefined && party.pid !== process.pid && processEnded(party.pid);
+  }
+
+  /** Who entry `owner - 1` names, when it is taken. */
+  #party(owner: number): { pid: number; threadId: number } | undefined {
     const k = owner - 1;
-    if (k < 0 || k >= ENTRIES || Atomics.load(this.#table, 4 + 4 * k) !== 1) return false;
-    const pid = Atomics.load(this.#table, 5 + 4 * k);
-    return pid !== process.pid && processEnded(pid);
+    const t = this.#table;
+    if (k < 0 || k >= ENTRIES || Atomics.load(t, 4 + 4 * k) !== 1) return undefined;
+    return { pid: Atomics.load(t, 5 + 4 * k), threadId: Atomics.load(t, 6 + 4 * k) };
   }
 
   /** Claims an entry of the party table for this thread. */
