@@ -1,4 +1,5 @@
-// Builds the addon with node-gyp against the headers of the running Node (never downloads them).
+// Builds the addon with node-gyp against the headers of the running Node (never downloads them):
+// at install (a published package ships the sources) and in the monorepo's build.
 // A machine without a compiler still gets a working @ipc: the addon is optional and @ipc/core
 // falls back to its broker for objects shared between processes. So a failed build warns, and
 // `IPC_NATIVE_REQUIRED=1` turns the warning into an error (CI on Linux sets it).
@@ -23,11 +24,14 @@ function fail(message) {
 if (process.platform !== "linux") fail(`no addon for ${process.platform} yet`);
 const prefix = dirname(dirname(process.execPath));
 if (!existsSync(join(prefix, "include", "node", "node.h"))) fail(`no Node headers under ${prefix}/include/node`);
-let gyp;
-try {
-  gyp = createRequire(import.meta.url).resolve("node-gyp/bin/node-gyp.js");
-} catch {
-  fail("node-gyp is not installed");
+// the node-gyp npm runs install scripts with, else our own (a devDependency in the monorepo)
+let gyp = process.env.npm_config_node_gyp;
+if (!gyp || !existsSync(gyp)) {
+  try {
+    gyp = createRequire(import.meta.url).resolve("node-gyp/bin/node-gyp.js");
+  } catch {
+    fail("node-gyp is not installed");
+  }
 }
 const r = spawnSync(process.execPath, [gyp, "rebuild", `--nodedir=${prefix}`, "--loglevel=warn"], { cwd: join(root, "addon"), stdio: "inherit" });
 if (r.status !== 0) fail(`node-gyp exited with ${r.status ?? r.signal}`);
