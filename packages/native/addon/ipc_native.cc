@@ -170,6 +170,43 @@ void Open(const FunctionCallbackInfo<Value>& args) {
   returnMapping(iso, args, fd, static_cast<size_t>(size));
 }
 
+// ---- ended threads ----------------------------------------------------------------------------
+//
+// @ipc ends each block it allocates with a party table (core's native-memory.ts): word 0 the
+// number of entries, word 1 kPartyMagic, then per entry k the words 4+4k state (1 taken),
+// 5+4k pid, 6+4k threadId, 7+4k ended. markThreadEnded(threadId) sets `ended` in the entries of
+// this process's thread `threadId` in every such block this process maps, so other processes see
+// that a worker thread of this one has ended (its queue locks can then be taken over).
+
+constexpr int32_t kPartyMagic = 0x49504354;  // "IPCT"
+constexpr size_t kPartyEntries = 256;
+constexpr size_t kPartyBytes = (4 + 4 * kPartyEntries) * 4;
+
+void MarkThreadEnded(const FunctionCallbackInfo<Value>& args) {
+  Isolate* iso = args.GetIsolate();
+  int32_t tid = args[0]->Int32Value(iso->GetCurrentContext()).FromMaybe(-1);
+  int32_t pid = static_cast<int32_t>(getpid());
+  int marked = 0;
+  std::lock_guard<std::mutex> lk(tableMu);
+  for (uint32_t id = 1; id < nextId; id++) {
+    const Mapping& m = table[id];
+    if (m.base == nullptr || m.size < kPartyBytes) continue;
+    int32_t* t = reinterpret_cast<int32_t*>(m.base + m.size - kPartyBytes);
+    if (__atomic_load_n(&t[1], __ATOMIC_SEQ_CST) != kPartyMagic) continue;
+    size_t n = static_cast<size_t>(__atomic_load_n(&t[0], __ATOMIC_SEQ_CST));
+    if (n > kPartyEntries) n = kPartyEntries;
+    for (size_t k = 0; k < n; k++) {
+      int32_t* e = t + 4 + 4 * k;
+      if (__atomic_load_n(&e[0], __ATOMIC_SEQ_CST) == 1 && __atomic_load_n(&e[1], __ATOMIC_SEQ_CST) == pid &&
+          __atomic_load_n(&e[2], __ATOMIC_SEQ_CST) == tid) {
+        __atomic_store_n(&e[3], 1, __ATOMIC_SEQ_CST);
+        marked++;
+      }
+    }
+  }
+  args.GetReturnValue().Set(marked);
+}
+
 // ---- futex ------------------------------------------------------------------------------------
 
 enum WaitResult { kOk = 0, kNotEqual = 1, kTimedOut = 2 };
@@ -365,4 +402,5 @@ NODE_MODULE_INIT(/* exports, module, context */) {
   setMethod(iso, context, exports, "wait", Wait, data);
   setMethod(iso, context, exports, "wake", Wake, data);
   setMethod(iso, context, exports, "waitAsync", WaitAsync, data);
+  setMethod(iso, context, exports, "markThreadEnded", MarkThreadEnded, data);
 }

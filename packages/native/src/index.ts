@@ -30,6 +30,12 @@ export interface NativeBinding {
   wake(id: number, byteOffset: number, count: number): number;
   /** {@link NativeBinding.wait} on a waiter thread; `done` runs on this thread's event loop. */
   waitAsync(id: number, byteOffset: number, expected: number, timeoutMs: number, done: (result: NativeWaitResult) => void): void;
+  /**
+   * Records in the party table of every @ipc block this process maps (see @ipc/core's
+   * native-memory.ts) that this process's thread `threadId` has ended; returns how many entries
+   * it marked. Other processes then know that thread's locks may be taken over.
+   */
+  markThreadEnded(threadId: number): number;
 }
 
 function load(): { binding?: NativeBinding; error?: unknown } {

@@ -121,6 +121,26 @@ describe.runIf(linux && process.env.IPC_NATIVE !== "0")("@ipc/native", () => {
     expect(results.every((x) => x === 0 || x === 1)).toBe(true);
   });
 
+  it("markThreadEnded marks this process's entries for that thread in @ipc party tables, and nothing else", () => {
+    const TABLE = (4 + 4 * 256) * 4;
+    const make = (magic: boolean) => {
+      const [buffer] = native!.create(4096 + TABLE);
+      const t = new Int32Array(buffer, 4096, TABLE / 4);
+      t[0] = 256;
+      if (magic) t[1] = 0x49504354;
+      // entry 0: this process, thread 5; entry 1: thread 6; entry 2: another pid, thread 5
+      t.set([1, process.pid, 5, 0], 4);
+      t.set([1, process.pid, 6, 0], 8);
+      t.set([1, process.pid + 1, 5, 0], 12);
+      return t;
+    };
+    const table = make(true);
+    const foreign = make(false);
+    expect(native!.markThreadEnded(5)).toBeGreaterThanOrEqual(1);
+    expect([table[7], table[11], table[15]]).toEqual([1, 0, 0]);
+    expect(foreign[7]).toBe(0);
+  });
+
   it("refuses bad ids, offsets, sizes and paths", () => {
     const [, id] = native!.create(64);
     expect(() => native!.wait(0, 0, 0, 0)).toThrow(/bad mapping id/);

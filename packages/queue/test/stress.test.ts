@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EmptyError, Event, nativeAvailable } from "@ipc/core";
+import { CONSUMERS, EmptyError, Event, HEAD_LOCK, nativeAvailable, robustHolder } from "@ipc/core";
 import { Process } from "@ipc/process";
 import { Queue } from "@ipc/queue";
 
@@ -184,5 +184,21 @@ describe.runIf(nativeAvailable())("killed processes (queues in native shared mem
     // at most the one item each killed consumer held (the survivor was stopped on an empty queue)
     expect(lost).toBeLessThanOrEqual(kills + 1);
   }, 240_000);
+
+  it("a worker thread of a child process terminated while asleep holding the read lock: the parent takes over", async () => {
+    const q = new Queue<number>();
+    const [terminate, terminated] = [new Event(), new Event()];
+    const child = start("sleepyThreadConsumer", [q, terminate, terminated], "process");
+    // the child's thread sleeps in getSync on the empty queue, holding the read lock
+    const words = (q as unknown as { words: { i32: Int32Array } }).words.i32;
+    await until(() => robustHolder(words, HEAD_LOCK) !== 0 && Atomics.load(words, CONSUMERS) > 0, 20_000);
+    terminate.set();
+    expect(await terminated.wait({ timeout: 20_000 })).toBe(true);
+    // its process lives on; the thread's end is recorded in the queue's party table
+    await q.put(7);
+    expect(await q.get({ timeout: 10_000 })).toBe(7);
+    child.kill();
+    await child.join({ timeout: 20_000 });
+  }, 60_000);
 });
 

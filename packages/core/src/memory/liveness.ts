@@ -11,6 +11,8 @@
  *
  * Memory ordering: bits are set with `Atomics.or` and read with `Atomics.load`; a set bit is final.
  */
+import { markNativeThreadEnded } from "./native-memory.js";
+
 const KEY = Symbol.for("@ipc/core:liveness");
 const WORDS = 4096; // 131072 threads
 
@@ -25,10 +27,11 @@ export function installLivenessTable(table: Int32Array): void {
   (globalThis as Record<symbol, unknown>)[KEY] = table;
 }
 
-/** Records that thread `threadId` has ended. */
+/** Records that thread `threadId` has ended (here, and in the native blocks other processes share). */
 export function markThreadEnded(threadId: number): void {
   if (threadId < 0 || threadId >= WORDS * 32) return;
   Atomics.or(livenessTable(), threadId >>> 5, 1 << (threadId & 31));
+  markNativeThreadEnded(threadId);
 }
 
 /** True when the owner id (threadId + 1) names a thread known to have ended. */

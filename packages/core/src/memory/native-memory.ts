@@ -7,16 +7,19 @@
  * A block is the primitive's bytes, then a party table that gives every thread using the block,
  * in any process, an owner id for its lock words (thread ids repeat across processes):
  *
- * | word (from `partyOffset`) | who writes | meaning |
+ * | word (from `partyOffset`, the last `PARTY_TABLE_BYTES` of the mapping) | who writes | meaning |
  * |---|---|---|
  * | 0 | the creator | number of entries `N` |
+ * | 1 | the creator | `PARTY_MAGIC`: @ipc/native's `markThreadEnded` looks for it |
  * | 4 + 4k | a thread registering | entry k: 0 free, 1 taken, 2 being filled |
  * | 5 + 4k | that thread | its process id |
  * | 6 + 4k | that thread | its `threadId` |
+ * | 7 + 4k | that thread (0), then its process when the thread ends (1) | ended |
  *
  * Owner id of entry k is `k + 1`. An entry's party has ended when its process has exited (or is a
- * zombie), or, for a thread of this process, when the liveness table says so. A full table is
- * compacted by re-using entries of ended parties that no lock word of the block names.
+ * zombie), or its thread has ended: marked in the entry by the thread's process (for the other
+ * processes), or known from this process's liveness table. A full table is compacted by re-using
+ * entries of ended parties that no lock word of the block names.
  *
  * Memory ordering: an entry is claimed with a compare-exchange 0 → 2 (or 1 → 2 to re-use it),
  * filled with `Atomics.store`, then published with `Atomics.store(state, 1)`; its owner id is
@@ -40,6 +43,7 @@ interface Binding {
   wait(id: number, byteOffset: number, expected: number, timeoutMs: number): 0 | 1 | 2;
   wake(id: number, byteOffset: number, count: number): number;
   waitAsync(id: number, byteOffset: number, expected: number, timeoutMs: number, done: (r: 0 | 1 | 2) => void): void;
+  markThreadEnded?(threadId: number): number;
 }
 
 let loaded: { binding?: Binding; error?: unknown } | undefined;
@@ -54,6 +58,15 @@ function load(): { binding?: Binding; error?: unknown } {
     loaded = { error };
   }
   return loaded;
+}
+
+/**
+ * Records, in every @ipc block this process maps, that its thread `threadId` has ended, so that
+ * other processes can take over the queue locks it held (called with the liveness table's own
+ * record). Loads the addon if this isolate has not: another thread may have mapped blocks.
+ */
+export function markNativeThreadEnded(threadId: number): void {
+  load().binding?.markThreadEnded?.(threadId);
 }
 
 /** The addon, once a native block exists (a backend is only made for one). */
@@ -73,6 +86,7 @@ function requireBinding(): Binding {
 }
 
 const ENTRIES = 256;
+const PARTY_MAGIC = 0x49504354;
 const TABLE_WORDS = 4 + 4 * ENTRIES;
 /** Bytes a block spends on its party table. */
 export const PARTY_TABLE_BYTES = TABLE_WORDS * 4;
@@ -162,6 +176,7 @@ class NativeBackend implements WaitBackend {
   ownerEnded(owner: number): boolean {
     const party = this.#party(owner);
     if (!party) return false;
+    if (party.ended) return true;
     return party.pid === process.pid ? threadEnded(party.threadId + 1) : processEnded(party.pid);
   }
 
@@ -171,11 +186,11 @@ class NativeBackend implements WaitBackend {
   }
 
   /** Who entry `owner - 1` names, when it is taken. */
-  #party(owner: number): { pid: number; threadId: number } | undefined {
+  #party(owner: number): { pid: number; threadId: number; ended: boolean } | undefined {
     const k = owner - 1;
     const t = this.#table;
     if (k < 0 || k >= ENTRIES || Atomics.load(t, 4 + 4 * k) !== 1) return undefined;
-    return { pid: Atomics.load(t, 5 + 4 * k), threadId: Atomics.load(t, 6 + 4 * k) };
+    return { pid: Atomics.load(t, 5 + 4 * k), threadId: Atomics.load(t, 6 + 4 * k), ended: Atomics.load(t, 7 + 4 * k) === 1 };
   }
 
   /** Claims an entry of the party table for this thread. */
@@ -195,6 +210,7 @@ class NativeBackend implements WaitBackend {
     const t = this.#table;
     Atomics.store(t, 5 + 4 * k, process.pid);
     Atomics.store(t, 6 + 4 * k, threadId);
+    Atomics.store(t, 7 + 4 * k, 0);
     Atomics.store(t, 4 + 4 * k, 1);
     return k + 1;
   }
@@ -249,7 +265,9 @@ export function allocateNativeWords(byteLength: number, count: number, ownerWord
   const partyOffset = (byteLength + 63) & ~63;
   const size = partyOffset + PARTY_TABLE_BYTES;
   const [buffer, id, fd] = requireBinding().create(size);
-  Atomics.store(new Int32Array(buffer, partyOffset, 1), 0, ENTRIES);
+  const header = new Int32Array(buffer, partyOffset, 2);
+  Atomics.store(header, 0, ENTRIES);
+  Atomics.store(header, 1, PARTY_MAGIC);
   return nativeWordsOf(buffer, { id, fd, size, partyOffset, ownerWords }, 0, count);
 }
 
