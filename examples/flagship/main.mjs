@@ -2,8 +2,9 @@
 //
 // Worker threads estimate π in rounds: each adds its hits to a shared counter under a Lock and
 // waits at a Barrier, whose action (run once per round, before anyone moves on) prints the running
-// estimate. A child *process* shares no memory with us: it reaches the same Lock and an Event
-// through this process's broker, waits for the threads to finish, and prints under the Lock.
+// estimate. A child *process* uses the same Lock and an Event (mapping the same shared memory with
+// @ipc/native, else through this process's broker), waits for the threads to finish, and prints
+// under the Lock.
 import { Barrier, Event, Lock } from "@ipc/core";
 import { cpuCount, Process } from "@ipc/process";
 import { ROUNDS, SAMPLES } from "./tasks.mjs";

@@ -33,7 +33,7 @@ export function report() {
   writeSync(1, `  round ${counts[1] / counts[2]} done (last to arrive: ${currentProcess().name}): π ≈ ${((4 * counts[0]) / counts[1]).toFixed(5)}\n`);
 }
 
-/** Process child: waits for the signal, then prints under the same lock (reached through the broker). */
+/** Process child: waits for the signal, then prints under the same lock (shared memory with @ipc/native, else through the broker). */
 export async function announce(lock, done, workers) {
   if (!(await done.wait({ timeout: 60_000 }))) process.exit(1);
   await lock.withLock(() => console.log(`${currentProcess().name} (pid ${process.pid}, a separate process) saw ${workers} threads finish`));
