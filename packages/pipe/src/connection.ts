@@ -393,8 +393,12 @@ export class Connection<S = unknown, R = unknown> {
    */
   recv(opts: RecvOptions = {}): Promise<R> {
     try {
-      const deadline = new Deadline(checkTimeout(opts.timeout));
-      return this.#take(deadline, checkSignal(opts.signal), decodeMessage<R>);
+      const timeout = checkTimeout(opts.timeout);
+      const signal = checkSignal(opts.signal);
+      // a message is there: no deadline and no async frame
+      const got = this.#readRing().tryGetFrame(decodeMessage<R>);
+      if (got !== NOT_NOW) return Promise.resolve(got);
+      return this.#take(new Deadline(timeout), signal, decodeMessage<R>);
     } catch (e) {
       return Promise.reject(e);
     }
