@@ -41,7 +41,7 @@ export { atomicsBackend } from "./memory/wait-backend.js";
 export type { WaitBackend, WaitResult } from "./memory/wait-backend.js";
 export { allocateWords, wordsOf } from "./memory/shared-words.js";
 export type { SharedWords } from "./memory/shared-words.js";
-export { allocateNativeWords, isNative, nativeAvailable, PARTY_TABLE_BYTES } from "./memory/native-memory.js";
+export { allocateNativeWords, isNative, nativeAvailable, PARTY_TABLE_BYTES, tryAllocateNativeWords } from "./memory/native-memory.js";
 export type { NativeBlock, NativeWords } from "./memory/native-memory.js";
 export { Deadline } from "./memory/deadline.js";
 export { localOwnerId } from "./memory/isolate-id.js";

@@ -28,8 +28,7 @@ import {
   HEAD_LOCK,
   HEADER_WORDS,
   HEADER_BYTES,
-  allocateNativeWords,
-  nativeAvailable,
+  tryAllocateNativeWords,
   NOT_NOW,
   Ring,
   TAIL_LOCK,
@@ -50,9 +49,9 @@ export function newQueueInit(opts: QueueOptions | undefined): SharedInit<null> {
   const maxSize = checkInt(opts?.maxSize ?? 0, "maxSize", 0, 0x7fffffff);
   const ringSize = checkInt(opts?.ringSize ?? DEFAULT_RING_SIZE, "ringSize", 4096, 1 << 30);
   if ((ringSize & (ringSize - 1)) !== 0) throw new RangeError(`Expected \`ringSize\` to be a power of two, got \`${ringSize}\``);
-  if (nativeAvailable()) {
-    // memory other processes can map: a queue handed to a child process is used there directly
-    const words = allocateNativeWords(HEADER_BYTES + ringSize, HEADER_WORDS, [TAIL_LOCK, HEAD_LOCK]);
+  // memory other processes can map: a queue handed to a child process is used there directly
+  const words = tryAllocateNativeWords(HEADER_BYTES + ringSize, HEADER_WORDS, [TAIL_LOCK, HEAD_LOCK]);
+  if (words) {
     Ring.format(words.buffer, 0, ringSize, maxSize);
     return { kind: "local", words, extra: null };
   }

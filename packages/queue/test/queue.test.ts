@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { timed } from "../../../scripts/timed.js";
-import { ClosedError, EmptyError, Event, FullError, InvalidStateError, SerializationError, ShutDownError } from "@ipc/core";
+import { ClosedError, EmptyError, Event, FullError, InvalidStateError, nativeAvailable, SerializationError, ShutDownError } from "@ipc/core";
 import { Process } from "@ipc/process";
 import { JoinableQueue, Queue, SimpleQueue } from "@ipc/queue";
 
@@ -291,6 +291,12 @@ describe("without the native addon", () => {
     const fixture = fileURLToPath(new URL("./fixtures/fallback.mjs", import.meta.url));
     const { stdout } = await promisify(execFile)(process.execPath, [fixture], { env: { ...process.env, IPC_NATIVE: "0" }, timeout: 60_000 });
     expect(JSON.parse(stdout)).toEqual({ native: false, out: [1, 4, 9], exitCode: 0 });
+  });
+
+  it.runIf(nativeAvailable())("out of descriptors: new queues fall back to a SharedArrayBuffer (one warning) and keep working", async () => {
+    const fixture = fileURLToPath(new URL("./fixtures/out-of-fds.mjs", import.meta.url));
+    const { stdout } = await promisify(execFile)("bash", ["-c", `ulimit -n 128 && exec "${process.execPath}" "${fixture}"`], { timeout: 60_000 });
+    expect(JSON.parse(stdout)).toEqual({ someNative: true, allNative: false, lastNative: false, answer: 42, warnings: ["IpcWarning"] });
   });
 });
 

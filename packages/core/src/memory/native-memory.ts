@@ -276,6 +276,26 @@ function nativeWordsOf(buffer: SharedArrayBuffer, block: NativeBlock, byteOffset
   return { buffer, byteOffset, i32: new Int32Array(buffer, byteOffset, count), backend: backendFor(buffer, block), native: block };
 }
 
+let warned = false;
+
+/**
+ * {@link allocateNativeWords} when it can, else `undefined` (the addon is not loaded, or the
+ * process is out of descriptors or mappings: the caller then uses a `SharedArrayBuffer`, reached
+ * by other processes through the broker). Warns once when it could not.
+ */
+export function tryAllocateNativeWords(byteLength: number, count: number, ownerWords: readonly number[] | "all"): NativeWords | undefined {
+  if (!nativeAvailable()) return undefined;
+  try {
+    return allocateNativeWords(byteLength, count, ownerWords);
+  } catch (error) {
+    if (!warned) {
+      warned = true;
+      process.emitWarning(`@ipc: no more shared memory for other processes (${(error as Error).message}); new objects are reached through the broker`, "IpcWarning");
+    }
+    return undefined;
+  }
+}
+
 /** Bytes of an arena block's primitive area (the block adds its party table). */
 const ARENA_BYTES = 60 * 1024;
 let arena: { buffer: SharedArrayBuffer; block: NativeBlock; used: number } | undefined;
@@ -284,12 +304,13 @@ let arena: { buffer: SharedArrayBuffer; block: NativeBlock; used: number } | und
  * Allocates `count` zeroed control words for a small primitive (a lock, an event...) from this
  * isolate's current arena block: one mapping, one descriptor and one party table serve many
  * primitives. Slots are never re-used; a block is unmapped once nothing uses any of its
- * primitives. Throws when the addon is not loaded (check {@link nativeAvailable}).
+ * primitives. `undefined` when no block can be had (see {@link tryAllocateNativeWords}).
  */
-export function allocateNativeSmall(count: number): NativeWords {
+export function allocateNativeSmall(count: number): NativeWords | undefined {
   const bytes = (count * 4 + 15) & ~15;
   if (!arena || arena.used + bytes > ARENA_BYTES) {
-    const w = allocateNativeWords(ARENA_BYTES, 0, "all");
+    const w = tryAllocateNativeWords(ARENA_BYTES, 0, "all");
+    if (!w) return undefined;
     arena = { buffer: w.buffer, block: w.native, used: 0 };
   }
   const offset = arena.used;

@@ -19,7 +19,8 @@ export interface SharedWords {
  * primitive then works directly between processes), else in a new SharedArrayBuffer.
  */
 export function allocateWords(count: number): SharedWords {
-  if (nativeAvailable()) return allocateNativeSmall(count);
+  const native = nativeAvailable() ? allocateNativeSmall(count) : undefined;
+  if (native) return native;
   const buffer = new SharedArrayBuffer(count * 4);
   return { buffer, byteOffset: 0, i32: new Int32Array(buffer), backend: atomicsBackend };
 }
