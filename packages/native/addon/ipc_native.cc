@@ -267,6 +267,15 @@ struct Mailbox {
   uv_async_t* async = nullptr;  // nullptr once the isolate is gone
 };
 
+/** Hands a wait's result to its isolate's loop (dropped when that isolate is gone). */
+void post(const std::shared_ptr<Mailbox>& mailbox, uint32_t id, int result) {
+  std::lock_guard<std::mutex> lk(mailbox->mu);
+  if (mailbox->async != nullptr) {
+    mailbox->done.emplace_back(id, result);
+    uv_async_send(mailbox->async);
+  }
+}
+
 struct Job {
   int* addr;
   int expected;
@@ -295,13 +304,7 @@ void waiterThread() {
       pool.jobs.pop_front();
     }
     int r = futexWait(job.addr, job.expected, job.timeoutMs);
-    {
-      std::lock_guard<std::mutex> lk(job.mailbox->mu);
-      if (job.mailbox->async != nullptr) {
-        job.mailbox->done.emplace_back(job.id, r);
-        uv_async_send(job.mailbox->async);
-      }
-    }
+    post(job.mailbox, job.id, r);
     job.mailbox.reset();
     std::lock_guard<std::mutex> lk(pool.mu);
     pool.idle++;
@@ -316,6 +319,138 @@ void submit(Job job) {
     pool.cv.notify_one();
   } else {
     std::thread(waiterThread).detach();
+  }
+}
+
+// ---- async waits, many per thread: futex_waitv (Linux >= 5.16) -------------------------------
+//
+// A hub is one thread waiting with futex_waitv on up to kHubWaits words at once, plus its own
+// control word (bumped to make it re-read its list). A wake of one word wakes one entry: the hub
+// finishes just that wait, so notify(1) keeps its meaning. A wake that arrives while the hub is
+// rebuilding its list is not lost: every @ipc protocol changes the word before it wakes, and the
+// kernel compares each word with its expected value when the wait starts (EAGAIN), after which the
+// hub finishes the waits whose words changed ("not-equal"). Where futex_waitv is missing, the
+// pool of one thread per wait above serves.
+
+#ifndef __NR_futex_waitv
+#define __NR_futex_waitv 449
+#endif
+struct WaitvEntry {  // struct futex_waitv
+  uint64_t val;
+  uint64_t uaddr;
+  uint32_t flags;
+  uint32_t reserved;
+};
+constexpr uint32_t kFutex2U32 = 0x02;
+constexpr uint32_t kFutex2Private = 128;
+constexpr size_t kHubWaits = 127;  // + the control word = FUTEX_WAITV_MAX (128)
+
+struct HubWait {
+  int* addr;
+  int expected;
+  double deadline;  // CLOCK_MONOTONIC ms; < 0: never
+  std::shared_ptr<Mailbox> mailbox;
+  uint32_t id;
+  bool cancelled;
+};
+
+struct Hub {
+  std::mutex mu;
+  std::vector<HubWait> waits;
+  int ctl = 0;
+};
+
+std::mutex hubsMu;
+std::vector<Hub*>& hubs = *new std::vector<Hub*>();  // never destroyed (threads park on them)
+
+double monotonicMs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+bool waitvSupported() {
+  static const bool supported = [] {
+    int word = 1;
+    WaitvEntry e{0, reinterpret_cast<uint64_t>(&word), kFutex2U32 | kFutex2Private, 0};
+    long r = syscall(__NR_futex_waitv, &e, 1, 0, nullptr, CLOCK_MONOTONIC);
+    return r == -1 && errno == EAGAIN;  // the value differs: supported; ENOSYS: not
+  }();
+  return supported;
+}
+
+void hubThread(Hub* hub) {
+  std::vector<WaitvEntry> entries;
+  for (;;) {
+    double next = -1;
+    {
+      std::lock_guard<std::mutex> lk(hub->mu);
+      entries.clear();
+      entries.push_back(WaitvEntry{static_cast<uint32_t>(__atomic_load_n(&hub->ctl, __ATOMIC_SEQ_CST)), reinterpret_cast<uint64_t>(&hub->ctl),
+                                   kFutex2U32 | kFutex2Private, 0});
+      for (const HubWait& w : hub->waits) {
+        entries.push_back(WaitvEntry{static_cast<uint32_t>(w.expected), reinterpret_cast<uint64_t>(w.addr), kFutex2U32, 0});
+        if (w.deadline >= 0 && (next < 0 || w.deadline < next)) next = w.deadline;
+      }
+    }
+    struct timespec ts;
+    struct timespec* tsp = nullptr;
+    if (next >= 0) {
+      ts.tv_sec = static_cast<time_t>(next / 1000);
+      ts.tv_nsec = static_cast<long>((next - ts.tv_sec * 1000.0) * 1e6);
+      tsp = &ts;
+    }
+    long r = syscall(__NR_futex_waitv, entries.data(), entries.size(), 0, tsp, CLOCK_MONOTONIC);
+    std::lock_guard<std::mutex> lk(hub->mu);
+    double now = monotonicMs();
+    // waits are only appended while the hub sleeps, so entry k + 1 is still waits[k]
+    std::vector<HubWait> keep;
+    keep.reserve(hub->waits.size());
+    for (size_t k = 0; k < hub->waits.size(); k++) {
+      HubWait& w = hub->waits[k];
+      int result = -1;
+      if (w.cancelled) result = -2;
+      else if (r >= 1 && static_cast<size_t>(r) == k + 1) result = kOk;
+      else if (__atomic_load_n(w.addr, __ATOMIC_SEQ_CST) != w.expected) result = kNotEqual;
+      else if (w.deadline >= 0 && now >= w.deadline) result = kTimedOut;
+      if (result == -1) keep.push_back(std::move(w));
+      else if (result >= 0) post(w.mailbox, w.id, result);
+    }
+    hub->waits.swap(keep);
+  }
+}
+
+void submitToHub(HubWait wait) {
+  Hub* hub = nullptr;
+  std::lock_guard<std::mutex> lk(hubsMu);
+  for (Hub* h : hubs) {
+    std::lock_guard<std::mutex> hl(h->mu);
+    if (h->waits.size() < kHubWaits) {
+      h->waits.push_back(std::move(wait));
+      __atomic_add_fetch(&h->ctl, 1, __ATOMIC_SEQ_CST);
+      syscall(SYS_futex, &h->ctl, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+      return;
+    }
+  }
+  hub = new Hub();
+  hub->waits.push_back(std::move(wait));
+  hubs.push_back(hub);
+  std::thread(hubThread, hub).detach();
+}
+
+/** Drops the hub waits of an isolate that is going away. */
+void cancelHubWaits(const std::shared_ptr<Mailbox>& mailbox) {
+  std::lock_guard<std::mutex> lk(hubsMu);
+  for (Hub* h : hubs) {
+    std::lock_guard<std::mutex> hl(h->mu);
+    bool any = false;
+    for (HubWait& w : h->waits) {
+      if (w.mailbox == mailbox) w.cancelled = any = true;
+    }
+    if (any) {
+      __atomic_add_fetch(&h->ctl, 1, __ATOMIC_SEQ_CST);
+      syscall(SYS_futex, &h->ctl, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+    }
   }
 }
 
@@ -357,8 +492,10 @@ void cleanup(void* data) {
     std::lock_guard<std::mutex> lk(inst->mailbox->mu);
     inst->mailbox->async = nullptr;
   }
-  // free the waiter threads this isolate occupies (other sleepers see a spurious wake-up)
-  for (auto& [id, entry] : inst->pending) futexWake(entry.second, INT_MAX);
+  // free the waiter threads and hub slots this isolate occupies (other sleepers may see a spurious wake-up)
+  if (waitvSupported()) cancelHubWaits(inst->mailbox);
+  else
+    for (auto& [id, entry] : inst->pending) futexWake(entry.second, INT_MAX);
   inst->pending.clear();
   inst->context.Reset();  // V8 handles must go while the isolate lives; the close callback runs later
   uv_close(reinterpret_cast<uv_handle_t*>(&inst->async), [](uv_handle_t* h) { delete static_cast<Instance*>(h->data); });
@@ -376,7 +513,11 @@ void WaitAsync(const FunctionCallbackInfo<Value>& args) {
   uint32_t id = inst->nextWait++;
   if (inst->pending.empty()) uv_ref(reinterpret_cast<uv_handle_t*>(&inst->async));
   inst->pending.emplace(id, std::make_pair(Global<Function>(iso, args[4].As<Function>()), addr));
-  submit(Job{addr, expected, timeoutMs, inst->mailbox, id});
+  if (waitvSupported()) {
+    submitToHub(HubWait{addr, expected, timeoutMs < 0 ? -1 : monotonicMs() + timeoutMs, inst->mailbox, id, false});
+  } else {
+    submit(Job{addr, expected, timeoutMs, inst->mailbox, id});
+  }
 }
 
 void setMethod(Isolate* iso, Local<Context> ctx, Local<Object> exports, const char* name, v8::FunctionCallback fn, Local<Value> data) {

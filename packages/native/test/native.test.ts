@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from "node:child_process";
+import { readdirSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { once } from "node:events";
 import { describe, expect, it } from "vitest";
@@ -139,6 +140,29 @@ describe.runIf(linux && process.env.IPC_NATIVE !== "0")("@ipc/native", () => {
     expect(native!.markThreadEnded(5)).toBeGreaterThanOrEqual(1);
     expect([table[7], table[11], table[15]]).toEqual([1, 0, 0]);
     expect(foreign[7]).toBe(0);
+  });
+
+  it("waitAsync: hundreds pending share a few waiter threads; wake(1) wakes one, a change of the word wakes all", async () => {
+    const [buffer, id] = native!.create(64);
+    const i32 = new Int32Array(buffer);
+    const results: number[] = [];
+    const all = Array.from({ length: 300 }, () => new Promise<number>((resolve) => native!.waitAsync(id, 0, 0, 20_000, (r) => (results.push(r), resolve(r)))));
+    // the waits are handed to the waiter threads asynchronously: wait (bounded) until they sleep
+    const threads = () => readdirSync("/proc/self/task").length;
+    expect(threads()).toBeLessThan(60);
+    let woken = 0;
+    for (let tries = 0; woken === 0 && tries < 200; tries++) {
+      woken = native!.wake(id, 0, 1);
+      if (woken === 0) await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(woken).toBe(1);
+    const deadline = Date.now() + 10_000;
+    while (results.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    expect(results).toEqual([0]);
+    Atomics.store(i32, 0, 1);
+    native!.wake(id, 0, Infinity);
+    const out = await Promise.all(all);
+    expect(out.filter((r) => r === 0 || r === 1)).toHaveLength(300);
   });
 
   it("refuses bad ids, offsets, sizes and paths", () => {
