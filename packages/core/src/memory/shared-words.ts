@@ -3,7 +3,7 @@
  * where `@ipc/native` is loaded, a native mapping that other processes map too
  * (native-memory.ts), each with the backend that sleeps on its words.
  */
-import { allocateNativeSmall, nativeAvailable } from "./native-memory.js";
+import { allocateNativeSmall } from "./native-memory.js";
 import { atomicsBackend, type WaitBackend } from "./wait-backend.js";
 
 /** A block of 32-bit control words plus the backend that sleeps on them. */
@@ -19,7 +19,7 @@ export interface SharedWords {
  * primitive then works directly between processes), else in a new SharedArrayBuffer.
  */
 export function allocateWords(count: number): SharedWords {
-  const native = nativeAvailable() ? allocateNativeSmall(count) : undefined;
+  const native = allocateNativeSmall(count);
   if (native) return native;
   const buffer = new SharedArrayBuffer(count * 4);
   return { buffer, byteOffset: 0, i32: new Int32Array(buffer), backend: atomicsBackend };
