@@ -44,6 +44,7 @@ export type { SharedWords } from "./memory/shared-words.js";
 export { allocateNativeWords, isNative, nativeAvailable, PARTY_TABLE_BYTES, tryAllocateNativeWords } from "./memory/native-memory.js";
 export type { NativeBlock, NativeWords } from "./memory/native-memory.js";
 export { Deadline } from "./memory/deadline.js";
+export { allocLarge } from "./memory/large-buffer.js";
 export { localOwnerId } from "./memory/isolate-id.js";
 
 export { tryLockMutex, lockMutexSync, lockMutexAsync, unlockMutex, withMutexAsync } from "./locks/futex-mutex.js";

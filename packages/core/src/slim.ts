@@ -14,6 +14,7 @@ export { registerClass } from "./codec/class-registry.js";
 export { toHandle, registerHandleType, isHandleable } from "./handles/handle.js";
 export { installLivenessTable, livenessTable, markThreadEnded, ownerEnded } from "./memory/liveness.js";
 export { Deadline } from "./memory/deadline.js";
+export { allocLarge } from "./memory/large-buffer.js";
 export { atomicsBackend } from "./memory/wait-backend.js";
 export { Ring, TAIL_LOCK, HEAD_LOCK, NOT_NOW } from "./ring/ring.js";
 export { driveSync, driveAsync } from "./ring/drive.js";

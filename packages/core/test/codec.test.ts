@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Worker } from "node:worker_threads";
 import {
+  allocLarge,
   ClosedError,
   deserialize,
   EmptyError,
@@ -201,6 +202,36 @@ describe("decoded typed arrays", () => {
     expect(big.buffer.byteLength).toBe(4096);
     const ab = deserialize<ArrayBuffer>(serialize(new Uint8Array([1, 2, 3]).buffer));
     expect(ab.byteLength).toBe(3);
+  });
+
+  it("large arrays from shared memory (256 KiB and more: huge-page buffers with the addon) are own, exact, plain and independent", () => {
+    const values = [new Uint8Array(300_000).fill(5), new Float64Array((1 << 20) / 8).fill(2.5), new Uint8Array((3 << 20) + 5).fill(9)];
+    const out = values.map((value) => {
+      const bytes = serialize(value);
+      const shared = new Uint8Array(new SharedArrayBuffer(bytes.byteLength));
+      shared.set(bytes);
+      return deserialize<Uint8Array | Float64Array>(shared);
+    });
+    // element-wise toEqual takes seconds per MiB: compare the bytes
+    const bytesOf = (v: ArrayBufferView) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+    const same = (a: ArrayBufferView, b: ArrayBufferView) => a.constructor === b.constructor && bytesOf(a).equals(bytesOf(b));
+    out.forEach((o, k) => {
+      expect(same(o, values[k]!)).toBe(true);
+      expect(o.buffer).toBeInstanceOf(ArrayBuffer);
+      expect(o.buffer.byteLength).toBe(values[k]!.byteLength);
+    });
+    (out[0] as Uint8Array).fill(0);
+    expect(same(out[1]!, values[1]!) && same(out[2]!, values[2]!)).toBe(true);
+  });
+
+  it("allocLarge: exact-size plain buffers below and above the huge-page threshold", () => {
+    for (const n of [0, 10, 65536, 256 * 1024, (1 << 20) + 3]) {
+      const a = allocLarge(n);
+      expect(a.byteLength).toBe(n);
+      expect(a.byteOffset).toBe(0);
+      expect(a.buffer).toBeInstanceOf(ArrayBuffer);
+      expect(a.buffer.byteLength).toBe(n);
+    }
   });
 
   it("an item in shared memory decodes the same as from private memory (copied out at once from 256 bytes)", () => {

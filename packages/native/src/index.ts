@@ -9,6 +9,8 @@
  *   its waiters in an in-process list).
  * - {@link NativeBinding.waitAsync}: the same sleep on a pool of waiter threads, reported back on
  *   the caller's event loop; a pending wait keeps the loop alive.
+ * - {@link NativeBinding.allocUnsafe}: large private buffers from huge-page regions, for received
+ *   values (fresh 4 KiB pages fault one by one, which dominates copying large messages).
  *
  * Every party sleeping on or waking a word must use this futex: an `Atomics.notify` does not wake
  * a futex sleeper, nor the reverse.
@@ -36,6 +38,14 @@ export interface NativeBinding {
    * it marked. Other processes then know that thread's locks may be taken over.
    */
   markThreadEnded(threadId: number): number;
+  /**
+   * A plain (not shared) `ArrayBuffer` of `size` **uninitialized** bytes, for a large value about
+   * to be copied in whole: it comes from 2 MiB regions advised to use transparent huge pages
+   * (one fault per region instead of one per 4 KiB page) and a few freed regions are kept for
+   * reuse. Buffers up to 2 MiB share regions, so one that outlives its neighbours keeps its
+   * region mapped. Write every byte before the buffer reaches code that did not allocate it.
+   */
+  allocUnsafe(size: number): ArrayBuffer;
 }
 
 function load(): { binding?: NativeBinding; error?: unknown } {

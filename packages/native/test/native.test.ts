@@ -175,4 +175,44 @@ describe.runIf(linux && process.env.IPC_NATIVE !== "0")("@ipc/native", () => {
     const [, , fd] = native!.create(64);
     expect(() => native!.open(`/proc/self/fd/${fd}`, 128)).toThrow(/smaller than expected/);
   });
+  it("allocUnsafe: own, exact-size plain ArrayBuffers that never overlap, of any size", () => {
+    const sizes = [1, 4096, 256 * 1024, (1 << 20) + 13, 300_000, 3 * (1 << 20) + 5, 2 << 20];
+    const arrays = sizes.map((n, k) => {
+      const buffer = native!.allocUnsafe(n);
+      expect(buffer).toBeInstanceOf(ArrayBuffer);
+      expect(buffer.byteLength).toBe(n);
+      return new Uint8Array(buffer).fill(k + 1);
+    });
+    // many more than a region holds, kept alive together: each still holds its own pattern
+    for (let k = 0; k < 40; k++) arrays.push(new Uint8Array(native!.allocUnsafe(700_000)).fill(100 + k));
+    arrays.forEach((a, k) => {
+      const expected = k < sizes.length ? k + 1 : 100 + k - sizes.length;
+      expect(a[0]).toBe(expected);
+      expect(a[a.length - 1]).toBe(expected);
+      expect(a.every((b) => b === expected)).toBe(true);
+    });
+  });
+
+  it("allocUnsafe: a buffer can be transferred to a worker thread and cloned", async () => {
+    const bytes = new Uint8Array(native!.allocUnsafe(1 << 20)).fill(7);
+    const worker = new Worker(
+      "const { parentPort } = require('node:worker_threads'); parentPort.once('message', (b) => { let s = 0; for (const x of new Uint8Array(b)) s += x; parentPort.postMessage(s); });",
+      { eval: true },
+    );
+    try {
+      const sum = once(worker, "message");
+      worker.postMessage(bytes.buffer, [bytes.buffer]);
+      expect(bytes.byteLength).toBe(0); // detached here
+      expect((await sum)[0]).toBe(7 << 20);
+    } finally {
+      await worker.terminate();
+    }
+    const copy = structuredClone(new Uint8Array(native!.allocUnsafe(300_000)).fill(3));
+    expect(copy.byteLength).toBe(300_000);
+    expect(copy[299_999]).toBe(3);
+  });
+
+  it("allocUnsafe refuses bad sizes", () => {
+    for (const n of [0, -1, 1.5, Number.NaN, 2 ** 50]) expect(() => native!.allocUnsafe(n), String(n)).toThrow(/bad buffer size/);
+  });
 });

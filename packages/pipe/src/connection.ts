@@ -6,6 +6,7 @@
  * ones included, works the same in every context.
  */
 import {
+  allocLarge,
   atomicsBackend,
   BrokenPipeError,
   BufferTooShortError,
@@ -79,7 +80,13 @@ const FOREVER = new Deadline(Infinity);
 const noRoom = () => new FullError("no room in the pipe");
 const nothing = () => new EmptyError("nothing to receive");
 const decodeMessage = <R>(bytes: Uint8Array): R => deserialize<R>(bytes, { owned: !(bytes.buffer instanceof SharedArrayBuffer) });
-const ownBytes = (bytes: Uint8Array): Uint8Array => (bytes.buffer instanceof SharedArrayBuffer ? bytes.slice() : bytes);
+/** The message as its own buffer (copied out when it is still in the ring). */
+function ownBytes(bytes: Uint8Array): Uint8Array {
+  if (!(bytes.buffer instanceof SharedArrayBuffer)) return bytes;
+  const out = allocLarge(bytes.byteLength);
+  out.set(bytes);
+  return out;
+}
 
 /** The internal constructor token. */
 const INTERNAL = Symbol("@ipc/pipe:internal");

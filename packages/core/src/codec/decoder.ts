@@ -1,6 +1,7 @@
 /** The @ipc decoder: the inverse of `encoder.ts`. Rejects malformed input with `SerializationError`. */
 import { errorClasses, SerializationError } from "../errors/errors.js";
 import { type HandleContext, reviverFor } from "../handles/handle.js";
+import { allocLarge } from "../memory/large-buffer.js";
 import { registeredClass } from "./class-registry.js";
 import { BUFFER_KIND, DATAVIEW_KIND, Tag, typedArrayKinds } from "./tags.js";
 
@@ -163,7 +164,7 @@ class Decoder {
       return view;
     }
     // an own, exact-size ArrayBuffer, as structured clone gives
-    const out = new Uint8Array(n);
+    const out = allocLarge(n);
     out.set(this.buf.subarray(this.pos, this.pos + n));
     this.pos += n;
     return out;

@@ -44,6 +44,7 @@ interface Binding {
   wake(id: number, byteOffset: number, count: number): number;
   waitAsync(id: number, byteOffset: number, expected: number, timeoutMs: number, done: (r: 0 | 1 | 2) => void): void;
   markThreadEnded?(threadId: number): number;
+  allocUnsafe?(size: number): ArrayBuffer;
 }
 
 let loaded: { binding?: Binding; error?: unknown } | undefined;
@@ -67,6 +68,15 @@ function load(): { binding?: Binding; error?: unknown } {
  */
 export function markNativeThreadEnded(threadId: number): void {
   load().binding?.markThreadEnded?.(threadId);
+}
+
+/**
+ * A plain `ArrayBuffer` of `size` uninitialized bytes from @ipc/native's huge-page regions, or
+ * `undefined` without the addon (see large-buffer.ts). Every byte must be written before the
+ * buffer reaches user code.
+ */
+export function nativeAllocUnsafe(size: number): ArrayBuffer | undefined {
+  return load().binding?.allocUnsafe?.(size);
 }
 
 /** The addon, once a native block exists (a backend is only made for one). */

@@ -51,6 +51,7 @@
 import { EmptyError, FullError, ShutDownError } from "../errors/errors.js";
 import { robustHolder, PROBE_MS, unlockRobust } from "../locks/robust-mutex.js";
 import { Deadline } from "../memory/deadline.js";
+import { allocLarge } from "../memory/large-buffer.js";
 import type { WaitBackend } from "../memory/wait-backend.js";
 
 /** Word `TAIL_LOCK` (see the layout table above). */
@@ -403,7 +404,7 @@ export class Ring {
         }
         // a first frame while assembling means the producer of the partial item was cut off
         // every byte is written below: skip zero-filling a possibly large buffer
-        out = total >= 65536 ? new Uint8Array(Buffer.allocUnsafeSlow(total).buffer, 0, total) : new Uint8Array(total);
+        out = allocLarge(total);
         filled = 0;
       } else if (out === undefined) {
         // the tail of an item whose start was discarded: skip it

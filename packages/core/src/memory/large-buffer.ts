@@ -1,0 +1,28 @@
+/**
+ * Memory for large received values: an item assembled from several ring frames, a decoded typed
+ * array too large to share a slab, a message copied out of shared memory.
+ *
+ * Each such value needs bytes of its own, and fresh memory is what makes large messages slow:
+ * every first touch of a 4 KiB page faults (measured ~10 µs per page in the VMs here, so ~2.5 ms
+ * per MiB, ten times the copy itself). From {@link LARGE_MIN} up, when the optional @ipc/native
+ * addon is loaded, buffers come from its 2 MiB huge-page regions, which also keeps a few freed
+ * regions for reuse; otherwise from `Buffer.allocUnsafeSlow` (malloc, not zero-filled).
+ */
+import { nativeAllocUnsafe } from "./native-memory.js";
+
+/** Values from this size up use the addon's huge-page regions. */
+export const LARGE_MIN = 256 * 1024;
+/** From this size up a buffer skips zero-filling (every byte is written by the caller). */
+const UNZEROED_MIN = 65536;
+
+/**
+ * A `Uint8Array` over an own, exact-size, *uninitialized* `ArrayBuffer` of `n` bytes (zeroed
+ * below 64 KiB). The caller writes every byte before the array reaches user code.
+ */
+export function allocLarge(n: number): Uint8Array {
+  if (n >= LARGE_MIN) {
+    const buffer = nativeAllocUnsafe(n);
+    if (buffer !== undefined) return new Uint8Array(buffer);
+  }
+  return n >= UNZEROED_MIN ? new Uint8Array(Buffer.allocUnsafeSlow(n).buffer, 0, n) : new Uint8Array(n);
+}
