@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <climits>
 #include <cmath>
 #include <condition_variable>
@@ -182,16 +183,20 @@ void Open(const FunctionCallbackInfo<Value>& args) {
 // mapping rounded up to whole regions. A region is unmapped when the allocator has moved on from
 // it and every buffer carved from it is freed, except that up to kKeptRegions free regions are
 // kept and reused without any fault (V8 frees received buffers in batches, at its garbage
-// collections, so a stream of 1 MiB messages needs several); a kept region unused for kKeepMs is
-// unmapped at the allocator's next use (as jemalloc decays dirty pages). A buffer that outlives its neighbours pins its region: at
-// most 2 MiB for a buffer of >= 256 KiB (what @ipc asks for), so at most 8x its own size.
+// collections, 64 MiB of buffers at a time, so a stream of 1 MiB messages needs dozens); a kept
+// region unused for kKeepMs is unmapped by a decay thread that runs only while regions are kept
+// (as jemalloc decays dirty pages), so a burst of large messages does not leave the process
+// bigger. A buffer that outlives its neighbours pins its region: at most 2 MiB for a buffer of
+// >= 256 KiB (what @ipc asks for), so at most 8x its own size.
 //
 // The deleter runs on whichever thread V8 frees the buffer (possibly a GC helper thread).
 
 constexpr size_t kRegion = 2u << 20;
-constexpr size_t kKeptRegions = 16;
+constexpr size_t kKeptRegions = 32;
 constexpr int64_t kKeepMs = 1000;
 constexpr size_t kAlign = 64;
+
+std::atomic<size_t> mappedRegionBytes{0};
 
 struct Region {
   char* base;
@@ -208,6 +213,8 @@ int64_t nowMs() {
 
 struct Regions {
   std::mutex mu;
+  std::condition_variable decay;
+  bool decaying = false;  // a decay thread is running
   std::vector<Region*> kept;
   Region* current = nullptr;
   size_t used = 0;
@@ -225,10 +232,12 @@ Region* mapRegion(size_t size) {
   char* rawEnd = raw + size + kRegion;
   if (rawEnd > end) munmap(end, rawEnd - end);
   madvise(base, size, MADV_HUGEPAGE);  // advice only: without THP the pages are ordinary
+  mappedRegionBytes += size;
   return new Region{base, size, {0}};
 }
 
 void unmapRegion(Region* r) {
+  mappedRegionBytes -= r->size;
   munmap(r->base, r->size);
   delete r;
 }
@@ -240,6 +249,17 @@ void decayLocked(int64_t now) {
   regions.kept.erase(regions.kept.begin(), regions.kept.begin() + stale);
 }
 
+/** Unmaps kept regions as they go stale; ends when none is kept. */
+void decayThread() {
+  std::unique_lock<std::mutex> lk(regions.mu);
+  while (!regions.kept.empty()) {
+    int64_t wait = regions.kept.front()->keptAt + kKeepMs + 1 - nowMs();
+    if (wait > 0) regions.decay.wait_for(lk, std::chrono::milliseconds(wait));
+    decayLocked(nowMs());
+  }
+  regions.decaying = false;
+}
+
 /** A region nobody uses any more: kept for reuse or unmapped. Called with regions.mu held. */
 void dropRegionLocked(Region* r) {
   int64_t now = nowMs();
@@ -247,6 +267,10 @@ void dropRegionLocked(Region* r) {
   if (r->size == kRegion && regions.kept.size() < kKeptRegions) {
     r->keptAt = now;
     regions.kept.push_back(r);
+    if (!regions.decaying) {
+      regions.decaying = true;
+      std::thread(decayThread).detach();
+    }
     return;
   }
   unmapRegion(r);
@@ -306,6 +330,21 @@ void AllocUnsafe(const FunctionCallbackInfo<Value>& args) {
   if (p == nullptr) return throwErrno(iso, "mmap");
   auto store = v8::ArrayBuffer::NewBackingStore(p, static_cast<size_t>(size), releaseLarge, owner);
   args.GetReturnValue().Set(v8::ArrayBuffer::New(iso, std::move(store)));
+}
+
+// regionStats(): { mapped, kept } bytes of the allocator's regions (diagnostics and tests).
+void RegionStats(const FunctionCallbackInfo<Value>& args) {
+  Isolate* iso = args.GetIsolate();
+  Local<Context> ctx = iso->GetCurrentContext();
+  size_t kept;
+  {
+    std::lock_guard<std::mutex> lk(regions.mu);
+    kept = regions.kept.size() * kRegion;
+  }
+  Local<Object> out = Object::New(iso);
+  out->Set(ctx, String::NewFromUtf8(iso, "mapped").ToLocalChecked(), v8::Number::New(iso, static_cast<double>(mappedRegionBytes.load()))).Check();
+  out->Set(ctx, String::NewFromUtf8(iso, "kept").ToLocalChecked(), v8::Number::New(iso, static_cast<double>(kept))).Check();
+  args.GetReturnValue().Set(out);
 }
 
 // ---- ended threads ----------------------------------------------------------------------------
@@ -683,4 +722,5 @@ NODE_MODULE_INIT(/* exports, module, context */) {
   setMethod(iso, context, exports, "waitAsync", WaitAsync, data);
   setMethod(iso, context, exports, "markThreadEnded", MarkThreadEnded, data);
   setMethod(iso, context, exports, "allocUnsafe", AllocUnsafe, data);
+  setMethod(iso, context, exports, "regionStats", RegionStats, data);
 }

@@ -46,6 +46,11 @@ export interface NativeBinding {
    * region mapped. Write every byte before the buffer reaches code that did not allocate it.
    */
   allocUnsafe(size: number): ArrayBuffer;
+  /**
+   * Bytes of the {@link NativeBinding.allocUnsafe} regions this process maps, and of those kept
+   * free for reuse (unmapped after a second unused).
+   */
+  regionStats(): { mapped: number; kept: number };
 }
 
 function load(): { binding?: NativeBinding; error?: unknown } {

@@ -1,4 +1,4 @@
-import { fork, type ChildProcess } from "node:child_process";
+import { fork, spawn, type ChildProcess } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { once } from "node:events";
@@ -210,6 +210,48 @@ describe.runIf(linux && process.env.IPC_NATIVE !== "0")("@ipc/native", () => {
     const copy = structuredClone(new Uint8Array(native!.allocUnsafe(300_000)).fill(3));
     expect(copy.byteLength).toBe(300_000);
     expect(copy[299_999]).toBe(3);
+  });
+
+  it("allocUnsafe: freed regions are kept for reuse, then unmapped within about a second", async () => {
+    // a worker's buffers are all freed when it ends, so its regions come back at once
+    const worker = new Worker(
+      `const { native } = require(${JSON.stringify(new URL("../dist/index.cjs", import.meta.url).pathname)});
+       const keep = []; for (let i = 0; i < 20; i++) keep.push(new Uint8Array(native.allocUnsafe(1 << 20)).fill(1));
+       require("node:worker_threads").parentPort.postMessage(native.regionStats().mapped);`,
+      { eval: true },
+    );
+    const [mapped] = await once(worker, "message");
+    expect(mapped).toBeGreaterThanOrEqual(20 * (2 << 20));
+    await once(worker, "exit");
+    expect(native!.regionStats().kept).toBeGreaterThan(0);
+    const end = Date.now() + 10_000;
+    while (native!.regionStats().kept > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    expect(native!.regionStats().kept).toBe(0);
+  });
+
+  it("a process whose regions are decaying still exits at once", async () => {
+    const script = `const { Worker } = require("node:worker_threads");
+      const w = new Worker(\`const { native } = require(\${JSON.stringify(process.argv[1])}); for (let i = 0; i < 8; i++) native.allocUnsafe(1 << 20);\`, { eval: true });
+      w.on("exit", () => { const { native } = require(process.argv[1]); console.log(native.regionStats().kept > 0 ? "kept" : "none"); });`;
+    const child = spawn(process.execPath, ["-e", script, new URL("../dist/index.cjs", import.meta.url).pathname], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    const started = Date.now();
+    const [code] = await once(child, "exit");
+    expect(code).toBe(0);
+    expect(out.trim()).toBe("kept");
+    expect(Date.now() - started).toBeLessThan(900); // not held until the regions decay (1 s)
+  });
+
+  it("a worker that alone loaded the addon exits cleanly (the addon is never unloaded)", async () => {
+    const script = `const { Worker } = require("node:worker_threads");
+      new Worker(\`const { native } = require(\${JSON.stringify(process.argv[1])}); native.create(4096); native.allocUnsafe(1 << 20);\`, { eval: true })
+        .on("exit", () => console.log("worker ended"));`;
+    const child = spawn(process.execPath, ["-e", script, new URL("../dist/index.cjs", import.meta.url).pathname], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    const [code, signal] = await once(child, "exit");
+    expect({ code, signal, out: out.trim() }).toEqual({ code: 0, signal: null, out: "worker ended" });
   });
 
   it("allocUnsafe refuses bad sizes", () => {
