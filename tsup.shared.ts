@@ -16,5 +16,9 @@ export function ipcBuild(entry: string[], options: { splitting?: boolean } = {})
     // ESM only: shared chunks between entries (CJS entries stay self-contained)
     splitting: options.splitting ?? false,
     external: ["tsx", "tsx/esm/api"],
+    // lets code tell its CommonJS build (which has a `require` of its own) from its ES build
+    esbuildOptions(options, context) {
+      options.define = { ...options.define, __IPC_FORMAT__: JSON.stringify(context.format) };
+    },
   });
 }

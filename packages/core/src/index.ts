@@ -45,6 +45,8 @@ export { allocateNativeWords, isNative, nativeAvailable, PARTY_TABLE_BYTES, tryA
 export type { NativeBlock, NativeWords } from "./memory/native-memory.js";
 export { Deadline } from "./memory/deadline.js";
 export { allocLarge } from "./memory/large-buffer.js";
+export { loadModule } from "./load-module.js";
+export { lazyRequire } from "./lazy-require.js";
 export { localOwnerId } from "./memory/isolate-id.js";
 
 export { tryLockMutex, lockMutexSync, lockMutexAsync, unlockMutex, withMutexAsync } from "./locks/futex-mutex.js";

@@ -15,6 +15,8 @@ export { toHandle, registerHandleType, isHandleable } from "./handles/handle.js"
 export { installLivenessTable, livenessTable, markThreadEnded, ownerEnded } from "./memory/liveness.js";
 export { Deadline } from "./memory/deadline.js";
 export { allocLarge } from "./memory/large-buffer.js";
+export { loadModule } from "./load-module.js";
+export { lazyRequire } from "./lazy-require.js";
 export { atomicsBackend } from "./memory/wait-backend.js";
 export { Ring, TAIL_LOCK, HEAD_LOCK, NOT_NOW } from "./ring/ring.js";
 export { driveSync, driveAsync } from "./ring/drive.js";

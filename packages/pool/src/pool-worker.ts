@@ -4,7 +4,7 @@
  * with its results or its error. A result that cannot be serialized fails that task only.
  */
 import { pathToFileURL } from "node:url";
-import { deserialize, serialize, SerializationError } from "@ipc/core/slim";
+import { deserialize, loadModule, serialize, SerializationError } from "@ipc/core/slim";
 import type { Answer, FromWorker, Task, ToWorker } from "./protocol.js";
 import { RingChannel } from "./ring-channel.js";
 
@@ -107,7 +107,7 @@ export async function poolWorker(setup: WorkerSetup): Promise<void> {
   }
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(toUrl(setup.module))) as Record<string, unknown>;
+    mod = await loadModule(toUrl(setup.module));
   } catch (error) {
     await send(serialize({ t: "initError", error } satisfies FromWorker));
     await close();

@@ -262,3 +262,17 @@ describe("resource limits", () => {
     expect(await pool.apply("square", [4])).toBe(16);
   });
 });
+
+describe("start-up from the build (CommonJS bootstrap)", () => {
+  it("a thread worker finds @ipc/core/slim where its parent resolved it, and runs tasks", async () => {
+    const { execFileSync } = await import("node:child_process");
+    const probe = new URL("./fixtures/startup-probe.cjs", import.meta.url).href;
+    // a plain Node process runs the built @ipc/pool (vitest runs the sources, which start workers from .ts)
+    const script = `import { Pool } from "@ipc/pool";
+      const pool = new Pool({ module: ${JSON.stringify(probe)}, processes: 1 });
+      console.log(JSON.stringify(await pool.apply("probe", [])));
+      await pool.close(); await pool.join();`;
+    const out = JSON.parse(execFileSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 30_000 }));
+    expect(out).toEqual({ seeded: 2, slim: 1 });
+  });
+});

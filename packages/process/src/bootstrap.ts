@@ -4,14 +4,15 @@
  * report how it ended. An uncaught error prints `Process <name>:` and its stack to stderr (as
  * Python prints the traceback) and gives exit code 1.
  */
-import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { threadId } from "node:worker_threads";
-import { deserialize, installLivenessTable } from "@ipc/core/slim";
+import { deserialize, installLivenessTable, lazyRequire, loadModule } from "@ipc/core/slim";
 import { endChildren } from "./children.js";
 import { setIdentity } from "./identity.js";
 import type { StartPayload } from "./payload.js";
 import { PROCESS_STATE } from "./state.js";
+
+const requireHere = lazyRequire(import.meta.url);
 
 function moduleUrl(module: string): string {
   return /^[a-z][a-z0-9+.-]*:/i.test(module) && !/^[a-z]:\\/i.test(module) ? module : pathToFileURL(module).href;
@@ -24,8 +25,8 @@ async function importModule(module: string): Promise<Record<string, unknown>> {
     tsx.register();
   }
   // a CommonJS target is required: no ESM loader to start in a fresh worker
-  if (url.startsWith("file:") && url.endsWith(".cjs")) return createRequire(import.meta.url)(fileURLToPath(url)) as Record<string, unknown>;
-  return (await import(url)) as Record<string, unknown>;
+  if (url.startsWith("file:") && url.endsWith(".cjs")) return requireHere(fileURLToPath(url)) as Record<string, unknown>;
+  return loadModule(url);
 }
 
 /** Runs the payload; resolves with the exit code the child should end with. */

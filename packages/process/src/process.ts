@@ -11,6 +11,7 @@ import { trackChild, untrackChild } from "./children.js";
 import { currentProcess, type ProcessInfo } from "./identity.js";
 import type { Context, ProcessOptions } from "./options.js";
 import type { StartPayload } from "./payload.js";
+import { resolutionHints } from "./resolution-hints.js";
 import { PROCESS_STATE } from "./state.js";
 
 type Phase = "initial" | "started" | "closed";
@@ -185,9 +186,12 @@ export class Process {
 
   private startThread(s: ParentState, payload: StartPayload): void {
     const esm = entryUrl("thread-child", import.meta.url);
-    const entry = s.opts.commonjsBootstrap && !isTypeScript(esm) ? new URL("./thread-child.cjs", esm) : esm;
+    const commonjs = s.opts.commonjsBootstrap === true && !isTypeScript(esm);
+    const entry = commonjs ? new URL("./thread-child.cjs", esm) : esm;
+    // CommonJS children are told where @ipc/core/slim is (resolution-hints.ts)
+    const resolution = commonjs && payload.module.startsWith("file:") ? resolutionHints([entry, new URL(payload.module)]) : undefined;
     const worker = createWorker(entry, {
-      workerData: { ...payload, liveness: livenessTable() },
+      workerData: { ...payload, liveness: livenessTable(), resolution },
       env: s.opts.env ? { ...process.env, ...s.opts.env } : undefined,
       execArgv: s.opts.execArgv,
       resourceLimits: s.opts.resourceLimits,

@@ -3,7 +3,7 @@
  * and runs tasks other packages send it (see `runInBroker` in export.ts).
  */
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from "node:worker_threads";
-import { createRequire } from "node:module";
+import { lazyRequire } from "../lazy-require.js";
 import { fileURLToPath } from "node:url";
 import { deserialize } from "../codec/decoder.js";
 import { serialize } from "../codec/encoder.js";
@@ -19,7 +19,7 @@ const { address, authkey, port, syncPort, flag } = workerData as {
   flag: Int32Array;
 };
 
-const require_ = createRequire(import.meta.url);
+const require_ = lazyRequire(import.meta.url);
 
 function reply(m: TaskMessage, r: TaskReply): void {
   if (!m.sync) {

@@ -5,7 +5,7 @@
  * isolate: the module registers it as a side effect of being loaded, and a receiver that never
  * imported it loads it from the descriptor's `module` (see {@link loadHandleModules}).
  */
-import { createRequire } from "node:module";
+import { lazyRequire } from "../lazy-require.js";
 import { fileURLToPath } from "node:url";
 import { SerializationError } from "../errors/errors.js";
 
@@ -56,7 +56,7 @@ export function isHandleable(value: unknown): value is Handleable {
   return typeof value === "object" && value !== null && typeof (value as any)[toHandle] === "function";
 }
 
-const require_ = createRequire(import.meta.url);
+const require_ = lazyRequire(import.meta.url);
 
 /** Loads a module synchronously so it can register its handle types (Node >= 20.19 can require ESM). */
 function loadSync(module: string): void {

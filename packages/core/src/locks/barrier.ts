@@ -17,7 +17,7 @@
  * The algorithm is written once as a generator of sleep requests, driven either synchronously
  * (`waitSync`, `Atomics.wait`) or asynchronously (`wait`, `Atomics.waitAsync`).
  */
-import { createRequire } from "node:module";
+import { lazyRequire } from "../lazy-require.js";
 import { fileURLToPath } from "node:url";
 import { BrokenBarrierError, IpcError, SerializationError } from "../errors/errors.js";
 import { checkInt, checkSignal, checkTimeout } from "../errors/validate.js";
@@ -67,7 +67,7 @@ interface Extra {
 /** A sleep the algorithm asks its driver for: sleep on `epoch` while it equals `seen`, then re-lock. */
 type Sleep = { seen: number; deadline: Deadline };
 
-const require_ = createRequire(import.meta.url);
+const require_ = lazyRequire(import.meta.url);
 
 /** A reusable barrier for a fixed number of parties in threads and processes. */
 export class Barrier extends SharedObject<Extra> {

@@ -28,7 +28,7 @@
  * the word atomically in the kernel, so `wait`/`notify` keep the Atomics semantics.
  */
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
+import { lazyRequire } from "../lazy-require.js";
 import { threadId } from "node:worker_threads";
 import { IpcError } from "../errors/errors.js";
 import { abortReason } from "../errors/validate.js";
@@ -53,7 +53,7 @@ let loaded: { binding?: Binding; error?: unknown } | undefined;
 function load(): { binding?: Binding; error?: unknown } {
   if (loaded) return loaded;
   try {
-    const mod = createRequire(import.meta.url)("@ipc/native") as { native?: Binding; nativeLoadError?: unknown };
+    const mod = lazyRequire(import.meta.url)("@ipc/native") as { native?: Binding; nativeLoadError?: unknown };
     loaded = mod.native ? { binding: mod.native } : { error: mod.nativeLoadError };
   } catch (error) {
     loaded = { error };
