@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { InvalidStateError, IpcError, ProcessError, SerializationError, TimeoutError, WorkerLostError } from "@ipc/core";
 import { cpuCount } from "@ipc/process";
@@ -264,15 +265,17 @@ describe("resource limits", () => {
 });
 
 describe("start-up from the build (CommonJS bootstrap)", () => {
-  it("a thread worker finds @ipc/core/slim where its parent resolved it, and runs tasks", async () => {
-    const { execFileSync } = await import("node:child_process");
-    const probe = new URL("./fixtures/startup-probe.cjs", import.meta.url).href;
-    // a plain Node process runs the built @ipc/pool (vitest runs the sources, which start workers from .ts)
+  // plain Node processes run the built @ipc/pool (vitest runs the sources, which start workers from .ts)
+  const probe = new URL("./fixtures/startup-probe.cjs", import.meta.url).href;
+  const startPool = () => {
     const script = `import { Pool } from "@ipc/pool";
       const pool = new Pool({ module: ${JSON.stringify(probe)}, processes: 1 });
       console.log(JSON.stringify(await pool.apply("probe", [])));
       await pool.close(); await pool.join();`;
-    const out = JSON.parse(execFileSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 30_000 }));
-    expect(out).toEqual({ seeded: 2, slim: 1 });
+    return JSON.parse(execFileSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 30_000 }));
+  };
+
+  it("a thread worker finds @ipc/core/slim where its parent resolved it, and runs tasks", () => {
+    expect(startPool()).toEqual({ seeded: 2, slim: 1 });
   });
 });
