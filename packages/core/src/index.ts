@@ -91,5 +91,5 @@ export {
   SHUT_IMMEDIATE,
   NOT_NOW,
 } from "./ring/ring.js";
-export type { Sleep } from "./ring/ring.js";
+export type { Decode, Sleep } from "./ring/ring.js";
 export { driveSync, driveAsync } from "./ring/drive.js";

@@ -17,6 +17,7 @@ import {
   currentAuthkey,
   DATA_SEQ,
   Deadline,
+  type Decode,
   deserialize,
   driveAsync,
   driveSync,
@@ -344,7 +345,7 @@ export class Connection<S = unknown, R = unknown> {
   }
 
   /** Takes the next message and returns `decode(bytes)`, waiting in slices that notice a dead writer. */
-  async #take<T>(deadline: Deadline, signal: AbortSignal | undefined, decode: (bytes: Uint8Array) => T): Promise<T> {
+  async #take<T>(deadline: Deadline, signal: AbortSignal | undefined, decode: Decode<T>): Promise<T> {
     const ring = this.#readRing();
     const got = ring.tryGetFrame(decode);
     if (got !== NOT_NOW) return got;
@@ -362,7 +363,7 @@ export class Connection<S = unknown, R = unknown> {
     }
   }
 
-  #takeSync<T>(timeout: number, decode: (bytes: Uint8Array) => T): T {
+  #takeSync<T>(timeout: number, decode: Decode<T>): T {
     const ring = this.#readRing();
     // the common case first: a one-frame message is there and the lock is free
     const got = ring.tryGetFrame(decode);
@@ -444,25 +445,32 @@ export class Connection<S = unknown, R = unknown> {
     return this.#takeSync(checkTimeout(opts.timeout), this.#maxLength(opts.maxLength));
   }
 
-  #into(buf: ArrayBufferView, offset: number): (bytes: Uint8Array) => number {
+  #into(buf: ArrayBufferView, offset: number): Decode<number> {
     if (!ArrayBuffer.isView(buf)) throw new TypeError("Expected `buf` to be a TypedArray, DataView or Buffer");
     if (!Number.isInteger(offset) || offset < 0 || offset > buf.byteLength) {
       throw new RangeError(`Expected \`offset\` to be an integer in [0, ${buf.byteLength}], got ${String(offset)}`);
     }
     const target = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-    return (bytes) => {
-      if (bytes.byteLength > target.byteLength - offset) {
-        const e = new BufferTooShortError(`a message of ${bytes.byteLength} bytes does not fit in ${target.byteLength - offset} bytes`);
+    const room = target.byteLength - offset;
+    const into: Decode<number> = (bytes) => {
+      if (bytes.byteLength > room) {
+        const e = new BufferTooShortError(`a message of ${bytes.byteLength} bytes does not fit in ${room} bytes`);
         Object.defineProperty(e, "data", { value: bytes.slice(), enumerable: true });
         throw e;
       }
-      target.set(bytes, offset);
+      // a message of several frames was assembled in place (assemble below)
+      if (bytes.buffer !== target.buffer || bytes.byteOffset !== target.byteOffset + offset) target.set(bytes, offset);
       return bytes.byteLength;
     };
+    // a message that fits is assembled straight in the caller's buffer: no second copy
+    into.assemble = (total) => (total <= room ? target.subarray(offset, offset + total) : undefined);
+    return into;
   }
 
   /**
-   * Receives the next message's bytes into `buf` from byte `offset`; returns their count.
+   * Receives the next message's bytes into `buf` from byte `offset`; returns their count. A large
+   * message is copied into `buf` as it arrives, so bytes of `buf` past `offset` are unspecified
+   * when the call fails (as when the writer ends mid-message).
    * @throws BufferTooShortError (the message is consumed and in the error's `data`) when it does not fit.
    */
   recvBytesInto(buf: ArrayBufferView, offset = 0, opts: RecvOptions = {}): Promise<number> {

@@ -59,6 +59,23 @@ describe("Pipe in one thread", () => {
     await expect(b.recvBytesInto("no" as never)).rejects.toThrow(TypeError);
   });
 
+  it("recvBytesInto: a message of many frames is assembled in the caller's buffer at its offset; a too-long one fails whole", async () => {
+    const [b, a] = Pipe({ duplex: false, ringSize: 4096 });
+    const message = new Uint8Array(20_000).map((_, i) => (i * 7) & 0xff);
+    const backing = new Uint8Array(30_000).fill(0xee);
+    const view = backing.subarray(1000); // a view that does not start its buffer
+    a.sendBytes(message); // streamed through the 4 KiB ring as the reader frees room
+    expect(await b.recvBytesInto(view, 3)).toBe(20_000);
+    await a.drain();
+    expect(Buffer.from(backing.subarray(1003, 21_003)).equals(Buffer.from(message))).toBe(true);
+    expect([backing[1002], backing[21_003]]).toEqual([0xee, 0xee]);
+    a.sendBytes(message);
+    const err = await b.recvBytesInto(new Uint8Array(19_999)).catch((e) => e);
+    expect(err).toBeInstanceOf(BufferTooShortError);
+    expect(Buffer.from(err.data).equals(Buffer.from(message))).toBe(true);
+    await a.drain();
+  });
+
   it("poll: at once by default, waits up to its timeout, never consumes (CONN-01, CONN-06)", async () => {
     const [a, b] = Pipe();
     expect(await timed(b.poll(), 0, 50)).toBe(false);

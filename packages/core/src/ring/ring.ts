@@ -99,6 +99,16 @@ const LAST = 0x40000000;
 const LENGTH_MASK = 0x3fffffff;
 const WRAP = 0xffffffff;
 
+/**
+ * Turns an item's bytes into what a get returns. `assemble`, when given, may offer the buffer an
+ * item of `total` bytes that spans several frames is assembled in (exactly `total` bytes, e.g. a
+ * caller's own buffer), instead of a fresh one; `decode` then receives that buffer.
+ */
+export interface Decode<T> {
+  (bytes: Uint8Array): T;
+  assemble?(total: number): Uint8Array | undefined;
+}
+
 /** What {@link Ring.tryGetFrame} returns when the fast path cannot take an item. */
 export const NOT_NOW: unique symbol = Symbol("@ipc/core:not-now") as never;
 
@@ -346,10 +356,11 @@ export class Ring {
   /**
    * Reads one item (the caller holds HEAD_LOCK) and returns `decode(bytes)`. An item in one frame
    * is decoded straight from the ring (the bytes are valid only during `decode`), before its space
-   * is given back; a longer one is assembled first. The deadline applies until the item's first
-   * frame is taken. @throws EmptyError on timeout, ShutDownError when shut down and drained.
+   * is given back; a longer one is assembled first, in the buffer `decode.assemble` offers or a
+   * fresh one. The deadline applies until the item's first frame is taken.
+   * @throws EmptyError on timeout, ShutDownError when shut down and drained.
    */
-  *get<T>(deadline: Deadline, decode: (bytes: Uint8Array) => T): Generator<Sleep, T, void> {
+  *get<T>(deadline: Deadline, decode: Decode<T>): Generator<Sleep, T, void> {
     const i32 = this.i32;
     let out: Uint8Array | undefined;
     let filled = 0;
@@ -404,7 +415,7 @@ export class Ring {
         }
         // a first frame while assembling means the producer of the partial item was cut off
         // every byte is written below: skip zero-filling a possibly large buffer
-        out = allocLarge(total);
+        out = decode.assemble?.(total) ?? allocLarge(total);
         filled = 0;
       } else if (out === undefined) {
         // the tail of an item whose start was discarded: skip it
