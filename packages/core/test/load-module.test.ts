@@ -36,7 +36,7 @@ describe("loadModule", () => {
   });
 
   it("gives a CommonJS module's exports with default, evaluated once, also when imported after", () => {
-    const url = file("cjs.js", "globalThis.loads = (globalThis.loads || 0) + 1; exports.z = 3;");
+    const url = file("cjs.cjs", "globalThis.loads = (globalThis.loads || 0) + 1; exports.z = 3;");
     expect(run(`const ns = await loadModule(${JSON.stringify(url)}); const i = await import(${JSON.stringify(url)});
       out.z = ns.z; out.dz = ns.default.z; out.same = i.default === ns.default; out.loads = globalThis.loads;`)).toEqual({ z: 3, dz: 3, same: true, loads: 1 });
   });
@@ -53,7 +53,7 @@ describe("loadModule", () => {
   it("rejects a missing file and loads other URLs with import()", () => {
     const missing = pathToFileURL(join(dir, "missing.mjs")).href;
     expect(run(`try { await loadModule(${JSON.stringify(missing)}); } catch (e) { out.code = e.code; } out.d = (await loadModule("data:text/javascript,export const d = 4;")).d;`)).toEqual({
-      code: "MODULE_NOT_FOUND",
+      code: "ERR_MODULE_NOT_FOUND",
       d: 4,
     });
   });
