@@ -1,5 +1,6 @@
 import { Worker } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
+import { timed } from "../../../scripts/timed.js";
 import {
   Barrier,
   BoundedSemaphore,
@@ -13,16 +14,6 @@ import {
   Semaphore,
   serialize,
 } from "@ipc/core";
-
-/** Asserts a promise settles within [min, max] ms and returns its value. */
-async function timed<T>(p: Promise<T> | (() => T), min: number, max: number): Promise<T> {
-  const t = performance.now();
-  const v = typeof p === "function" ? p() : await p;
-  const dt = performance.now() - t;
-  expect(dt).toBeGreaterThanOrEqual(min - 5);
-  expect(dt).toBeLessThan(max);
-  return v;
-}
 
 function worker(fixture: string, data: unknown): Promise<unknown> {
   const shared: SharedArrayBuffer[] = [];
@@ -41,7 +32,7 @@ describe("Lock (LOCK-02, LOCK-07)", () => {
     expect(l.locked()).toBe(true);
     expect(l.tryAcquire()).toBe(false);
     expect(await timed(l.acquire({ timeout: 0 }), 0, 50)).toBe(false);
-    expect(await timed(l.acquire({ timeout: 100 }), 100, 600)).toBe(false);
+    expect(await timed(() => l.acquire({ timeout: 100 }), 100, 600)).toBe(false);
     await expect(timed(() => l.acquireSync({ timeout: 100 }), 100, 600)).resolves.toBe(false);
     expect(l.release()).toBeUndefined();
     expect(l.locked()).toBe(false);
@@ -150,7 +141,7 @@ describe("Semaphore (SEM-01..03)", () => {
   it("timeouts: 0 returns at once, 100 ms waits about 100 ms", async () => {
     const s = new Semaphore(0);
     expect(await timed(s.acquire({ timeout: 0 }), 0, 50)).toBe(false);
-    expect(await timed(s.acquire({ timeout: 100 }), 100, 600)).toBe(false);
+    expect(await timed(() => s.acquire({ timeout: 100 }), 100, 600)).toBe(false);
     expect(await timed(() => s.acquireSync({ timeout: 100 }), 100, 600)).toBe(false);
   });
 
@@ -171,7 +162,7 @@ describe("Event (EVT-01)", () => {
     const e = new Event();
     expect(e.isSet()).toBe(false);
     expect(await timed(e.wait({ timeout: 0 }), 0, 50)).toBe(false);
-    expect(await timed(e.wait({ timeout: 100 }), 100, 600)).toBe(false);
+    expect(await timed(() => e.wait({ timeout: 100 }), 100, 600)).toBe(false);
     await expect(timed(() => e.waitSync({ timeout: 50 }), 50, 600)).resolves.toBe(false);
     e.set();
     expect(e.isSet()).toBe(true);
@@ -194,7 +185,7 @@ describe("Condition (COND-03, COND-04, COND-07)", () => {
     const c = new Condition();
     await c.acquire();
     expect(await timed(c.wait({ timeout: 0 }), 0, 50)).toBe(false);
-    expect(await timed(c.wait({ timeout: 100 }), 100, 600)).toBe(false);
+    expect(await timed(() => c.wait({ timeout: 100 }), 100, 600)).toBe(false);
     await expect(timed(() => c.waitSync({ timeout: 50 }), 50, 600)).resolves.toBe(false);
     expect(c.lock.locked()).toBe(true);
     c.release();
@@ -237,7 +228,7 @@ describe("Condition (COND-03, COND-04, COND-07)", () => {
     const c = new Condition();
     let v = 0;
     await c.acquire();
-    expect(await timed(c.waitFor(() => v === 1, { timeout: 50 }), 50, 600)).toBe(false);
+    expect(await timed(() => c.waitFor(() => v === 1, { timeout: 50 }), 50, 600)).toBe(false);
     const setter = (async () => {
       for (let i = 0; i < 4; i++) {
         await c.withLock(() => {

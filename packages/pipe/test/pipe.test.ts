@@ -80,7 +80,7 @@ describe("Pipe in one thread", () => {
     const [a, b] = Pipe();
     expect(await timed(b.poll(), 0, 50)).toBe(false);
     expect(await timed(b.poll(-1), 0, 50)).toBe(false);
-    expect(await timed(b.poll(100), 100, 600)).toBe(false);
+    expect(await timed(() => b.poll(100), 100, 600)).toBe(false);
     expect(b.pollSync(50)).toBe(false);
     a.sendBytes(new Uint8Array(0));
     expect(await timed(b.poll(100), 0, 50)).toBe(true);
@@ -174,7 +174,7 @@ describe("Pipe in one thread", () => {
 
   it("timeouts and AbortSignal on receive; sendSync waits for room", async () => {
     const [a, b] = Pipe({ ringSize: 4096 });
-    await expect(timed(b.recv({ timeout: 100 }), 100, 600)).rejects.toThrow(TimeoutError);
+    await expect(timed(() => b.recv({ timeout: 100 }), 100, 600)).rejects.toThrow(TimeoutError);
     expect(() => b.recvSync({ timeout: 50 })).toThrow(TimeoutError);
     const ac = new AbortController();
     const pending = b.recv({ signal: ac.signal });
@@ -233,7 +233,7 @@ describe("Pipe in one thread", () => {
 
   it("wait() returns the ready subset, [] on timeout, at once for negative timeouts (WAIT-04, WAIT-06)", async () => {
     const [a, b] = Pipe();
-    expect(await timed(wait([a, b], 300), 300, 1000)).toEqual([]);
+    expect(await timed(() => wait([a, b], 300), 300, 1000)).toEqual([]);
     expect(await timed(wait([a], -1), 0, 100)).toEqual([]);
     b.send(null);
     expect(await wait([a, b], 20_000)).toEqual([a]);
@@ -443,7 +443,7 @@ describe.each(contexts)("Pipe with a child (%s)", (context) => {
     expect(() => idle.sentinel).toThrow(InvalidStateError);
     const p = start("endOnGo", [go], context);
     const sentinel = p.sentinel;
-    expect(await timed(wait([a, sentinel, b], 100), 100, 1000)).toEqual([]);
+    expect(await timed(() => wait([a, sentinel, b], 100), 100, 1000)).toEqual([]);
     go.set();
     expect(await wait([a, sentinel, b], 20_000)).toEqual([sentinel]);
     a.send(null);

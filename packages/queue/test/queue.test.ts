@@ -34,7 +34,7 @@ describe("Queue in one thread", () => {
     expect(q.qsize()).toBe(6);
     expect(() => q.putNowait(7)).toThrow(FullError);
     await expect(timed(q.put(7, { timeout: 0 }), 0, 50)).rejects.toThrow(FullError);
-    await expect(timed(q.put(7, { timeout: 100 }), 100, 600)).rejects.toThrow(FullError);
+    await expect(timed(() => q.put(7, { timeout: 100 }), 100, 600)).rejects.toThrow(FullError);
     expect(() => q.putSync(7, { timeout: 50 })).toThrow(FullError);
     for (let i = 1; i <= 6; i++) expect(await q.get()).toBe(i);
     expect(q.empty()).toBe(true);
@@ -51,7 +51,7 @@ describe("Queue in one thread", () => {
     expect(q.empty()).toBe(true);
     await expect(timed(q.get({ timeout: 0 }), 0, 50)).rejects.toThrow(EmptyError);
     expect(() => q.getNowait()).toThrow(EmptyError);
-    await expect(timed(q.get({ timeout: 200 }), 200, 700)).rejects.toThrow(EmptyError);
+    await expect(timed(() => q.get({ timeout: 200 }), 200, 700)).rejects.toThrow(EmptyError);
     const t = performance.now();
     expect(() => q.getSync({ timeout: 100 })).toThrow(EmptyError);
     expect(performance.now() - t).toBeGreaterThanOrEqual(95);
