@@ -11,7 +11,7 @@
 import { nativeAllocUnsafe } from "./native-memory.js";
 
 /** Values from this size up use the addon's huge-page regions. */
-export const LARGE_MIN = 256 * 1024;
+const LARGE_MIN = 256 * 1024;
 /** From this size up a buffer skips zero-filling (every byte is written by the caller). */
 const UNZEROED_MIN = 65536;
 
