@@ -2,7 +2,7 @@
  * `@ipc/core/slim`: what a freshly started worker needs to receive its arguments and talk over
  * shared memory (codec, handles, errors, the ring), without loading the locks, the transport and
  * the broker (and Node's net and crypto modules with them). Handles of types it did not load are
- * revived by loading their module on demand. The full API is `@ipc/core`; both share one copy of
+ * revived by loading their module on demand (`loadHandleModules` imports them ahead). The full API is `@ipc/core`; both share one copy of
  * every class.
  */
 export * from "./errors/errors.js";
@@ -11,7 +11,7 @@ export type { SerializeOptions } from "./codec/encoder.js";
 export { deserialize } from "./codec/decoder.js";
 export type { DeserializeOptions } from "./codec/decoder.js";
 export { registerClass } from "./codec/class-registry.js";
-export { toHandle, registerHandleType, isHandleable } from "./handles/handle.js";
+export { toHandle, registerHandleType, isHandleable, loadHandleModules } from "./handles/handle.js";
 export { installLivenessTable, livenessTable, markThreadEnded, ownerEnded } from "./memory/liveness.js";
 export { Deadline } from "./memory/deadline.js";
 export { allocLarge } from "./memory/large-buffer.js";

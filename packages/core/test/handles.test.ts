@@ -29,3 +29,15 @@ it("a handle whose module cannot be loaded is a SerializationError", () => {
   const renamed = Buffer.from(bad.replace("test:Thing", "test:Thang"), "latin1");
   expect(() => deserialize(renamed)).toThrow(/cannot load/);
 });
+
+it("serialize's handleModules collects the type and module of every handle met, once each", () => {
+  const handleModules = new Map<string, string>();
+  const a = new Thing("a");
+  serialize({ list: [a, new Thing("b"), a], nested: { deep: [new Thing("c")] } }, { handleModules });
+  expect([...handleModules]).toEqual([["test:Thing", new URL("./fixtures/thing.mjs", import.meta.url).href]]);
+  // a value without handles adds nothing; without the option nothing is collected
+  const empty = new Map<string, string>();
+  serialize({ n: 1, s: "x" }, { handleModules: empty });
+  expect(empty.size).toBe(0);
+  expect(() => serialize({ t: new Thing("d") })).not.toThrow();
+});

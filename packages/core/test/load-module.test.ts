@@ -4,6 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
+import { serialize } from "@ipc/core";
+// @ts-expect-error untyped fixture
+import { Stamp } from "./fixtures/stamp-tla.mjs";
+
+function serializeStamp(label: string): Uint8Array {
+  return serialize(new Stamp(label));
+}
 
 // run in a plain Node process against the build: vitest's own module runner would stand between
 // `import()` and Node's loader (its modules are separate instances from Node's `require` cache)
@@ -14,8 +21,9 @@ function file(name: string, text: string): string {
 }
 /** Runs `body` with `loadModule` from the ES build and from the CommonJS build; both must agree. */
 function run(body: string): unknown {
-  const esm = `import { loadModule } from "@ipc/core"; const out = {}; ${body}; console.log(JSON.stringify(out));`;
-  const cjs = `const { loadModule } = require("@ipc/core"); (async () => { const out = {}; ${body}; console.log(JSON.stringify(out)); })();`;
+  const names = "loadModule, loadHandleModules, deserialize";
+  const esm = `import { ${names} } from "@ipc/core"; const out = {}; ${body}; console.log(JSON.stringify(out));`;
+  const cjs = `const { ${names} } = require("@ipc/core"); (async () => { const out = {}; ${body}; console.log(JSON.stringify(out)); })();`;
   const results = [esm, cjs].map((script, k) =>
     JSON.parse(execFileSync(process.execPath, [`--input-type=${k ? "commonjs" : "module"}`, "-e", script], { cwd: process.cwd(), encoding: "utf8" })),
   );
@@ -55,6 +63,35 @@ describe("loadModule", () => {
     expect(run(`try { await loadModule(${JSON.stringify(missing)}); } catch (e) { out.code = e.code; } out.d = (await loadModule("data:text/javascript,export const d = 4;")).d;`)).toEqual({
       code: "ERR_MODULE_NOT_FOUND",
       d: 4,
+    });
+  });
+});
+
+describe("loadHandleModules", () => {
+  // a handle of a type whose module has top-level await, serialized here; the child never imported it
+  const stamp = pathToFileURL(join(__dirname, "fixtures", "stamp-tla.mjs")).href;
+  const bytes = (label: string) => `Buffer.from(${JSON.stringify(Buffer.from(serializeStamp(label)).toString("base64"))}, "base64")`;
+
+  it("imports the modules of handle types not registered yet, so deserialize revives them", () => {
+    expect(run(`await loadHandleModules([["test:Stamp", ${JSON.stringify(stamp)}]]); out.shout = deserialize(${bytes("hi")}).shout();`)).toEqual({ shout: "HI!" });
+  });
+
+  it("is needed for such a module: reviving it without loading it first cannot require() it", () => {
+    expect(run(`try { deserialize(${bytes("x")}); } catch (e) { out.name = e.name; out.message = e.message; out.cause = e.cause?.code; }`)).toEqual({
+      name: "SerializationError",
+      message: `cannot load ${stamp} to revive a handle`,
+      cause: "ERR_REQUIRE_ASYNC_MODULE",
+    });
+  });
+
+  it("skips registered types and fails with a SerializationError naming a module that cannot load", () => {
+    const missing = pathToFileURL(join(dir, "gone.mjs")).href;
+    expect(run(`await loadHandleModules([["test:Stamp", ${JSON.stringify(stamp)}]]); await loadHandleModules([["test:Stamp", ${JSON.stringify(missing)}]]); out.skipped = true;
+      try { await loadHandleModules([["test:Gone", ${JSON.stringify(missing)}]]); } catch (e) { out.name = e.name; out.message = e.message; out.cause = e.cause?.code; }`)).toEqual({
+      skipped: true,
+      name: "SerializationError",
+      message: `cannot load ${missing} to revive a handle`,
+      cause: "ERR_MODULE_NOT_FOUND",
     });
   });
 });

@@ -6,7 +6,7 @@
  */
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { threadId } from "node:worker_threads";
-import { deserialize, installLivenessTable, lazyRequire, loadModule } from "@ipc/core/slim";
+import { deserialize, installLivenessTable, lazyRequire, loadHandleModules, loadModule } from "@ipc/core/slim";
 import { endChildren } from "./children.js";
 import { setIdentity } from "./identity.js";
 import type { StartPayload } from "./payload.js";
@@ -44,6 +44,8 @@ export async function runChild(payload: StartPayload): Promise<number> {
     if (typeof exported !== "function") {
       throw new TypeError(`${payload.module} has no exported function or class named "${payload.exportName}"`);
     }
+    // handle types the module did not import itself are imported, not required, by deserialize
+    await loadHandleModules(payload.handleModules);
     if (payload.kind === "target") {
       const { args, kwargs } = deserialize<{ args: unknown[]; kwargs?: Record<string, unknown> }>(payload.bytes, { shared: payload.shared });
       await (exported as (...a: unknown[]) => unknown)(...args, ...(kwargs ? [kwargs] : []));

@@ -12,6 +12,8 @@ export interface StartPayload {
   bytes: Uint8Array;
   /** Shared buffers that travel with the bytes (thread context). */
   shared: SharedArrayBuffer[];
+  /** Type and module of each handle in `bytes`: imported before they are deserialized. */
+  handleModules: [type: string, module: string][];
   /** The process's table of ended threads (thread context), for robust locks. */
   liveness?: Int32Array;
 }

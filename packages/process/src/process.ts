@@ -162,6 +162,7 @@ export class Process {
     const subclass = Object.getPrototypeOf(this) !== Process.prototype && this.run !== Process.prototype.run;
     const module = toModule(s.opts.module);
     const shared: SharedArrayBuffer[] = [];
+    const handleModules = new Map<string, string>();
     const target = s.context === "thread" ? "thread" : "process";
     const base = {
       identity: {
@@ -169,19 +170,20 @@ export class Process {
         parent: me,
       },
       shared,
+      handleModules: [] as [string, string][],
     };
     if (subclass) {
       if (!module) throw new TypeError("a Process subclass must pass `module` (its own import.meta.url) to super()");
       const fields: Record<string, unknown> = { ...(this as object) };
-      const bytes = serializeAt(fields, "this", { target, shared });
-      return { ...base, module, kind: "subclass", exportName: this.constructor.name, bytes };
+      const bytes = serializeAt(fields, "this", { target, shared, handleModules });
+      return { ...base, module, kind: "subclass", exportName: this.constructor.name, bytes, handleModules: [...handleModules] };
     }
     const t = s.opts.target;
     if (t === undefined) return { ...base, module: module ?? "", kind: "none", exportName: "", bytes: new Uint8Array(0) };
     const exportName = typeof t === "string" ? t : t.name;
     if (!exportName) throw new TypeError("a target function must be a named export of `module`");
-    const bytes = serializeAt({ args: s.opts.args ?? [], kwargs: s.opts.kwargs }, "process", { target, shared });
-    return { ...base, module: module!, kind: "target", exportName, bytes };
+    const bytes = serializeAt({ args: s.opts.args ?? [], kwargs: s.opts.kwargs }, "process", { target, shared, handleModules });
+    return { ...base, module: module!, kind: "target", exportName, bytes, handleModules: [...handleModules] };
   }
 
   private startThread(s: ParentState, payload: StartPayload): void {

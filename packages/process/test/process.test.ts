@@ -1,4 +1,7 @@
 import { execFile } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { Event, InvalidStateError, Lock } from "@ipc/core";
@@ -8,6 +11,17 @@ import { contexts, ended, readReport, reportFile, targets } from "./helpers.js";
 import { whoami, Worker } from "./fixtures/targets.mjs";
 
 const run = promisify(execFile);
+
+describe("handles whose module the target never imports (from the build)", () => {
+  it("are revived in both contexts, even from a module with top-level await", async () => {
+    // the child imports the handle's module before it deserializes its arguments: require() cannot
+    // load this module, and in Node 20 a thread terminated inside require() of an ES module aborts
+    // its whole process
+    const script = new URL("./fixtures/handle-revival.mjs", import.meta.url);
+    const { stdout } = await run(process.execPath, [script.pathname, mkdtempSync(join(tmpdir(), "ipc-revival-"))], { timeout: 60_000 });
+    expect(JSON.parse(stdout)).toEqual({ thread: { exitCode: 0, said: "THREAD!" }, process: { exitCode: 0, said: "PROCESS!" } });
+  });
+});
 
 describe("the main process", () => {
   it("currentProcess, parentProcess, isMainProcess, cpuCount (PROC-01, 05, 13)", () => {

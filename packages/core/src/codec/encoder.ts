@@ -110,6 +110,12 @@ export interface SerializeOptions {
   target?: HandleContext["target"];
   /** Thread target: SharedArrayBuffers met while encoding are appended here and referenced by index. */
   shared?: SharedArrayBuffer[];
+  /**
+   * Filled with the type and module of every handle met, so that a receiver can import those
+   * modules (with `loadHandleModules`) before it deserializes: reviving a type whose module was
+   * never imported otherwise loads it synchronously.
+   */
+  handleModules?: Map<string, string>;
 }
 
 /** The context of bytes bound for another process (no per-call allocation). */
@@ -123,6 +129,8 @@ class Encoder {
   private readonly few: object[] = [];
   private many: Map<object, number> | undefined;
   ctx: HandleContext = PROCESS_CTX;
+  /** Where handles met record their type and module (serializeAt's `handleModules`). */
+  modules: Map<string, string> | undefined;
   busy = false;
 
   /** The back-reference index of `o` if it was met before in this value. */
@@ -373,6 +381,7 @@ class Encoder {
     this.w.u8(Tag.Handle);
     this.w.string(d.type);
     this.w.string(d.module ?? "");
+    if (d.module && this.modules) this.modules.set(d.type, d.module);
     this.value(d.state);
   }
 }
@@ -398,10 +407,11 @@ const shared = new Encoder();
  * Encodes `value` with this isolate's encoder (a fresh one when re-entered: a `toHandle` that
  * serializes) and returns `finish(encoder, arg)`, naming the path of what cannot be encoded.
  */
-function encode<A, R>(value: unknown, root: string, ctx: HandleContext, finish: (enc: Encoder, arg: A) => R, arg: A): R {
+function encode<A, R>(value: unknown, root: string, ctx: HandleContext, finish: (enc: Encoder, arg: A) => R, arg: A, modules?: Map<string, string>): R {
   const enc = shared.busy ? new Encoder() : shared;
   enc.busy = true;
   enc.ctx = ctx;
+  enc.modules = modules;
   enc.w.pos = 0;
   try {
     enc.value(value);
@@ -414,6 +424,7 @@ function encode<A, R>(value: unknown, root: string, ctx: HandleContext, finish: 
     throw e;
   } finally {
     enc.resetSeen();
+    enc.modules = undefined;
     enc.busy = false;
     if (enc.w.buf.length > MAX_KEPT) {
       enc.w.buf = Buffer.allocUnsafeSlow(SCRATCH);
@@ -446,7 +457,7 @@ function offerBytes(enc: Encoder, consume: (bytes: Uint8Array) => boolean): Uint
 /** Encodes with a given root name for error paths, e.g. `args`. */
 export function serializeAt(value: unknown, root: string, options?: SerializeOptions): Uint8Array {
   const ctx = options?.target === "thread" ? { target: "thread" as const, shared: options.shared ?? [] } : PROCESS_CTX;
-  return encode(value, root, ctx, takeBytes, undefined);
+  return encode(value, root, ctx, takeBytes, undefined, options?.handleModules);
 }
 
 /**

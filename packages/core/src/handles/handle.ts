@@ -8,6 +8,7 @@
 import { lazyRequire } from "../lazy-require.js";
 import { fileURLToPath } from "node:url";
 import { SerializationError } from "../errors/errors.js";
+import { loadModule } from "../load-module.js";
 
 /** The method an IPC object implements to describe itself as a handle. */
 export const toHandle: unique symbol = Symbol.for("@ipc/core:toHandle") as never;
@@ -78,9 +79,21 @@ export function reviverFor(type: string, module: string | undefined): Reviver {
   return revive;
 }
 
-/** Imports (asynchronously) every module in `modules` whose types are not registered yet. */
+/**
+ * Imports every module in `modules` whose handle type is not registered yet, with `import()`:
+ * unlike the synchronous load that reviving an unknown type falls back to, this loads modules
+ * with top-level await, and in Node 20 a thread terminated meanwhile cannot abort its process
+ * (as it can inside `require()` of an ES module). Pass the pairs `serialize`'s `handleModules`
+ * collected, then deserialize.
+ * @throws SerializationError naming the module that failed to load (its error as `cause`).
+ */
 export async function loadHandleModules(modules: Iterable<[type: string, module: string]>): Promise<void> {
   for (const [type, module] of modules) {
-    if (!revivers.has(type)) await import(module);
+    if (revivers.has(type)) continue;
+    try {
+      await loadModule(module);
+    } catch (error) {
+      throw new SerializationError(`cannot load ${module} to revive a handle`, { cause: error });
+    }
   }
 }
