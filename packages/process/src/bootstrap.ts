@@ -44,7 +44,8 @@ export async function runChild(payload: StartPayload): Promise<number> {
     if (typeof exported !== "function") {
       throw new TypeError(`${payload.module} has no exported function or class named "${payload.exportName}"`);
     }
-    // handle types the module did not import itself are imported, not required, by deserialize
+    // the modules of handle types the target did not import are imported now, so that deserialize
+    // does not have to require() them
     await loadHandleModules(payload.handleModules);
     if (payload.kind === "target") {
       const { args, kwargs } = deserialize<{ args: unknown[]; kwargs?: Record<string, unknown> }>(payload.bytes, { shared: payload.shared });
