@@ -90,6 +90,8 @@ export {
   SHUT,
   SHUT_IMMEDIATE,
   NOT_NOW,
+  HANDED,
+  HAND_OVER_MIN,
 } from "./ring/ring.js";
 export type { Decode, Sleep } from "./ring/ring.js";
 export { driveSync, driveAsync } from "./ring/drive.js";

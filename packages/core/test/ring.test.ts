@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { atomicsBackend, Deadline, driveSync, EmptyError, FullError, HEAD_LOCK, NOT_NOW, Ring, TAIL_LOCK } from "@ipc/core";
+import { atomicsBackend, Deadline, driveSync, EmptyError, FullError, HAND_OVER_MIN, HANDED, HEAD_LOCK, nativeAvailable, NOT_NOW, Ring, TAIL_LOCK } from "@ipc/core";
+import { native } from "@ipc/native";
+
+/** Hand-overs filed and not adopted in this process. */
+const handedBlocks = () => native!.regionStats().handed;
+const nativeAdoptForTest = (token: number) => native!.adopt(token);
 
 const ring = (capacity = 4096, maxSize = 0) => new Ring(Ring.allocate(capacity, maxSize), 0, atomicsBackend);
 const copy = (b: Uint8Array) => b.slice();
@@ -68,5 +73,76 @@ describe("Ring fast paths", () => {
     ).toThrow("bad");
     expect(Atomics.load(r.i32, HEAD_LOCK)).toBe(0);
     expect((r.tryGetFrame(copy) as Uint8Array)[0]).toBe(2);
+  });
+});
+
+describe("Ring hand-over (large items between threads of one process)", () => {
+  // without the addon (IPC_NATIVE=0) the same puts stream the items: the results must not differ
+  const handing = nativeAvailable();
+  const putHanded = (r: Ring, b: Uint8Array, timeout = 0) =>
+    driveSync(r, TAIL_LOCK, new Deadline(timeout), r.put(b, new Deadline(timeout), false, false, true), () => new FullError());
+  const pattern = (n: number, seed: number) => new Uint8Array(n).map((_, i) => (i * 7 + seed) & 0xff);
+  const own = (b: Uint8Array) => b;
+
+  it("a large item is handed over: the consumer gets the very bytes in a buffer of its own, in order with the rest", () => {
+    const r = ring(1 << 20);
+    const large = pattern(HAND_OVER_MIN + 5, 3);
+    putSlow(r, bytes(10, 1));
+    putHanded(r, large);
+    putSlow(r, bytes(20, 2));
+    expect(r.handsOver(large.byteLength)).toBe(handing);
+    expect(r.handsOver(HAND_OVER_MIN - 1)).toBe(false);
+    expect(getSlow(r)).toEqual(bytes(10, 1));
+    const got = driveSync(r, HEAD_LOCK, new Deadline(0), r.get(new Deadline(0), own), () => new EmptyError());
+    expect(got).toEqual(large);
+    expect(got.buffer instanceof SharedArrayBuffer).toBe(false);
+    expect(getSlow(r)).toEqual(bytes(20, 2));
+    expect(r.count()).toBe(0);
+    expect(Atomics.load(r.i32, HANDED)).toBe(0);
+  });
+
+  it.runIf(handing)("the fast get takes a hand-over frame too", () => {
+    const r = ring(1 << 16);
+    const large = pattern(HAND_OVER_MIN, 9);
+    putHanded(r, large);
+    expect(r.tryGetFrame(copy)).toEqual(large);
+    expect(r.tryGetFrame(copy)).toBe(NOT_NOW);
+  });
+
+  it.runIf(handing)("one hand-over is in flight at a time: the next put waits for it as for room", () => {
+    const r = ring(1 << 16);
+    putHanded(r, pattern(HAND_OVER_MIN, 1));
+    expect(Atomics.load(r.i32, HANDED)).toBeGreaterThan(0);
+    expect(() => putHanded(r, pattern(HAND_OVER_MIN, 2))).toThrow(FullError);
+    // a small item still passes, and the block of the refused put was freed
+    putSlow(r, bytes(8, 4));
+    expect(handedBlocks()).toBe(1);
+    expect(getSlow(r)).toEqual(pattern(HAND_OVER_MIN, 1));
+    putHanded(r, pattern(HAND_OVER_MIN, 2));
+    expect(getSlow(r)).toEqual(bytes(8, 4));
+    expect(getSlow(r)).toEqual(pattern(HAND_OVER_MIN, 2));
+    expect(handedBlocks()).toBe(0);
+  });
+
+  it.runIf(handing)("a put that finds no room for its frame frees its block; a frame taken by a consumer that ended is skipped", () => {
+    const r = ring(4096);
+    while (r.tryPutFrame(bytes(200, 5), false));
+    while (r.tryPutFrame(bytes(0, 0), false));
+    expect(() => putHanded(r, pattern(HAND_OVER_MIN, 1))).toThrow(FullError);
+    expect(handedBlocks()).toBe(0);
+    expect(Atomics.load(r.i32, HANDED)).toBe(0);
+    while (r.tryGetFrame(copy) !== NOT_NOW);
+
+    // a consumer adopted the block and ended before moving HEAD and clearing the word
+    putHanded(r, pattern(HAND_OVER_MIN, 1));
+    putSlow(r, bytes(3, 3));
+    const token = Atomics.load(r.i32, HANDED);
+    expect(nativeAdoptForTest(token)).toBeDefined();
+    // the next producer finds the token adopted and clears the word instead of waiting
+    putHanded(r, pattern(HAND_OVER_MIN, 2));
+    // the next consumer skips the lost item
+    expect(getSlow(r)).toEqual(bytes(3, 3));
+    expect(getSlow(r)).toEqual(pattern(HAND_OVER_MIN, 2));
+    expect(handedBlocks()).toBe(0);
   });
 });

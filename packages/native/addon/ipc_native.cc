@@ -332,11 +332,94 @@ void AllocUnsafe(const FunctionCallbackInfo<Value>& args) {
   args.GetReturnValue().Set(v8::ArrayBuffer::New(iso, std::move(store)));
 }
 
-// regionStats(): { mapped, kept } bytes of the allocator's regions (diagnostics and tests).
+// ---- hand-over: a large message passed between threads of this process without a second copy --
+// handOver(bytes, ring) copies `bytes` into an allocUnsafe block and files it under a token (a
+// u32); the sending thread writes only the token into the ring it shares with the receiver, and
+// the receiver's adopt(token) turns the block into its own ArrayBuffer (freed by its garbage
+// collector like any allocUnsafe buffer). A token is adopted at most once: a second adopt (a
+// receiver that took over from one that ended mid-read) gets undefined. A block nobody adopts is
+// freed once the ring it was meant for is gone: the filing keeps a weak reference to the ring's
+// SharedArrayBuffer, and filings whose ring was collected are freed at the next handOver or
+// regionStats call. isFiled(token) tells a sender whether a token is still waiting to be adopted.
+
+struct HandedBlock {
+  char* p;
+  size_t size;
+  Region* owner;
+  std::weak_ptr<v8::BackingStore> ring;
+};
+
+struct HandOvers {
+  std::mutex mu;
+  std::unordered_map<uint32_t, HandedBlock> blocks;
+  uint32_t next = 1;
+};
+HandOvers& handOvers = *new HandOvers();
+
+/** Frees the blocks whose ring is gone. Called with handOvers.mu held. */
+void sweepHandOversLocked() {
+  for (auto it = handOvers.blocks.begin(); it != handOvers.blocks.end();) {
+    if (it->second.ring.expired()) {
+      unrefRegion(it->second.owner);
+      it = handOvers.blocks.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void HandOver(const FunctionCallbackInfo<Value>& args) {
+  Isolate* iso = args.GetIsolate();
+  if (!args[0]->IsArrayBufferView() || !args[1]->IsSharedArrayBuffer()) return throwError(iso, "handOver(bytes, ring): expected a view and a SharedArrayBuffer");
+  Local<v8::ArrayBufferView> view = args[0].As<v8::ArrayBufferView>();
+  size_t size = view->ByteLength();
+  if (size == 0) return throwError(iso, "handOver: empty message");
+  Region* owner = nullptr;
+  char* p = allocLarge(size, &owner);
+  if (p == nullptr) return throwErrno(iso, "mmap");
+  view->CopyContents(p, size);
+  std::lock_guard<std::mutex> lk(handOvers.mu);
+  sweepHandOversLocked();
+  uint32_t token = handOvers.next;
+  handOvers.next = token == 0x7fffffff ? 1 : token + 1;
+  handOvers.blocks[token] = HandedBlock{p, size, owner, args[1].As<v8::SharedArrayBuffer>()->GetBackingStore()};
+  args.GetReturnValue().Set(Integer::NewFromUnsigned(iso, token));
+}
+
+void Adopt(const FunctionCallbackInfo<Value>& args) {
+  Isolate* iso = args.GetIsolate();
+  uint32_t token = args[0]->Uint32Value(iso->GetCurrentContext()).FromMaybe(0);
+  HandedBlock b;
+  {
+    std::lock_guard<std::mutex> lk(handOvers.mu);
+    auto it = handOvers.blocks.find(token);
+    if (it == handOvers.blocks.end()) return;  // undefined: already adopted, or never filed
+    b = it->second;
+    handOvers.blocks.erase(it);
+  }
+  auto store = v8::ArrayBuffer::NewBackingStore(b.p, b.size, releaseLarge, b.owner);
+  args.GetReturnValue().Set(v8::ArrayBuffer::New(iso, std::move(store)));
+}
+
+void IsFiled(const FunctionCallbackInfo<Value>& args) {
+  Isolate* iso = args.GetIsolate();
+  uint32_t token = args[0]->Uint32Value(iso->GetCurrentContext()).FromMaybe(0);
+  std::lock_guard<std::mutex> lk(handOvers.mu);
+  args.GetReturnValue().Set(handOvers.blocks.count(token) > 0);
+}
+
+// regionStats(): { mapped, kept } bytes of the allocator's regions and the count of hand-overs not yet
+// adopted (diagnostics and tests).
 void RegionStats(const FunctionCallbackInfo<Value>& args) {
   Isolate* iso = args.GetIsolate();
   Local<Context> ctx = iso->GetCurrentContext();
   size_t kept;
+  size_t handed;
+  {
+    std::lock_guard<std::mutex> lk(handOvers.mu);
+    sweepHandOversLocked();
+    handed = handOvers.blocks.size();
+  }
   {
     std::lock_guard<std::mutex> lk(regions.mu);
     kept = regions.kept.size() * kRegion;
@@ -344,6 +427,7 @@ void RegionStats(const FunctionCallbackInfo<Value>& args) {
   Local<Object> out = Object::New(iso);
   out->Set(ctx, String::NewFromUtf8(iso, "mapped").ToLocalChecked(), v8::Number::New(iso, static_cast<double>(mappedRegionBytes.load()))).Check();
   out->Set(ctx, String::NewFromUtf8(iso, "kept").ToLocalChecked(), v8::Number::New(iso, static_cast<double>(kept))).Check();
+  out->Set(ctx, String::NewFromUtf8(iso, "handed").ToLocalChecked(), v8::Number::New(iso, static_cast<double>(handed))).Check();
   args.GetReturnValue().Set(out);
 }
 
@@ -723,4 +807,7 @@ NODE_MODULE_INIT(/* exports, module, context */) {
   setMethod(iso, context, exports, "markThreadEnded", MarkThreadEnded, data);
   setMethod(iso, context, exports, "allocUnsafe", AllocUnsafe, data);
   setMethod(iso, context, exports, "regionStats", RegionStats, data);
+  setMethod(iso, context, exports, "handOver", HandOver, data);
+  setMethod(iso, context, exports, "adopt", Adopt, data);
+  setMethod(iso, context, exports, "isFiled", IsFiled, data);
 }

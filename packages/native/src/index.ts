@@ -47,10 +47,22 @@ export interface NativeBinding {
    */
   allocUnsafe(size: number): ArrayBuffer;
   /**
-   * Bytes of the {@link NativeBinding.allocUnsafe} regions this process maps, and of those kept
-   * free for reuse (unmapped after a second unused).
+   * Bytes of the {@link NativeBinding.allocUnsafe} regions this process maps, of those kept free
+   * for reuse (unmapped after a second unused), and the number of hand-overs not adopted yet.
    */
-  regionStats(): { mapped: number; kept: number };
+  regionStats(): { mapped: number; kept: number; handed: number };
+  /**
+   * Copies `bytes` into an {@link NativeBinding.allocUnsafe} block filed under the returned token
+   * (a positive 31-bit integer), for another thread of this process to {@link NativeBinding.adopt}:
+   * a large message then crosses between threads with one copy. A block never adopted is freed
+   * once `ring` (the shared memory the token travels through) has been garbage-collected
+   * everywhere. Counted in `regionStats().handed` until then.
+   */
+  handOver(bytes: ArrayBufferView, ring: SharedArrayBuffer): number;
+  /** The block filed under `token` as this thread's own `ArrayBuffer`; `undefined` once adopted. */
+  adopt(token: number): ArrayBuffer | undefined;
+  /** True while `token` is filed and not adopted yet. */
+  isFiled(token: number): boolean;
 }
 
 function load(): { binding?: NativeBinding; error?: unknown } {

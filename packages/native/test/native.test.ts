@@ -1,4 +1,4 @@
-import { fork, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, fork, spawn, type ChildProcess } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { once } from "node:events";
@@ -210,6 +210,51 @@ describe.runIf(linux && process.env.IPC_NATIVE !== "0")("@ipc/native", () => {
     const copy = structuredClone(new Uint8Array(native!.allocUnsafe(300_000)).fill(3));
     expect(copy.byteLength).toBe(300_000);
     expect(copy[299_999]).toBe(3);
+  });
+
+  it("handOver / adopt: a block crosses to a worker thread with one copy, adopted once", async () => {
+    const ring = new SharedArrayBuffer(64);
+    const source = new Uint8Array(700_000).map((_, i) => i % 251);
+    const token = native!.handOver(source.subarray(100), ring);
+    expect(token).toBeGreaterThan(0);
+    expect(native!.isFiled(token)).toBe(true);
+    expect(native!.regionStats().handed).toBe(1);
+    source.fill(0); // the block holds its own copy
+    const worker = new Worker(
+      `const { native } = require(${JSON.stringify(new URL("../dist/index.cjs", import.meta.url).pathname)});
+       const { parentPort, workerData } = require("node:worker_threads");
+       const block = native.adopt(workerData.token);
+       const bytes = new Uint8Array(block);
+       let ok = block instanceof ArrayBuffer && bytes.length === 699_900;
+       for (let i = 0; i < bytes.length && ok; i++) ok = bytes[i] === (i + 100) % 251;
+       parentPort.postMessage({ ok, again: native.adopt(workerData.token) === undefined, ring: workerData.ring.byteLength });`,
+      { eval: true, workerData: { token, ring } },
+    );
+    const [reply] = await once(worker, "message");
+    await once(worker, "exit");
+    expect(reply).toEqual({ ok: true, again: true, ring: 64 });
+    expect(native!.isFiled(token)).toBe(false);
+    expect(native!.adopt(token)).toBeUndefined();
+    expect(native!.regionStats().handed).toBe(0);
+    expect(native!.handOver(new Uint8Array(300_000), ring)).not.toBe(token);
+    expect(native!.adopt(native!.handOver(new Uint8Array(300_000), ring))!.byteLength).toBe(300_000);
+  });
+
+  it("handOver: a block never adopted is freed once its ring is garbage-collected; bad arguments throw", () => {
+    const script = `const { native } = require(process.argv[1]);
+      (function () { native.handOver(new Uint8Array(1 << 20), new SharedArrayBuffer(64)); })();
+      const kept = new SharedArrayBuffer(64);
+      native.handOver(new Uint8Array(1 << 20), kept);
+      const before = native.regionStats().handed;
+      gc();
+      console.log(JSON.stringify([before, native.regionStats().handed, kept.byteLength]));`;
+    const out = execFileSync(process.execPath, ["--expose-gc", "-e", script, new URL("../dist/index.cjs", import.meta.url).pathname], { encoding: "utf8" });
+    expect(JSON.parse(out)).toEqual([2, 1, 64]);
+    expect(() => native!.handOver(new Uint8Array(8), new ArrayBuffer(8) as never)).toThrow(/expected a view and a SharedArrayBuffer/);
+    expect(() => native!.handOver([1, 2] as never, new SharedArrayBuffer(8))).toThrow(/expected a view/);
+    expect(() => native!.handOver(new Uint8Array(0), new SharedArrayBuffer(8))).toThrow(/empty message/);
+    expect(native!.adopt(0)).toBeUndefined();
+    expect(native!.isFiled(0)).toBe(false);
   });
 
   it("allocUnsafe: freed regions are kept for reuse, then unmapped within about a second", async () => {

@@ -76,6 +76,12 @@ interface ConnectionState {
 }
 
 const ZERO = new Deadline(0);
+/**
+ * Large messages are handed over, not streamed (core's ring.ts): a pipe's rings are read only in
+ * this process (an end in another process is relayed), so the sender copies a message once into a
+ * native block and the receiver takes that block as its buffer.
+ */
+const HAND_OVER = true;
 const EMPTY = new Uint8Array(0);
 const FOREVER = new Deadline(Infinity);
 const noRoom = () => new FullError("no room in the pipe");
@@ -243,16 +249,19 @@ export class Connection<S = unknown, R = unknown> {
     });
   }
 
-  /** True when a put with a deadline of 0 cannot wait: one frame, or the whole item fits now. */
+  /**
+   * True when a put with a deadline of 0 cannot wait: one frame, a large message handed over (one
+   * frame too), or the whole item fits now.
+   */
   #fits(ring: Ring, bytes: Uint8Array): boolean {
-    return bytes.byteLength + 8 <= ring.maxChunk || ring.fitsNow(bytes.byteLength);
+    return bytes.byteLength + 8 <= ring.maxChunk || ring.handsOver(bytes.byteLength) || ring.fitsNow(bytes.byteLength);
   }
 
   /** Puts a message if there is room now (callers check {@link #fits}: it never waits mid-item). */
   #tryPut(ring: Ring, bytes: Uint8Array): boolean {
     if (ring.tryPutFrame(bytes, false)) return true;
     try {
-      driveSync(ring, TAIL_LOCK, ZERO, ring.put(bytes, ZERO, false), noRoom);
+      driveSync(ring, TAIL_LOCK, ZERO, ring.put(bytes, ZERO, false, false, HAND_OVER), noRoom);
       return true;
     } catch (e) {
       if (e instanceof FullError) return false;
@@ -282,7 +291,7 @@ export class Connection<S = unknown, R = unknown> {
     for (;;) {
       const slice = probeSlice(deadline);
       try {
-        await driveAsync(ring, TAIL_LOCK, slice, ring.put(bytes, slice, false), noRoom, signal);
+        await driveAsync(ring, TAIL_LOCK, slice, ring.put(bytes, slice, false, false, HAND_OVER), noRoom, signal);
         return;
       } catch (e) {
         if (!(e instanceof FullError)) throw e;
@@ -333,7 +342,7 @@ export class Connection<S = unknown, R = unknown> {
     for (;;) {
       const slice = probeSlice(deadline);
       try {
-        driveSync(ring, TAIL_LOCK, slice, ring.put(bytes, slice, false), noRoom);
+        driveSync(ring, TAIL_LOCK, slice, ring.put(bytes, slice, false, false, HAND_OVER), noRoom);
         if (owned) recycleSerialized(bytes);
         return;
       } catch (e) {

@@ -16,6 +16,8 @@ import { Process } from "@ipc/process";
 import { Connection, Pipe, wait } from "@ipc/pipe";
 
 const workers = new URL("./fixtures/workers.mjs", import.meta.url).href;
+// @ts-expect-error untyped fixture
+const { largePattern } = (await import("./fixtures/workers.mjs")) as { largePattern: (n: number, k: number) => Uint8Array };
 const contexts = ["thread", "process"] as const;
 const te = new TextEncoder();
 const td = new TextDecoder();
@@ -273,6 +275,28 @@ describe.each(contexts)("Pipe with a child (%s)", (context) => {
     expect(await finish(p)).toBe(0);
     expect([a.readable, a.writable]).toEqual([true, true]);
     await expect(a.recv({ timeout: 20_000 })).rejects.toThrow(EOFError);
+    await expect(a.recvBytes({ timeout: 20_000 })).rejects.toThrow(EOFError);
+  });
+
+  it("large messages of every kind arrive intact and in order, mixed with small ones (handed over between threads)", async () => {
+    const [a, b] = Pipe();
+    const sizes = [300_000, 5, 1 << 20, 0, 2_500_000, 256 * 1024, 70_000, 1 << 20, 3];
+    const p = start("sendLarge", [b, sizes], context);
+    b.close();
+    const into = new Uint8Array(3 << 20);
+    for (const [k, n] of sizes.entries()) {
+      let got: Uint8Array;
+      if (k % 3 === 0) got = await a.recvBytes({ timeout: 20_000 });
+      else if (k % 3 === 1) got = into.slice(0, await a.recvBytesInto(into));
+      else {
+        const m = await a.recv({ timeout: 20_000 });
+        expect(m.k).toBe(k);
+        got = m.bytes;
+      }
+      expect(got.byteLength).toBe(n);
+      expect(Buffer.compare(Buffer.from(got), Buffer.from(largePattern(n, k)))).toBe(0);
+    }
+    expect(await finish(p)).toBe(0);
     await expect(a.recvBytes({ timeout: 20_000 })).rejects.toThrow(EOFError);
   });
 

@@ -45,6 +45,9 @@ interface Binding {
   waitAsync(id: number, byteOffset: number, expected: number, timeoutMs: number, done: (r: 0 | 1 | 2) => void): void;
   markThreadEnded?(threadId: number): number;
   allocUnsafe?(size: number): ArrayBuffer;
+  handOver?(bytes: Uint8Array, ring: SharedArrayBuffer): number;
+  adopt?(token: number): ArrayBuffer | undefined;
+  isFiled?(token: number): boolean;
 }
 
 let loaded: { binding?: Binding; error?: unknown } | undefined;
@@ -77,6 +80,30 @@ export function markNativeThreadEnded(threadId: number): void {
  */
 export function nativeAllocUnsafe(size: number): ArrayBuffer | undefined {
   return load().binding?.allocUnsafe?.(size);
+}
+
+/**
+ * Copies `bytes` into a native block filed under a token another thread of this process can
+ * {@link nativeAdopt} (the block is freed if `ring` is collected first), or `undefined` without
+ * an addon that can (see ring.ts, hand-over frames).
+ */
+export function nativeHandOver(bytes: Uint8Array, ring: SharedArrayBuffer): number | undefined {
+  return load().binding?.handOver?.(bytes, ring);
+}
+
+/** The block filed under `token` as this thread's own buffer; `undefined` if already adopted. */
+export function nativeAdopt(token: number): ArrayBuffer | undefined {
+  return load().binding?.adopt?.(token);
+}
+
+/** True while the block filed under `token` waits to be adopted. */
+export function nativeIsFiled(token: number): boolean {
+  return load().binding?.isFiled?.(token) === true;
+}
+
+/** True when this process's addon can hand blocks over ({@link nativeHandOver}). */
+export function nativeHandOverAvailable(): boolean {
+  return load().binding?.handOver !== undefined;
 }
 
 /** The addon, once a native block exists (a backend is only made for one). */

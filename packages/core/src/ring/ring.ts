@@ -18,17 +18,26 @@
  * | 11 `UNFINISHED` | `put` (+1), `taskDone` (-1), immediate shutdown | JoinableQueue's unfinished tasks |
  * | 12 `JOIN_SEQ` | whoever brings `UNFINISHED` to 0 | `join` sleeps on it |
  * | 13 `CAPACITY` | constructor | bytes of the data area, a power of two |
+ * | 14 `HANDED` | the producer after publishing a hand-over frame, the consumer that adopts it (→ 0) | the token in flight, 0 none: one at a time |
  *
  * Bytes 64.. hold the data area. A frame is a u32 header, a u32 holding the item's total length
  * in its first frame (unused in the others), then the payload padded to 8 bytes, so frames and
  * payloads start 8-byte aligned (V8 copies into and out of shared memory word by word only when
  * aligned: 1 KiB at offset 4 mod 8 takes ~320 ns, at 0 mod 8 ~60 ns). Header: bit 31 FIRST, bit 30 LAST, bits 0-29 the
- * payload length; `0xFFFFFFFF` means "skip to the start of the ring". An item longer than a quarter
+ * payload length; `0xFFFFFFFF` means "skip to the start of the ring". A hand-over frame (bit 29
+ * HANDED, one frame) carries no bytes but a token: the producer copied a large item once into a
+ * native block of this process (`handOff`, pipes between threads only) and the consumer adopts the
+ * block as the item's buffer, so the bytes are copied once instead of twice and never stream
+ * through the ring. One is in flight at a time (`HANDED`): a producer waits for the slot as for
+ * room, and clears it itself when the addon says its token was adopted by a consumer that ended
+ * before clearing it. An item longer than a quarter
  * of the ring travels as several frames, streamed: the producer writes the next frame as soon as
  * there is room and the consumer copies each frame out as soon as it is published, so an item of
  * any size passes any ring, and neither side ever holds the other side's lock.
  *
- * Memory ordering: a producer writes a frame's bytes with plain stores, then publishes it with
+ * Memory ordering: a hand-over block is filled and filed under its token (under the addon's mutex)
+ * before its frame is published, and adopted under the same mutex. A producer writes a frame's
+ * bytes with plain stores, then publishes it with
  * `Atomics.store(TAIL)`; a consumer reads `TAIL` with `Atomics.load` before reading the bytes. In
  * the other direction a consumer copies a frame out before `Atomics.store(HEAD)`, and a producer
  * reads `HEAD` before overwriting. Sleepers register in `CONSUMERS`/`PRODUCERS` and sleep only
@@ -52,6 +61,7 @@ import { EmptyError, FullError, ShutDownError } from "../errors/errors.js";
 import { robustHolder, PROBE_MS, unlockRobust } from "../locks/robust-mutex.js";
 import { Deadline } from "../memory/deadline.js";
 import { allocLarge } from "../memory/large-buffer.js";
+import { nativeAdopt, nativeHandOver, nativeHandOverAvailable, nativeIsFiled } from "../memory/native-memory.js";
 import type { WaitBackend } from "../memory/wait-backend.js";
 
 /** Word `TAIL_LOCK` (see the layout table above). */
@@ -82,6 +92,8 @@ export const UNFINISHED = 11;
 export const JOIN_SEQ = 12;
 /** Word `CAPACITY` (see the layout table above). */
 export const CAPACITY = 13;
+/** Word `HANDED` (see the layout table above). */
+export const HANDED = 14;
 /** Control words, then the data area. */
 export const HEADER_WORDS = 16;
 /** Bytes before the data area. */
@@ -96,7 +108,8 @@ export const SHUT_IMMEDIATE = 2;
 
 const FIRST = 0x80000000;
 const LAST = 0x40000000;
-const LENGTH_MASK = 0x3fffffff;
+const HAND_OVER = 0x20000000;
+const LENGTH_MASK = 0x1fffffff;
 const WRAP = 0xffffffff;
 
 /**
@@ -124,6 +137,8 @@ export interface Sleep {
 }
 
 const forever = new Deadline(Infinity);
+/** Items from this size up are handed over by a `put` asked to (see the header). */
+export const HAND_OVER_MIN = 256 * 1024;
 const pad8 = (n: number) => (n + 7) & ~7;
 
 /** The ring over one shared buffer. */
@@ -182,6 +197,11 @@ export class Ring {
     return this.capacity - used >= total + frames * 16 + this.maxChunk + 16;
   }
 
+  /** True when a put asked to hand items over would hand one of `total` bytes over (see {@link put}). */
+  handsOver(total: number): boolean {
+    return total >= HAND_OVER_MIN && nativeHandOverAvailable();
+  }
+
   /**
    * After a consumer took a one-frame item: wakes producers waiting for room only once half the
    * ring is free (a producer that sleeps on a full ring then refills half of it at once, instead
@@ -206,10 +226,12 @@ export class Ring {
    * Writes one serialized item (the caller holds TAIL_LOCK). Waits for a slot (maxSize) and for
    * room; the deadline applies until the first frame is published: after that the item is
    * committed and the rest is streamed whatever the time. With `deferWake`, the caller wakes
-   * consumers itself after a batch ({@link wakeConsumers}).
+   * consumers itself after a batch ({@link wakeConsumers}). With `handOver` (only for a ring no
+   * other process reads: a pipe between threads), an item of at least {@link HAND_OVER_MIN} bytes
+   * is handed over (see the header) when the addon can, waiting for the slot as for room.
    * @throws FullError on timeout, ShutDownError when shut down.
    */
-  *put(bytes: Uint8Array, deadline: Deadline, joinable: boolean, deferWake = false): Generator<Sleep, void, void> {
+  *put(bytes: Uint8Array, deadline: Deadline, joinable: boolean, deferWake = false, handOver = false): Generator<Sleep, void, void> {
     const i32 = this.i32;
     const maxSize = this.maxSize();
     for (;;) {
@@ -219,54 +241,82 @@ export class Ring {
       if (deadline.expired()) throw new FullError("the queue is full");
       yield { index: SPACE_SEQ, value: seq, counter: PRODUCERS, deadline };
     }
+    let token = 0;
+    if (handOver && bytes.byteLength >= HAND_OVER_MIN && nativeHandOverAvailable()) {
+      for (;;) {
+        const seq = Atomics.load(i32, SPACE_SEQ);
+        if (this.state() !== OPEN) throw new ShutDownError("the queue is shut down");
+        if (!this.handOverBusy()) break;
+        if (deadline.expired()) throw new FullError("the queue is full (its last large item is not taken yet)");
+        yield { index: SPACE_SEQ, value: seq, counter: PRODUCERS, deadline, slice: PROBE_MS };
+      }
+      token = nativeHandOver(bytes, this.buffer) ?? 0;
+      if (token !== 0) {
+        const frame = new Uint8Array(8);
+        new DataView(frame.buffer).setUint32(0, token, true);
+        new DataView(frame.buffer).setUint32(4, bytes.byteLength, true);
+        bytes = frame;
+      }
+    }
     let off = 0;
     let first = true;
     const total = bytes.byteLength;
-    do {
-      const n = Math.min(total - off, this.maxChunk);
-      const need = 8 + pad8(n);
-      let tail: number;
-      for (;;) {
-        const seq = Atomics.load(i32, SPACE_SEQ);
-        // before the first frame any shutdown refuses the item; after it only an immediate one
-        // (whose consumers discard everything) cuts it off
-        const state = this.state();
-        if (first ? state !== OPEN : state === SHUT_IMMEDIATE) {
-          if (!first) this.abandonPartial();
-          throw new ShutDownError("the queue is shut down");
+    try {
+      do {
+        const n = Math.min(total - off, this.maxChunk);
+        const need = 8 + pad8(n);
+        let tail: number;
+        for (;;) {
+          const seq = Atomics.load(i32, SPACE_SEQ);
+          // before the first frame any shutdown refuses the item; after it only an immediate one
+          // (whose consumers discard everything) cuts it off
+          const state = this.state();
+          if (first ? state !== OPEN : state === SHUT_IMMEDIATE) {
+            if (!first) this.abandonPartial();
+            throw new ShutDownError("the queue is shut down");
+          }
+          tail = Atomics.load(i32, TAIL) >>> 0;
+          const used = (tail - (Atomics.load(i32, HEAD) >>> 0)) >>> 0;
+          const free = this.capacity - used;
+          const pos = tail & (this.capacity - 1);
+          const toEnd = this.capacity - pos;
+          if (toEnd < need && free >= toEnd) {
+            // not enough room before the end: mark the rest as skipped and start over at 0
+            this.view.setUint32(pos, WRAP, true);
+            Atomics.store(i32, TAIL, (tail + toEnd) | 0);
+            continue;
+          }
+          if (free >= need) break;
+          if (first && deadline.expired()) throw new FullError("the queue is full (no room in its ring)");
+          // consumers wake a producer waiting for room only once half the ring is free (spaceFreed),
+          // so it also looks again now and then: a smaller room may do, should consumers stop early
+          yield { index: SPACE_SEQ, value: seq, counter: PRODUCERS, deadline: first ? deadline : forever, slice: PROBE_MS };
         }
-        tail = Atomics.load(i32, TAIL) >>> 0;
-        const used = (tail - (Atomics.load(i32, HEAD) >>> 0)) >>> 0;
-        const free = this.capacity - used;
         const pos = tail & (this.capacity - 1);
-        const toEnd = this.capacity - pos;
-        if (toEnd < need && free >= toEnd) {
-          // not enough room before the end: mark the rest as skipped and start over at 0
-          this.view.setUint32(pos, WRAP, true);
-          Atomics.store(i32, TAIL, (tail + toEnd) | 0);
-          continue;
+        const last = off + n === total;
+        this.view.setUint32(pos, (first ? FIRST : 0) | (last ? LAST : 0) | (token !== 0 ? HAND_OVER : 0) | n, true);
+        if (first) this.view.setUint32(pos + 4, total, true);
+        this.data.set(bytes.subarray(off, off + n), pos + 8);
+        if (last && joinable) Atomics.add(i32, UNFINISHED, 1);
+        Atomics.store(i32, TAIL, (tail + need) | 0);
+        if (token !== 0) {
+          // published: the consumer owns the block now (it may even have adopted it already, in
+          // which case a later producer finds the token unfiled and clears the word)
+          Atomics.store(i32, HANDED, token);
+          token = 0;
         }
-        if (free >= need) break;
-        if (first && deadline.expired()) throw new FullError("the queue is full (no room in its ring)");
-        // consumers wake a producer waiting for room only once half the ring is free (spaceFreed),
-        // so it also looks again now and then: a smaller room may do, should consumers stop early
-        yield { index: SPACE_SEQ, value: seq, counter: PRODUCERS, deadline: first ? deadline : forever, slice: PROBE_MS };
-      }
-      const pos = tail & (this.capacity - 1);
-      const last = off + n === total;
-      this.view.setUint32(pos, (first ? FIRST : 0) | (last ? LAST : 0) | n, true);
-      if (first) this.view.setUint32(pos + 4, total, true);
-      this.data.set(bytes.subarray(off, off + n), pos + 8);
-      if (last && joinable) Atomics.add(i32, UNFINISHED, 1);
-      Atomics.store(i32, TAIL, (tail + need) | 0);
-      // after publishing: a producer terminated in between leaves COUNT one low (room for one
-      // more item), never one high (a slot lost for good)
-      if (first) Atomics.add(i32, COUNT, 1);
-      // a batch of small items wakes consumers once, after its last item (wakeConsumers)
-      if (!(deferWake && last)) this.wake(DATA_SEQ, CONSUMERS);
-      off += n;
-      first = false;
-    } while (off < total);
+        // after publishing: a producer terminated in between leaves COUNT one low (room for one
+        // more item), never one high (a slot lost for good)
+        if (first) Atomics.add(i32, COUNT, 1);
+        // a batch of small items wakes consumers once, after its last item (wakeConsumers)
+        if (!(deferWake && last)) this.wake(DATA_SEQ, CONSUMERS);
+        off += n;
+        first = false;
+      } while (off < total);
+    } finally {
+      // a hand-over frame that was not published (timeout, shutdown, abandoned): free its block
+      if (token !== 0) nativeAdopt(token);
+    }
   }
 
   /**
@@ -332,6 +382,13 @@ export class Ring {
       if ((header & (FIRST | LAST)) !== (FIRST | LAST)) return NOT_NOW;
       const n = header & LENGTH_MASK;
       Atomics.sub(i32, COUNT, 1);
+      if (header & HAND_OVER) {
+        const token = this.view.getUint32(pos + 8, true);
+        Atomics.store(i32, HEAD, (head + 8 + pad8(n)) | 0);
+        this.spaceFreed();
+        const bytes = this.adopt(token);
+        return bytes === undefined ? NOT_NOW : decode(bytes);
+      }
       try {
         return decode(this.data.subarray(pos + 8, pos + 8 + n));
       } finally {
@@ -341,6 +398,25 @@ export class Ring {
     } finally {
       unlockRobust(i32, HEAD_LOCK, this.backend);
     }
+  }
+
+  /** The block of hand-over frame `token` as this consumer's buffer; `undefined` if taken already. */
+  private adopt(token: number): Uint8Array | undefined {
+    const block = nativeAdopt(token);
+    if (block === undefined) return undefined;
+    Atomics.compareExchange(this.i32, HANDED, token, 0);
+    // a producer may be waiting for the hand-over slot
+    this.wake(SPACE_SEQ, PRODUCERS);
+    return new Uint8Array(block);
+  }
+
+  /** True when a hand-over frame is in flight (clearing the word of one taken by a consumer that ended). */
+  private handOverBusy(): boolean {
+    const token = Atomics.load(this.i32, HANDED);
+    if (token === 0) return false;
+    if (nativeIsFiled(token)) return true;
+    Atomics.compareExchange(this.i32, HANDED, token, 0);
+    return false;
   }
 
   /** Wakes sleeping consumers after puts made with `deferWake`. */
@@ -404,6 +480,15 @@ export class Ring {
       if (header & FIRST) {
         const total = this.view.getUint32(pos + 4, true);
         Atomics.sub(i32, COUNT, 1);
+        if (header & HAND_OVER) {
+          const token = this.view.getUint32(p, true);
+          Atomics.store(i32, HEAD, (head + size) | 0);
+          this.spaceFreed();
+          const bytes = this.adopt(token);
+          // undefined: a consumer that ended before moving HEAD took it (the item is lost with it)
+          if (bytes === undefined) continue;
+          return decode(bytes);
+        }
         if (header & LAST) {
           // the common case: decode in place, then give the space back (also if decoding throws)
           try {
