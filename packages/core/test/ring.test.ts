@@ -109,27 +109,47 @@ describe("Ring hand-over (large items between threads of one process)", () => {
     expect(r.tryGetFrame(copy)).toBe(NOT_NOW);
   });
 
+  it("a decoder that offers a buffer (assemble) gets a handed-over item copied into it", () => {
+    const base = handing ? handedBlocks() : 0;
+    const r = ring(1 << 20);
+    const large = pattern(HAND_OVER_MIN + 64, 5);
+    const target = new Uint8Array(large.byteLength + 10);
+    const into = Object.assign((b: Uint8Array) => b, { assemble: (total: number) => target.subarray(10, 10 + total) });
+    for (const take of [() => r.tryGetFrame(into), () => driveSync(r, HEAD_LOCK, new Deadline(0), r.get(new Deadline(0), into), () => new EmptyError())]) {
+      target.fill(0);
+      putHanded(r, large);
+      const got = take() as Uint8Array;
+      if (got === (NOT_NOW as never)) continue; // streamed (no addon): the fast get does not take multi-frame items
+      expect(got.buffer).toBe(target.buffer);
+      expect(target.subarray(10)).toEqual(large);
+      if (handing) expect(handedBlocks()).toBe(base);
+    }
+    while (r.count() > 0) getSlow(r);
+  });
+
   it.runIf(handing)("one hand-over is in flight at a time: the next put waits for it as for room", () => {
+    const base = handing ? handedBlocks() : 0;
     const r = ring(1 << 16);
     putHanded(r, pattern(HAND_OVER_MIN, 1));
     expect(Atomics.load(r.i32, HANDED)).toBeGreaterThan(0);
     expect(() => putHanded(r, pattern(HAND_OVER_MIN, 2))).toThrow(FullError);
     // a small item still passes, and the block of the refused put was freed
     putSlow(r, bytes(8, 4));
-    expect(handedBlocks()).toBe(1);
+    expect(handedBlocks()).toBe(base + 1);
     expect(getSlow(r)).toEqual(pattern(HAND_OVER_MIN, 1));
     putHanded(r, pattern(HAND_OVER_MIN, 2));
     expect(getSlow(r)).toEqual(bytes(8, 4));
     expect(getSlow(r)).toEqual(pattern(HAND_OVER_MIN, 2));
-    expect(handedBlocks()).toBe(0);
+    expect(handedBlocks()).toBe(base);
   });
 
   it.runIf(handing)("a put that finds no room for its frame frees its block; a frame taken by a consumer that ended is skipped", () => {
+    const base = handing ? handedBlocks() : 0;
     const r = ring(4096);
     while (r.tryPutFrame(bytes(200, 5), false));
     while (r.tryPutFrame(bytes(0, 0), false));
     expect(() => putHanded(r, pattern(HAND_OVER_MIN, 1))).toThrow(FullError);
-    expect(handedBlocks()).toBe(0);
+    expect(handedBlocks()).toBe(base);
     expect(Atomics.load(r.i32, HANDED)).toBe(0);
     while (r.tryGetFrame(copy) !== NOT_NOW);
 
@@ -143,6 +163,6 @@ describe("Ring hand-over (large items between threads of one process)", () => {
     // the next consumer skips the lost item
     expect(getSlow(r)).toEqual(bytes(3, 3));
     expect(getSlow(r)).toEqual(pattern(HAND_OVER_MIN, 2));
-    expect(handedBlocks()).toBe(0);
+    expect(handedBlocks()).toBe(base);
   });
 });

@@ -401,6 +401,28 @@ void Adopt(const FunctionCallbackInfo<Value>& args) {
   args.GetReturnValue().Set(v8::ArrayBuffer::New(iso, std::move(store)));
 }
 
+// takeInto(token, target): copies the block into `target` (a view of exactly its length) and frees
+// it at once, so that its region is reused while still in the cache; false once adopted.
+void TakeInto(const FunctionCallbackInfo<Value>& args) {
+  Isolate* iso = args.GetIsolate();
+  if (!args[1]->IsArrayBufferView()) return throwError(iso, "takeInto(token, target): expected a view");
+  uint32_t token = args[0]->Uint32Value(iso->GetCurrentContext()).FromMaybe(0);
+  Local<v8::ArrayBufferView> target = args[1].As<v8::ArrayBufferView>();
+  HandedBlock b;
+  {
+    std::lock_guard<std::mutex> lk(handOvers.mu);
+    auto it = handOvers.blocks.find(token);
+    if (it == handOvers.blocks.end()) return args.GetReturnValue().Set(false);
+    if (target->ByteLength() != it->second.size) return throwError(iso, "takeInto: the target is not the block's length");
+    b = it->second;
+    handOvers.blocks.erase(it);
+  }
+  char* dst = static_cast<char*>(target->Buffer()->GetBackingStore()->Data()) + target->ByteOffset();
+  memcpy(dst, b.p, b.size);
+  unrefRegion(b.owner);
+  args.GetReturnValue().Set(true);
+}
+
 void IsFiled(const FunctionCallbackInfo<Value>& args) {
   Isolate* iso = args.GetIsolate();
   uint32_t token = args[0]->Uint32Value(iso->GetCurrentContext()).FromMaybe(0);
@@ -810,4 +832,5 @@ NODE_MODULE_INIT(/* exports, module, context */) {
   setMethod(iso, context, exports, "handOver", HandOver, data);
   setMethod(iso, context, exports, "adopt", Adopt, data);
   setMethod(iso, context, exports, "isFiled", IsFiled, data);
+  setMethod(iso, context, exports, "takeInto", TakeInto, data);
 }

@@ -61,6 +61,11 @@ export interface NativeBinding {
   handOver(bytes: ArrayBufferView, ring: SharedArrayBuffer): number;
   /** The block filed under `token` as this thread's own `ArrayBuffer`; `undefined` once adopted. */
   adopt(token: number): ArrayBuffer | undefined;
+  /**
+   * Copies the block filed under `token` into `target` (a view of exactly the block's length) and
+   * frees it at once, so the next block reuses memory still in the cache; false once adopted.
+   */
+  takeInto(token: number, target: ArrayBufferView): boolean;
   /** True while `token` is filed and not adopted yet. */
   isFiled(token: number): boolean;
 }

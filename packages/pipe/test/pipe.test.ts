@@ -94,6 +94,27 @@ describe("Pipe in one thread", () => {
     expect(await b.recv()).toBe(null);
   });
 
+  it("a large (handed-over) message: recvBytesInto in place or BufferTooShortError with all of it; maxLength", async () => {
+    // async sends only: without the addon the message streams, and one thread cannot both block
+    // in a sync send (or receive) and serve the other side
+    const [a, b] = Pipe();
+    const big = new Uint8Array(400_000).map((_, i) => (i * 13) & 0xff);
+    a.sendBytes(big);
+    const err = await b.recvBytesInto(new Uint8Array(399_999)).catch((e) => e);
+    expect(err).toBeInstanceOf(BufferTooShortError);
+    expect(Buffer.compare(Buffer.from(err.data), Buffer.from(big))).toBe(0);
+    a.sendBytes(big);
+    const buf = new Uint8Array(400_010);
+    expect(await b.recvBytesInto(buf, 10)).toBe(400_000);
+    expect(Buffer.compare(Buffer.from(buf.subarray(10)), Buffer.from(big))).toBe(0);
+    a.sendBytes(big);
+    big.fill(0); // sent bytes are the pipe's own copy
+    expect((await b.recvBytes())[1]).toBe(13);
+    a.sendBytes(big);
+    await expect(b.recvBytes({ maxLength: 1000 })).rejects.toThrow(/longer than maxLength 1000/);
+    expect(b.closed).toBe(true);
+  });
+
   it("keeps message boundaries and passes 16 MiB intact (CONN-09)", async () => {
     const [a, b] = Pipe({ ringSize: 64 * 1024 });
     expect(await b.poll(0)).toBe(false);

@@ -48,6 +48,7 @@ interface Binding {
   handOver?(bytes: Uint8Array, ring: SharedArrayBuffer): number;
   adopt?(token: number): ArrayBuffer | undefined;
   isFiled?(token: number): boolean;
+  takeInto?(token: number, target: Uint8Array): boolean;
 }
 
 let loaded: { binding?: Binding; error?: unknown } | undefined;
@@ -94,6 +95,11 @@ export function nativeHandOver(bytes: Uint8Array, ring: SharedArrayBuffer): numb
 /** The block filed under `token` as this thread's own buffer; `undefined` if already adopted. */
 export function nativeAdopt(token: number): ArrayBuffer | undefined {
   return load().binding?.adopt?.(token);
+}
+
+/** Copies the block filed under `token` into `target` (its exact length) and frees it; false if already adopted. */
+export function nativeTakeInto(token: number, target: Uint8Array): boolean {
+  return load().binding?.takeInto?.(token, target) === true;
 }
 
 /** True while the block filed under `token` waits to be adopted. */

@@ -61,7 +61,7 @@ import { EmptyError, FullError, ShutDownError } from "../errors/errors.js";
 import { robustHolder, PROBE_MS, unlockRobust } from "../locks/robust-mutex.js";
 import { Deadline } from "../memory/deadline.js";
 import { allocLarge } from "../memory/large-buffer.js";
-import { nativeAdopt, nativeHandOver, nativeHandOverAvailable, nativeIsFiled } from "../memory/native-memory.js";
+import { nativeAdopt, nativeHandOver, nativeHandOverAvailable, nativeIsFiled, nativeTakeInto } from "../memory/native-memory.js";
 import type { WaitBackend } from "../memory/wait-backend.js";
 
 /** Word `TAIL_LOCK` (see the layout table above). */
@@ -362,7 +362,7 @@ export class Ring {
    * `decode(bytes)` (the bytes are valid only during `decode`); {@link NOT_NOW} otherwise (an
    * empty or shut ring, a multi-frame item, a busy lock: the general path handles those).
    */
-  tryGetFrame<T>(decode: (bytes: Uint8Array) => T): T | typeof NOT_NOW {
+  tryGetFrame<T>(decode: Decode<T>): T | typeof NOT_NOW {
     const i32 = this.i32;
     if (Atomics.compareExchange(i32, HEAD_LOCK, 0, this.backend.owner) !== 0) return NOT_NOW;
     try {
@@ -384,9 +384,10 @@ export class Ring {
       Atomics.sub(i32, COUNT, 1);
       if (header & HAND_OVER) {
         const token = this.view.getUint32(pos + 8, true);
+        const total = this.view.getUint32(pos + 12, true);
         Atomics.store(i32, HEAD, (head + 8 + pad8(n)) | 0);
         this.spaceFreed();
-        const bytes = this.adopt(token);
+        const bytes = this.takeHandedOver(token, total, decode);
         return bytes === undefined ? NOT_NOW : decode(bytes);
       }
       try {
@@ -400,14 +401,24 @@ export class Ring {
     }
   }
 
-  /** The block of hand-over frame `token` as this consumer's buffer; `undefined` if taken already. */
-  private adopt(token: number): Uint8Array | undefined {
-    const block = nativeAdopt(token);
-    if (block === undefined) return undefined;
+  /**
+   * The bytes of hand-over frame `token` (`total` of them): copied into the buffer
+   * `decode.assemble` offers, the block freed at once (its memory is reused while still in the
+   * cache), or else the block itself as this consumer's buffer. `undefined` if taken already.
+   */
+  private takeHandedOver(token: number, total: number, decode: Decode<unknown>): Uint8Array | undefined {
+    const target = decode.assemble?.(total);
+    let bytes: Uint8Array | undefined;
+    if (target !== undefined) bytes = nativeTakeInto(token, target) ? target : undefined;
+    else {
+      const block = nativeAdopt(token);
+      if (block !== undefined) bytes = new Uint8Array(block);
+    }
+    if (bytes === undefined) return undefined;
     Atomics.compareExchange(this.i32, HANDED, token, 0);
     // a producer may be waiting for the hand-over slot
     this.wake(SPACE_SEQ, PRODUCERS);
-    return new Uint8Array(block);
+    return bytes;
   }
 
   /** True when a hand-over frame is in flight (clearing the word of one taken by a consumer that ended). */
@@ -482,9 +493,10 @@ export class Ring {
         Atomics.sub(i32, COUNT, 1);
         if (header & HAND_OVER) {
           const token = this.view.getUint32(p, true);
+          const handed = this.view.getUint32(p + 4, true);
           Atomics.store(i32, HEAD, (head + size) | 0);
           this.spaceFreed();
-          const bytes = this.adopt(token);
+          const bytes = this.takeHandedOver(token, handed, decode);
           // undefined: a consumer that ended before moving HEAD took it (the item is lost with it)
           if (bytes === undefined) continue;
           return decode(bytes);
