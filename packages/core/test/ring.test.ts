@@ -127,20 +127,24 @@ describe("Ring hand-over (large items between threads of one process)", () => {
     while (r.count() > 0) getSlow(r);
   });
 
-  it.runIf(handing)("one hand-over is in flight at a time: the next put waits for it as for room", () => {
+  it.runIf(handing)("two hand-overs are in flight at most: the next put waits for one to be taken, as for room", () => {
     const base = handing ? handedBlocks() : 0;
     const r = ring(1 << 16);
     putHanded(r, pattern(HAND_OVER_MIN, 1));
+    putHanded(r, pattern(HAND_OVER_MIN, 2));
     expect(Atomics.load(r.i32, HANDED)).toBeGreaterThan(0);
-    expect(() => putHanded(r, pattern(HAND_OVER_MIN, 2))).toThrow(FullError);
+    expect(Atomics.load(r.i32, HANDED + 1)).toBeGreaterThan(0);
+    expect(() => putHanded(r, pattern(HAND_OVER_MIN, 3))).toThrow(FullError);
     // a small item still passes, and the block of the refused put was freed
     putSlow(r, bytes(8, 4));
-    expect(handedBlocks()).toBe(base + 1);
+    expect(handedBlocks()).toBe(base + 2);
     expect(getSlow(r)).toEqual(pattern(HAND_OVER_MIN, 1));
-    putHanded(r, pattern(HAND_OVER_MIN, 2));
-    expect(getSlow(r)).toEqual(bytes(8, 4));
+    putHanded(r, pattern(HAND_OVER_MIN, 3));
     expect(getSlow(r)).toEqual(pattern(HAND_OVER_MIN, 2));
+    expect(getSlow(r)).toEqual(bytes(8, 4));
+    expect(getSlow(r)).toEqual(pattern(HAND_OVER_MIN, 3));
     expect(handedBlocks()).toBe(base);
+    expect([Atomics.load(r.i32, HANDED), Atomics.load(r.i32, HANDED + 1)]).toEqual([0, 0]);
   });
 
   it.runIf(handing)("a put that finds no room for its frame frees its block; a frame taken by a consumer that ended is skipped", () => {
@@ -153,16 +157,16 @@ describe("Ring hand-over (large items between threads of one process)", () => {
     expect(Atomics.load(r.i32, HANDED)).toBe(0);
     while (r.tryGetFrame(copy) !== NOT_NOW);
 
-    // a consumer adopted the block and ended before moving HEAD and clearing the word
+    // consumers took both blocks and ended before moving HEAD and clearing the words
     putHanded(r, pattern(HAND_OVER_MIN, 1));
-    putSlow(r, bytes(3, 3));
-    const token = Atomics.load(r.i32, HANDED);
-    expect(nativeAdoptForTest(token)).toBeDefined();
-    // the next producer finds the token adopted and clears the word instead of waiting
     putHanded(r, pattern(HAND_OVER_MIN, 2));
-    // the next consumer skips the lost item
+    putSlow(r, bytes(3, 3));
+    for (const w of [HANDED, HANDED + 1]) expect(nativeAdoptForTest(Atomics.load(r.i32, w))).toBeDefined();
+    // the next producer finds the tokens taken and clears a word instead of waiting
+    putHanded(r, pattern(HAND_OVER_MIN, 4));
+    // the next consumer skips the lost items
     expect(getSlow(r)).toEqual(bytes(3, 3));
-    expect(getSlow(r)).toEqual(pattern(HAND_OVER_MIN, 2));
+    expect(getSlow(r)).toEqual(pattern(HAND_OVER_MIN, 4));
     expect(handedBlocks()).toBe(base);
   });
 });

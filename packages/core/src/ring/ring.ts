@@ -18,7 +18,7 @@
  * | 11 `UNFINISHED` | `put` (+1), `taskDone` (-1), immediate shutdown | JoinableQueue's unfinished tasks |
  * | 12 `JOIN_SEQ` | whoever brings `UNFINISHED` to 0 | `join` sleeps on it |
  * | 13 `CAPACITY` | constructor | bytes of the data area, a power of two |
- * | 14 `HANDED` | the producer after publishing a hand-over frame, the consumer that adopts it (→ 0) | the token in flight, 0 none: one at a time |
+ * | 14-15 `HANDED` | the producer after publishing a hand-over frame, the consumer that takes it (→ 0) | the tokens in flight, 0 a free slot: two at a time |
  *
  * Bytes 64.. hold the data area. A frame is a u32 header, a u32 holding the item's total length
  * in its first frame (unused in the others), then the payload padded to 8 bytes, so frames and
@@ -28,9 +28,9 @@
  * HANDED, one frame) carries no bytes but a token: the producer copied a large item once into a
  * native block of this process (`handOff`, pipes between threads only) and the consumer adopts the
  * block as the item's buffer, so the bytes are copied once instead of twice and never stream
- * through the ring. One is in flight at a time (`HANDED`): a producer waits for the slot as for
- * room, and clears it itself when the addon says its token was adopted by a consumer that ended
- * before clearing it. An item longer than a quarter
+ * through the ring. Two are in flight at most (`HANDED`: the producer copies the next while the
+ * consumer takes the last): a producer waits for a slot as for room, and clears one itself when
+ * the addon says its token was taken by a consumer that ended before clearing it. An item longer than a quarter
  * of the ring travels as several frames, streamed: the producer writes the next frame as soon as
  * there is room and the consumer copies each frame out as soon as it is published, so an item of
  * any size passes any ring, and neither side ever holds the other side's lock.
@@ -92,8 +92,9 @@ export const UNFINISHED = 11;
 export const JOIN_SEQ = 12;
 /** Word `CAPACITY` (see the layout table above). */
 export const CAPACITY = 13;
-/** Word `HANDED` (see the layout table above). */
+/** First of the two words `HANDED` (see the layout table above). */
 export const HANDED = 14;
+const HAND_OVER_SLOTS = 2;
 /** Control words, then the data area. */
 export const HEADER_WORDS = 16;
 /** Bytes before the data area. */
@@ -242,11 +243,13 @@ export class Ring {
       yield { index: SPACE_SEQ, value: seq, counter: PRODUCERS, deadline };
     }
     let token = 0;
+    let slot = -1;
     if (handOver && bytes.byteLength >= HAND_OVER_MIN && nativeHandOverAvailable()) {
       for (;;) {
         const seq = Atomics.load(i32, SPACE_SEQ);
         if (this.state() !== OPEN) throw new ShutDownError("the queue is shut down");
-        if (!this.handOverBusy()) break;
+        slot = this.freeHandOverSlot();
+        if (slot >= 0) break;
         if (deadline.expired()) throw new FullError("the queue is full (its last large item is not taken yet)");
         yield { index: SPACE_SEQ, value: seq, counter: PRODUCERS, deadline, slice: PROBE_MS };
       }
@@ -302,7 +305,7 @@ export class Ring {
         if (token !== 0) {
           // published: the consumer owns the block now (it may even have adopted it already, in
           // which case a later producer finds the token unfiled and clears the word)
-          Atomics.store(i32, HANDED, token);
+          Atomics.store(i32, slot, token);
           token = 0;
         }
         // after publishing: a producer terminated in between leaves COUNT one low (room for one
@@ -415,19 +418,23 @@ export class Ring {
       if (block !== undefined) bytes = new Uint8Array(block);
     }
     if (bytes === undefined) return undefined;
-    Atomics.compareExchange(this.i32, HANDED, token, 0);
-    // a producer may be waiting for the hand-over slot
+    for (let w = HANDED; w < HANDED + HAND_OVER_SLOTS; w++) if (Atomics.compareExchange(this.i32, w, token, 0) === token) break;
+    // a producer may be waiting for a hand-over slot
     this.wake(SPACE_SEQ, PRODUCERS);
     return bytes;
   }
 
-  /** True when a hand-over frame is in flight (clearing the word of one taken by a consumer that ended). */
-  private handOverBusy(): boolean {
-    const token = Atomics.load(this.i32, HANDED);
-    if (token === 0) return false;
-    if (nativeIsFiled(token)) return true;
-    Atomics.compareExchange(this.i32, HANDED, token, 0);
-    return false;
+  /** The word of a free hand-over slot, or -1 (clearing a slot whose token a consumer that ended took). */
+  private freeHandOverSlot(): number {
+    for (let w = HANDED; w < HANDED + HAND_OVER_SLOTS; w++) {
+      const token = Atomics.load(this.i32, w);
+      if (token === 0) return w;
+      if (!nativeIsFiled(token)) {
+        Atomics.compareExchange(this.i32, w, token, 0);
+        return w;
+      }
+    }
+    return -1;
   }
 
   /** Wakes sleeping consumers after puts made with `deferWake`. */
