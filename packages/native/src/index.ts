@@ -11,6 +11,8 @@
  *   the caller's event loop; a pending wait keeps the loop alive.
  * - {@link NativeBinding.allocUnsafe}: large private buffers from huge-page regions, for received
  *   values (fresh 4 KiB pages fault one by one, which dominates copying large messages).
+ * - {@link NativeBinding.handOver} / {@link NativeBinding.adopt} / {@link NativeBinding.takeInto}:
+ *   such a buffer passed from one thread of this process to another with a single copy.
  *
  * Every party sleeping on or waking a word must use this futex: an `Atomics.notify` does not wake
  * a futex sleeper, nor the reverse.

@@ -456,6 +456,28 @@ describe.each(contexts)("Pipe with a child (%s)", (context) => {
     await expect(reader.recv({ timeout: 20_000 })).rejects.toThrow(EOFError);
   });
 
+  it("a terminated reader of large (handed-over) messages: the writer gets BrokenPipeError instead of waiting forever", async () => {
+    const [reader, writer] = Pipe({ duplex: false });
+    const [readyIn, readyOut] = Pipe({ duplex: false });
+    const p = start("readThenHang", [reader, readyOut], context);
+    reader.close();
+    readyOut.close();
+    writer.send("first");
+    expect(await readyIn.recv({ timeout: 20_000 })).toBe("read one");
+    p.kill();
+    await finish(p);
+    // nobody takes them: the hand-over slots (or the ring) fill up, then the writer learns the reader is gone
+    let error: unknown;
+    for (let i = 0; i < 100 && !error; i++) {
+      try {
+        writer.sendBytesSync(new Uint8Array(300_000), 0, undefined, { timeout: 20_000 });
+      } catch (e) {
+        error = e;
+      }
+    }
+    expect(error).toBeInstanceOf(BrokenPipeError);
+  });
+
   it("a terminated reader: the writer gets BrokenPipeError instead of waiting forever", async () => {
     const [reader, writer] = Pipe({ duplex: false, ringSize: 4096 });
     const [readyIn, readyOut] = Pipe({ duplex: false });

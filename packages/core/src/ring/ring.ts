@@ -23,27 +23,32 @@
  * Bytes 64.. hold the data area. A frame is a u32 header, a u32 holding the item's total length
  * in its first frame (unused in the others), then the payload padded to 8 bytes, so frames and
  * payloads start 8-byte aligned (V8 copies into and out of shared memory word by word only when
- * aligned: 1 KiB at offset 4 mod 8 takes ~320 ns, at 0 mod 8 ~60 ns). Header: bit 31 FIRST, bit 30 LAST, bits 0-29 the
- * payload length; `0xFFFFFFFF` means "skip to the start of the ring". A hand-over frame (bit 29
- * HANDED, one frame) carries no bytes but a token: the producer copied a large item once into a
- * native block of this process (`handOff`, pipes between threads only) and the consumer adopts the
- * block as the item's buffer, so the bytes are copied once instead of twice and never stream
- * through the ring. Two are in flight at most (`HANDED`: the producer copies the next while the
- * consumer takes the last): a producer waits for a slot as for room, and clears one itself when
- * the addon says its token was taken by a consumer that ended before clearing it. An item longer than a quarter
- * of the ring travels as several frames, streamed: the producer writes the next frame as soon as
- * there is room and the consumer copies each frame out as soon as it is published, so an item of
- * any size passes any ring, and neither side ever holds the other side's lock.
+ * aligned: 1 KiB at offset 4 mod 8 takes ~320 ns, at 0 mod 8 ~60 ns). Header: bit 31 FIRST, bit
+ * 30 LAST, bit 29 HAND_OVER, bits 0-28 the payload length; `0xFFFFFFFF` means "skip to the start
+ * of the ring". An item longer than a quarter of the ring travels as several frames, streamed:
+ * the producer writes the next frame as soon as there is room and the consumer copies each frame
+ * out as soon as it is published, so an item of any size passes any ring, and neither side ever
+ * holds the other side's lock.
  *
- * Memory ordering: a hand-over block is filled and filed under its token (under the addon's mutex)
- * before its frame is published, and adopted under the same mutex. A producer writes a frame's
- * bytes with plain stores, then publishes it with
+ * A hand-over frame (HAND_OVER, one frame; `put` with `handOver`, for a ring no other process
+ * reads: pipes between threads) carries no bytes but a token and the item's length: the producer
+ * copied the item once into a native block of this process, and the consumer takes the block as
+ * the item's buffer (or copies it into one `decode.assemble` offers and frees it), so a large item
+ * is copied once instead of twice and never streams through the ring. Two are in flight at most
+ * (`HANDED`: the producer copies the next while the consumer takes the last); a producer waits
+ * for a slot as for room, and clears a slot itself when the addon says its token was taken by a
+ * consumer that ended before clearing it.
+ *
+ * Memory ordering: a producer writes a frame's bytes with plain stores, then publishes it with
  * `Atomics.store(TAIL)`; a consumer reads `TAIL` with `Atomics.load` before reading the bytes. In
  * the other direction a consumer copies a frame out before `Atomics.store(HEAD)`, and a producer
  * reads `HEAD` before overwriting. Sleepers register in `CONSUMERS`/`PRODUCERS` and sleep only
  * while the sequence word still holds the value read *before* they checked their condition; the
  * other side bumps the sequence *after* changing `TAIL`/`HEAD` and then reads the sleeper count,
- * so no wake-up is lost and no `notify` is paid while nobody sleeps.
+ * so no wake-up is lost and no `notify` is paid while nobody sleeps. A hand-over block is filled
+ * and filed under its token (under the addon's mutex) before its frame is published, and taken
+ * under the same mutex; a slot word is set after the frame is published and cleared by the taker
+ * with a compare-exchange on its token, so a stale word only ever names a token already taken.
  *
  * A worker thread terminated at any moment does not wedge the ring: the side locks are robust
  * (a waiter takes over the lock of an ended thread); a consumer that takes over skips the frames
@@ -250,7 +255,7 @@ export class Ring {
         if (this.state() !== OPEN) throw new ShutDownError("the queue is shut down");
         slot = this.freeHandOverSlot();
         if (slot >= 0) break;
-        if (deadline.expired()) throw new FullError("the queue is full (its last large item is not taken yet)");
+        if (deadline.expired()) throw new FullError("the queue is full (its last large items are not taken yet)");
         yield { index: SPACE_SEQ, value: seq, counter: PRODUCERS, deadline, slice: PROBE_MS };
       }
       token = nativeHandOver(bytes, this.buffer) ?? 0;
