@@ -559,6 +559,24 @@ describe("one end shared by many readers", () => {
   });
 });
 
+describe("large messages through one pipe from many threads to many threads", () => {
+  it("2 writer threads and 2 reader threads: every handed-over message arrives once and intact", async () => {
+    const [reader, writer] = Pipe<never, never>({ duplex: false });
+    const [replies, replyEnd] = Pipe<number[], number[]>({ duplex: false });
+    const readers = [0, 1].map(() => start("collectLarge", [reader, replyEnd], "thread"));
+    const n = 60;
+    const writers = [1, 2].map((tag) => start("tagManyLarge", [writer, tag, n], "thread"));
+    reader.close();
+    replyEnd.close();
+    writer.close();
+    const all: number[] = [];
+    for (let k = 0; k < 2; k++) all.push(...(await replies.recv({ timeout: 60_000 })));
+    expect(all.length).toBe(2 * n);
+    expect(new Set(all).size).toBe(2 * n);
+    for (const p of [...readers, ...writers]) expect(await finish(p)).toBe(0);
+  });
+});
+
 describe("Pipe homes in the broker", () => {
   it("a pipe handed to a child process is forgotten by the broker once both ends are closed", async () => {
     const probe = new URL("./fixtures/broker-probe.mjs", import.meta.url).href;
