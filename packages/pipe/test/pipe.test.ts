@@ -310,7 +310,7 @@ describe.each(contexts)("Pipe with a child (%s)", (context) => {
       if (k % 3 === 0) got = await a.recvBytes({ timeout: 20_000 });
       else if (k % 3 === 1) got = into.slice(0, await a.recvBytesInto(into));
       else {
-        const m = await a.recv({ timeout: 20_000 });
+        const m = (await a.recv({ timeout: 20_000 })) as { k: number; bytes: Uint8Array };
         expect(m.k).toBe(k);
         got = m.bytes;
       }
