@@ -456,7 +456,7 @@ describe.each(contexts)("Pipe with a child (%s)", (context) => {
     await expect(reader.recv({ timeout: 20_000 })).rejects.toThrow(EOFError);
   });
 
-  it("a terminated reader of large (handed-over) messages: the writer gets BrokenPipeError instead of waiting forever", async () => {
+  it.each([300_000, 200_000])("a terminated reader of large messages (%i bytes: handed over, or streamed and stalled mid-message): the writer gets BrokenPipeError", async (size) => {
     const [reader, writer] = Pipe({ duplex: false });
     const [readyIn, readyOut] = Pipe({ duplex: false });
     const p = start("readThenHang", [reader, readyOut], context);
@@ -470,12 +470,30 @@ describe.each(contexts)("Pipe with a child (%s)", (context) => {
     let error: unknown;
     for (let i = 0; i < 100 && !error; i++) {
       try {
-        writer.sendBytesSync(new Uint8Array(300_000), 0, undefined, { timeout: 20_000 });
+        writer.sendBytesSync(new Uint8Array(size), 0, undefined, { timeout: 20_000 });
       } catch (e) {
         error = e;
       }
     }
     expect(error).toBeInstanceOf(BrokenPipeError);
+  });
+
+  it("a writer blocked in sendBytesSync in the middle of a message learns that the reader was killed", async () => {
+    // 200 KB: more than a frame of the 256 KiB ring and less than a hand-over, so it streams and
+    // the second message stalls half-written; no event loop runs in the blocked writer
+    const [reader, writer] = Pipe({ duplex: false });
+    const [readyIn, readyOut] = Pipe({ duplex: false });
+    const [repliesIn, repliesOut] = Pipe({ duplex: false });
+    const r = start("readThenHang", [reader, readyOut], context);
+    writer.send("first");
+    expect(await readyIn.recv({ timeout: 20_000 })).toBe("read one");
+    const w = start("sendSyncUntilBroken", [writer, 200_000, repliesOut], context);
+    for (const c of [reader, writer, readyOut, repliesOut]) c.close();
+    expect(await repliesIn.recv({ timeout: 20_000 })).toBe("sending");
+    r.kill();
+    await finish(r);
+    expect(await repliesIn.recv({ timeout: 20_000 })).toBe("BrokenPipeError");
+    expect(await finish(w)).toBe(0);
   });
 
   it("a terminated reader: the writer gets BrokenPipeError instead of waiting forever", async () => {

@@ -154,6 +154,12 @@ export class Ring {
   readonly view: DataView;
   readonly capacity: number;
   readonly maxChunk: number;
+  /**
+   * Called by a producer waiting for room in the middle of an item (every `PROBE_MS`), whose
+   * deadline no longer applies: an owner may use it to notice that no consumer is left and shut
+   * the ring down (a pipe does), which ends the wait with `ShutDownError`.
+   */
+  onStall?: () => void;
 
   constructor(
     readonly buffer: SharedArrayBuffer,
@@ -296,6 +302,10 @@ export class Ring {
           }
           if (free >= need) break;
           if (first && deadline.expired()) throw new FullError("the queue is full (no room in its ring)");
+          if (!first && this.onStall) {
+            this.onStall();
+            if (this.state() === SHUT_IMMEDIATE) continue;
+          }
           // consumers wake a producer waiting for room only once half the ring is free (spaceFreed),
           // so it also looks again now and then: a smaller room may do, should consumers stop early
           yield { index: SPACE_SEQ, value: seq, counter: PRODUCERS, deadline: first ? deadline : forever, slice: PROBE_MS };
