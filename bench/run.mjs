@@ -5,9 +5,15 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { cases } from "./cases/node-cases.mjs";
 
-const args = process.argv.slice(2);
+// `pnpm bench -- --repeats 3` passes the `--` on: it is not a case name
+const args = process.argv.slice(2).filter((a) => a !== "--");
 const ri = args.indexOf("--repeats");
 const repeats = ri >= 0 ? Number(args.splice(ri, 2)[1]) : 5;
+const unknown = args.filter((a) => !(a in cases));
+if (unknown.length > 0) {
+  console.error(`unknown case ${unknown.join(", ")}; cases: ${Object.keys(cases).join(", ")}`);
+  process.exit(2);
+}
 const only = new Set(args);
 
 /** Which CPython case each @ipc case is compared with. */
