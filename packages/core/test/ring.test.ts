@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { atomicsBackend, Deadline, driveSync, EmptyError, FullError, HAND_OVER_MIN, HANDED, HEAD_LOCK, nativeAvailable, NOT_NOW, Ring, TAIL_LOCK } from "@ipc/core";
+import { atomicsBackend, Deadline, driveSync, EmptyError, FullError, HAND_OVER_MIN, HANDED, HEAD_LOCK, nativeAvailable, NOT_NOW, Ring, ShutDownError, TAIL_LOCK } from "@ipc/core";
 import { native } from "@ipc/native";
 
 /** Hand-overs filed and not adopted in this process. */
@@ -168,5 +168,26 @@ describe("Ring hand-over (large items between threads of one process)", () => {
     expect(getSlow(r)).toEqual(bytes(3, 3));
     expect(getSlow(r)).toEqual(pattern(HAND_OVER_MIN, 4));
     expect(handedBlocks()).toBe(base);
+  });
+});
+
+describe("Ring onStall", () => {
+  it("a producer waiting mid-item calls onStall, which can end the wait by shutting the ring down", () => {
+    const r = ring(4096);
+    let calls = 0;
+    r.onStall = () => {
+      if (++calls === 3) r.shutdown(true);
+    };
+    // three frames fit, the fourth waits for room that never comes: only onStall ends it
+    const item = new Uint8Array(r.maxChunk * 5);
+    expect(() => driveSync(r, TAIL_LOCK, new Deadline(0), r.put(item, new Deadline(0), false), () => new FullError())).toThrow(ShutDownError);
+    expect(calls).toBe(3);
+    // before its first frame a put is bounded by its deadline, and onStall is not called
+    const fresh = ring(4096);
+    fresh.onStall = () => {
+      throw new Error("not mid-item");
+    };
+    while (fresh.tryPutFrame(bytes(200, 1), false));
+    expect(() => driveSync(fresh, TAIL_LOCK, new Deadline(0), fresh.put(bytes(300, 2), new Deadline(0), false), () => new FullError())).toThrow(FullError);
   });
 });
