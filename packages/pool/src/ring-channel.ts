@@ -27,13 +27,13 @@ export class RingChannel {
   /** Writes encoded bytes, blocking the thread while the ring is full. */
   sendRaw(bytes: Uint8Array): void {
     const d = forever();
-    driveSync(this.ring, TAIL_LOCK, d, this.ring.put(bytes, d, false), fullErr);
+    driveSync(this.ring, TAIL_LOCK, d, this.ring.put(bytes, d, false, false, true), fullErr);
   }
 
   /** Writes a message without blocking the event loop. */
   async send(msg: unknown): Promise<void> {
     const d = forever();
-    await driveAsync(this.ring, TAIL_LOCK, d, this.ring.put(serialize(msg), d, false), fullErr);
+    await driveAsync(this.ring, TAIL_LOCK, d, this.ring.put(serialize(msg), d, false, false, true), fullErr);
   }
 
   /** Reads a message, blocking the thread. */

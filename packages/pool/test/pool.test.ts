@@ -29,6 +29,16 @@ describe("defaults", () => {
 });
 
 describe.each(contexts)("Pool in the %s context", (context) => {
+  it("large arguments and results (several MiB) pass intact, in order", async () => {
+    await using pool = new Pool<Tasks>({ module, processes: 2, context });
+    const big = (n: number, k: number) => new Uint8Array(n).map((_, i) => (i * 7 + k) & 0xff);
+    const inputs = [big(3 << 20, 1), big(300_000, 2), big(5, 3), big(1 << 20, 4), big(600_000, 5)];
+    const same = (x: Uint8Array, y: Uint8Array) => x.byteLength === y.byteLength && Buffer.compare(Buffer.from(x), Buffer.from(y)) === 0;
+    const back = await pool.starmap("slowEcho", inputs.map((x) => [x, 0] as [Uint8Array, number]), { chunkSize: 1 });
+    expect(back.map((x, k) => same(x as Uint8Array, inputs[k]!))).toEqual(inputs.map(() => true));
+    expect(same((await pool.apply("slowEcho", [inputs[0]!, 0])) as Uint8Array, inputs[0]!)).toBe(true);
+  });
+
   it("map, apply, starmap, typed tasks (seed: Pool(5).map(f, [1, 2, 3]))", async () => {
     await using pool = new Pool<Tasks>({ module, processes: 2, context });
     expect(await pool.map("square", [1, 2, 3])).toEqual([1, 4, 9]);
