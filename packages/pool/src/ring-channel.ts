@@ -17,7 +17,10 @@ export function allocateChannel(bytes = CHANNEL_BYTES): SharedArrayBuffer {
   return Ring.allocate(bytes, 0);
 }
 
-/** One end of a ring channel. */
+/**
+ * One end of a ring channel. Both ends are threads of one process, so large messages are handed
+ * over (`put`'s `handOver`: copied once into a native block whose token crosses the ring).
+ */
 export class RingChannel {
   readonly ring: Ring;
   constructor(readonly buffer: SharedArrayBuffer) {
