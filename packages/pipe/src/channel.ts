@@ -71,7 +71,10 @@ export class Channel {
     // a writer stalled mid-message (a sync send waits in this thread, with no event loop to notice
     // anything) looks at the reading end: when no holder of it is alive the end closes, shutting
     // the ring down, and the send fails with BrokenPipeError instead of waiting forever
-    for (const [e, ring] of [0, 1].map((e) => [e, this.readRing(e)] as const)) if (ring) ring.onStall = () => void this.alive(e);
+    for (const e of [0, 1]) {
+      const ring = this.readRing(e);
+      if (ring) ring.onStall = () => void this.alive(e);
+    }
   }
 
   /** Allocates the memory of a new pipe (no holders yet). */
