@@ -456,8 +456,9 @@ describe.each(contexts)("Pipe with a child (%s)", (context) => {
     await expect(reader.recv({ timeout: 20_000 })).rejects.toThrow(EOFError);
   });
 
-  it.each([300_000, 200_000])("a terminated reader of large messages (%i bytes: handed over, or streamed and stalled mid-message): the writer gets BrokenPipeError", async (size) => {
-    const [reader, writer] = Pipe({ duplex: false });
+  /** A writer whose reader (in a child) read one message and was then killed. */
+  async function writerOfKilledReader(ringSize?: number): Promise<Connection> {
+    const [reader, writer] = Pipe({ duplex: false, ringSize });
     const [readyIn, readyOut] = Pipe({ duplex: false });
     const p = start("readThenHang", [reader, readyOut], context);
     reader.close();
@@ -466,6 +467,11 @@ describe.each(contexts)("Pipe with a child (%s)", (context) => {
     expect(await readyIn.recv({ timeout: 20_000 })).toBe("read one");
     p.kill();
     await finish(p);
+    return writer;
+  }
+
+  it.each([300_000, 200_000])("a terminated reader of large messages (%i bytes: handed over, or streamed and stalled mid-message): the writer gets BrokenPipeError", async (size) => {
+    const writer = await writerOfKilledReader();
     // nobody takes them: the hand-over slots (or the ring) fill up, then the writer learns the reader is gone
     let error: unknown;
     for (let i = 0; i < 100 && !error; i++) {
@@ -497,15 +503,7 @@ describe.each(contexts)("Pipe with a child (%s)", (context) => {
   });
 
   it("a terminated reader: the writer gets BrokenPipeError instead of waiting forever", async () => {
-    const [reader, writer] = Pipe({ duplex: false, ringSize: 4096 });
-    const [readyIn, readyOut] = Pipe({ duplex: false });
-    const p = start("readThenHang", [reader, readyOut], context);
-    reader.close();
-    readyOut.close();
-    writer.send("first");
-    expect(await readyIn.recv({ timeout: 20_000 })).toBe("read one");
-    p.kill();
-    await finish(p);
+    const writer = await writerOfKilledReader(4096);
     // the pipe fills up (nobody reads), then the writer learns the reader is gone
     const t = performance.now();
     let error: unknown;

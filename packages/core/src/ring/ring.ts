@@ -255,7 +255,7 @@ export class Ring {
     }
     let token = 0;
     let slot = -1;
-    if (handOver && bytes.byteLength >= HAND_OVER_MIN && nativeHandOverAvailable()) {
+    if (handOver && this.handsOver(bytes.byteLength)) {
       for (;;) {
         const seq = Atomics.load(i32, SPACE_SEQ);
         if (this.state() !== OPEN) throw new ShutDownError("the queue is shut down");
@@ -267,8 +267,9 @@ export class Ring {
       token = nativeHandOver(bytes, this.buffer) ?? 0;
       if (token !== 0) {
         const frame = new Uint8Array(8);
-        new DataView(frame.buffer).setUint32(0, token, true);
-        new DataView(frame.buffer).setUint32(4, bytes.byteLength, true);
+        const view = new DataView(frame.buffer);
+        view.setUint32(0, token, true);
+        view.setUint32(4, bytes.byteLength, true);
         bytes = frame;
       }
     }
