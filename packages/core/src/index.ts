@@ -30,8 +30,9 @@ export type { RegisterClassOptions } from "./codec/class-registry.js";
 export { defaultCodec } from "./codec/codec.js";
 export type { Codec } from "./codec/codec.js";
 
-export { toHandle, registerHandleType, isHandleable, loadHandleModules } from "./handles/handle.js";
-export type { HandleContext, HandleDescriptor, HandleTarget, Handleable, Reviver } from "./handles/handle.js";
+export { toHandle, registerHandleType, isHandleable, loadHandleModules, allowHandleModule } from "./handles/handle.js";
+export { addHandleResolutionBase } from "./handles/handle-trust.js";
+export type { HandleContext, HandleDescriptor, HandleTarget, Handleable, Reviver, RegisterHandleTypeOptions } from "./handles/handle.js";
 export { SharedObject, registerShared, INTERNAL } from "./handles/shared-object.js";
 export { waitable, isWaitable } from "./handles/waitable.js";
 export type { Waitable } from "./handles/waitable.js";

@@ -21,7 +21,7 @@ function file(name: string, text: string): string {
 }
 /** Runs `body` with `loadModule` from the ES build and from the CommonJS build; both must agree. */
 function run(body: string): unknown {
-  const names = "loadModule, loadHandleModules, deserialize";
+  const names = "loadModule, loadHandleModules, deserialize, allowHandleModule";
   const esm = `import { ${names} } from "@ipc/core"; const out = {}; ${body}; console.log(JSON.stringify(out));`;
   const cjs = `const { ${names} } = require("@ipc/core"); (async () => { const out = {}; ${body}; console.log(JSON.stringify(out)); })();`;
   const results = [esm, cjs].map((script, k) =>
@@ -76,8 +76,11 @@ describe("loadHandleModules", () => {
     expect(run(`await loadHandleModules([["test:Stamp", ${JSON.stringify(stamp)}]]); out.shout = deserialize(${bytes("hi")}).shout();`)).toEqual({ shout: "HI!" });
   });
 
-  it("is needed for such a module: reviving it without loading it first cannot require() it", () => {
-    expect(run(`try { deserialize(${bytes("x")}); } catch (e) { out.name = e.name; out.message = e.message; out.cause = e.cause?.code; }`)).toEqual({
+  it("is needed for such a module: reviving it without loading it first cannot require() it, even where allowed", () => {
+    expect(run(`try { deserialize(${bytes("x")}); } catch (e) { out.refused = e.name + ": " + e.message; }
+      allowHandleModule(${JSON.stringify(stamp)});
+      try { deserialize(${bytes("x")}); } catch (e) { out.name = e.name; out.message = e.message; out.cause = e.cause?.code; }`)).toEqual({
+      refused: `SerializationError: cannot revive a handle of type "test:Stamp": it is not registered in this thread (import its module here, or allow it with allowHandleModule())`,
       name: "SerializationError",
       message: `cannot load ${stamp} to revive a handle`,
       cause: "ERR_REQUIRE_ASYNC_MODULE",

@@ -29,6 +29,7 @@
 #include <chrono>
 #include <climits>
 #include <cmath>
+#include <cstdio>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -141,14 +142,20 @@ void returnMapping(Isolate* iso, const FunctionCallbackInfo<Value>& args, int fd
   args.GetReturnValue().Set(out);
 }
 
+// Every mapping is a memfd named kMemfdName whose size is sealed (kSeals) once set: open() accepts
+// nothing else, so a forged path (an ordinary file, another program's memfd) is never mapped, and
+// no holder can shrink the memory under another's mapping (which would SIGBUS it).
+constexpr const char* kMemfdName = "ipc-native";
+constexpr int kSeals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
+
 // create(size): a new zeroed memfd mapping.
 void Create(const FunctionCallbackInfo<Value>& args) {
   Isolate* iso = args.GetIsolate();
   double size = args[0]->NumberValue(iso->GetCurrentContext()).FromMaybe(0);
   if (!(size >= 4) || size > (double)(1ull << 40)) return throwError(iso, "bad mapping size");
-  int fd = static_cast<int>(syscall(SYS_memfd_create, "ipc", MFD_CLOEXEC));
+  int fd = static_cast<int>(syscall(SYS_memfd_create, kMemfdName, MFD_CLOEXEC | MFD_ALLOW_SEALING));
   if (fd < 0) return throwErrno(iso, "memfd_create");
-  if (ftruncate(fd, static_cast<off_t>(size)) != 0) {
+  if (ftruncate(fd, static_cast<off_t>(size)) != 0 || fcntl(fd, F_ADD_SEALS, kSeals) != 0) {
     int e = errno;
     close(fd);
     errno = e;
@@ -157,18 +164,33 @@ void Create(const FunctionCallbackInfo<Value>& args) {
   returnMapping(iso, args, fd, static_cast<size_t>(size));
 }
 
-// open(path, size): maps an existing mapping of at least `size` bytes (/proc/<pid>/fd/<fd>).
+/** True when `fd` is a memfd made by create(): its name, its seals, its exact size. */
+bool isOurMemfd(int fd, double size) {
+  if (fcntl(fd, F_GET_SEALS) != kSeals) return false;  // EINVAL for anything but a memfd
+  char link[64];
+  snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+  char target[128];
+  ssize_t n = readlink(link, target, sizeof target - 1);
+  if (n < 0) return false;
+  target[n] = 0;
+  std::string expected = std::string("/memfd:") + kMemfdName + " ";
+  if (strncmp(target, expected.c_str(), expected.size()) != 0) return false;
+  struct stat st;
+  return fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && static_cast<double>(st.st_size) == size;
+}
+
+// open(path, size): maps an existing mapping of exactly `size` bytes (/proc/<pid>/fd/<fd>) that
+// create() made, in any process; anything else is refused without being mapped.
 void Open(const FunctionCallbackInfo<Value>& args) {
   Isolate* iso = args.GetIsolate();
   String::Utf8Value path(iso, args[0]);
   double size = args[1]->NumberValue(iso->GetCurrentContext()).FromMaybe(0);
   if (*path == nullptr || !(size >= 4)) return throwError(iso, "bad mapping path or size");
-  int fd = open(*path, O_RDWR | O_CLOEXEC);
+  int fd = open(*path, O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0) return throwErrno(iso, (std::string("open ") + *path).c_str());
-  struct stat st;
-  if (fstat(fd, &st) != 0 || static_cast<double>(st.st_size) < size) {
+  if (!isOurMemfd(fd, size)) {
     close(fd);
-    return throwError(iso, std::string("shared mapping ") + *path + " is smaller than expected");
+    return throwError(iso, std::string("not @ipc shared memory: ") + *path);
   }
   returnMapping(iso, args, fd, static_cast<size_t>(size));
 }

@@ -11,6 +11,7 @@
  * | word 6 `ERROR_LEN` | a relay whose socket failed | bytes of the error record below, 0 = none |
  * | word 7 `BRIDGED` | a far relay | 1 when the ring an end reads is filled by a relay on demand |
  * | word 8 `DEMAND` | readers of a bridged pipe | bumped when a reader finds nothing to read; the far relay sleeps on it |
+ * | word 9 `PEER` | whoever makes the pipe, before any reader | 1 when its messages come from a network peer (`Listener`/`Client`): decoded as untrusted data |
  * | words 16-143 | holders | per end, 32 slots of (owner id, copies held by that owner) |
  * | bytes 576-1599 | a relay whose socket failed | the error as UTF-8 JSON `{ name, message }` |
  * | 1600.. | | ring 0, then ring 1 (duplex only): core's Ring, each `HEADER_BYTES + ringSize` |
@@ -36,6 +37,7 @@ const CLOSED = 4;
 const ERROR_LEN = 6;
 const BRIDGED = 7;
 const DEMAND = 8;
+const PEER = 9;
 const SLOTS_AT = 16;
 const SLOTS = 32;
 const ERROR_AT = 576;
@@ -199,6 +201,16 @@ export class Channel {
   /** Marks this pipe as filled on demand by a far relay (see relay.ts). */
   setBridged(): void {
     Atomics.store(this.i32, BRIDGED, 1);
+  }
+
+  /** Marks this pipe's messages as coming from a network peer (before any reader sees it). */
+  setPeer(): void {
+    Atomics.store(this.i32, PEER, 1);
+  }
+
+  /** True when this pipe's messages come from a network peer: no handle in them is revived. */
+  get peer(): boolean {
+    return Atomics.load(this.i32, PEER) === 1;
   }
 
   /** A reader found nothing to read: asks a far relay for more, if there is one. */

@@ -73,6 +73,8 @@ interface ConnectionState {
   remote?: RemoteRef;
   duplex: boolean;
   ringSize: number;
+  /** Its messages come from a network peer. */
+  peer?: boolean;
 }
 
 const ZERO = new Deadline(0);
@@ -87,6 +89,8 @@ const FOREVER = new Deadline(Infinity);
 const noRoom = () => new FullError("no room in the pipe");
 const nothing = () => new EmptyError("nothing to receive");
 const decodeMessage = <R>(bytes: Uint8Array): R => deserialize<R>(bytes, { owned: !(bytes.buffer instanceof SharedArrayBuffer) });
+/** A message from a network peer: data only, no handle revived (core's trust model). */
+const decodePeerMessage = <R>(bytes: Uint8Array): R => deserialize<R>(bytes, { owned: !(bytes.buffer instanceof SharedArrayBuffer), peer: true });
 /** The message as its own buffer (copied out when it is still in the ring). */
 function ownBytes(bytes: Uint8Array): Uint8Array {
   if (!(bytes.buffer instanceof SharedArrayBuffer)) return bytes;
@@ -113,6 +117,8 @@ export class Connection<S = unknown, R = unknown> {
   readonly #channel: Channel;
   readonly #end: number;
   readonly #hold: Hold;
+  /** How messages are decoded: as untrusted data when they come from a network peer. */
+  readonly #decode: typeof decodeMessage;
   #closed = false;
   #released = false;
   /** Messages sent while the ring had no room, in order, from `#next` on (no O(n) shifts). */
@@ -127,6 +133,7 @@ export class Connection<S = unknown, R = unknown> {
     this.#channel = channel;
     this.#end = end;
     this.#hold = trackHold(this, channel, end);
+    this.#decode = channel.peer ? decodePeerMessage : decodeMessage;
   }
 
   /** @internal a connection over `sab`'s end `end`, taking over the in-flight copy of owner `from`. */
@@ -413,9 +420,10 @@ export class Connection<S = unknown, R = unknown> {
       const timeout = checkTimeout(opts.timeout);
       const signal = checkSignal(opts.signal);
       // a message is there: no deadline and no async frame
-      const got = this.#readRing().tryGetFrame(decodeMessage<R>);
+      const decode = this.#decode<R>;
+      const got = this.#readRing().tryGetFrame(decode);
       if (got !== NOT_NOW) return Promise.resolve(got);
-      return this.#take(new Deadline(timeout), signal, decodeMessage<R>);
+      return this.#take(new Deadline(timeout), signal, decode);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -423,7 +431,7 @@ export class Connection<S = unknown, R = unknown> {
 
   /** As {@link recv}, blocking this thread. */
   recvSync(opts: RecvSyncOptions = {}): R {
-    return this.#takeSync(checkTimeout(opts.timeout), decodeMessage<R>);
+    return this.#takeSync(checkTimeout(opts.timeout), this.#decode<R>);
   }
 
   #maxLength(max: number | undefined): (bytes: Uint8Array) => Uint8Array {
@@ -604,6 +612,7 @@ export class Connection<S = unknown, R = unknown> {
     // counted on this isolate until the receiver counts its own copy
     channel.hold(this.#end);
     const state: ConnectionState = { end: this.#end, from: localOwnerId, duplex: channel.duplex, ringSize };
+    if (channel.peer) state.peer = true;
     if (ctx.target === "thread") state.sab = channel.buffer;
     else state.remote = exportToBroker(channelHomeOf(channel));
     return { type: Connection.handleType, module: import.meta.url, state };
@@ -639,6 +648,7 @@ registerHandleType(Connection.handleType, (state: ConnectionState) => {
   const channel = new Channel(sab, atomicsBackend);
   const far = 1 - state.end;
   channel.setBridged();
+  if (state.peer) channel.setPeer();
   channel.hold(state.end);
   channel.hold(far); // in flight to the relay, which takes it over
   const conn = Connection.over(channel, state.end);

@@ -33,6 +33,7 @@ export interface Accepted {
 function relayed(conn: FramedSocket): Accepted {
   const sab = Channel.allocate(true, DEFAULT_PIPE_RING);
   const channel = new Channel(sab, atomicsBackend);
+  channel.setPeer();
   channel.hold(1);
   channel.hold(0);
   const { remoteAddress, remotePort } = conn.socket;
@@ -75,6 +76,8 @@ interface ListenerState {
 }
 
 const listeners = new Map<number, ListenerState>();
+/** Connections (and failed handshakes) a listener holds for `accept()`; later ones are closed. */
+const MAX_UNACCEPTED = 64;
 let nextListener = 1;
 
 /** Listens on `address`; returns the listener's id and the bound address. */
@@ -83,7 +86,14 @@ export async function listen(address: Address, backlog: number, authkey: Uint8Ar
   const state: ListenerState = { server: undefined as never, ready: [], waiting: [], closed: false };
   const deliver = (item: FramedSocket | Error) => {
     const w = state.waiting.shift();
-    if (!w) state.ready.push(item);
+    if (!w) {
+      // connections not accepted yet are bounded in number (each in bytes: FramedSocket's maxBuffered)
+      if (state.ready.length >= MAX_UNACCEPTED) {
+        if (!(item instanceof Error)) item.close();
+        return;
+      }
+      state.ready.push(item);
+    }
     else if (item instanceof Error) w.reject(item);
     else w.resolve(item);
   };

@@ -51,6 +51,8 @@ const BATCH_BYTES = 64 * 1024;
 const HIGH_WATER = 1024 * 1024;
 /** Received frames above which the socket is paused. */
 const PAUSE_FRAMES = 1024;
+/** Received bytes not yet in the ring above which the socket is paused. */
+const PAUSE_BYTES = 4 * 1024 * 1024;
 /** How often the relay checks that the other local end has holders that are alive (ms). */
 const LIVENESS_PROBE_MS = 1000;
 
@@ -76,6 +78,8 @@ class Relay {
   /** Frames received and not yet in the ring, from `inHead` on (no O(n) shifts). */
   private incoming: Uint8Array[] = [];
   private inHead = 0;
+  /** Bytes of the frames in `incoming` from `inHead` on. */
+  private incomingBytes = 0;
   private pumping: Promise<void> | undefined;
   private paused = false;
   private finished = false;
@@ -239,7 +243,8 @@ class Relay {
       frame = new Uint8Array(frame.buffer, frame.byteOffset + 1, frame.byteLength - 1);
     } else if (this.mode === "far") this.outstanding--;
     this.incoming.push(frame);
-    if (!this.paused && this.incoming.length - this.inHead > PAUSE_FRAMES) {
+    this.incomingBytes += frame.byteLength;
+    if (!this.paused && (this.incoming.length - this.inHead > PAUSE_FRAMES || this.incomingBytes > PAUSE_BYTES)) {
       this.paused = true;
       this.conn.socket.pause();
     }
@@ -276,12 +281,13 @@ class Relay {
           await driveAsync(ring, TAIL_LOCK, FOREVER, ring.put(bytes, FOREVER, false), never);
         }
         this.incoming[this.inHead++] = EMPTY;
+        this.incomingBytes -= bytes.byteLength;
         if (this.inHead === this.incoming.length) {
           this.incoming = [];
           this.inHead = 0;
           ring.wakeConsumers();
         }
-        if (this.paused && this.incoming.length - this.inHead < PAUSE_FRAMES / 4) {
+        if (this.paused && this.incoming.length - this.inHead < PAUSE_FRAMES / 4 && this.incomingBytes < PAUSE_BYTES / 4) {
           this.paused = false;
           this.conn.socket.resume();
         }
@@ -290,6 +296,7 @@ class Relay {
       // the local reader is gone (or the far side broke the protocol): drop the rest
       this.incoming = [];
       this.inHead = 0;
+      this.incomingBytes = 0;
       if (!(e instanceof ShutDownError)) this.channel.setError(e as Error);
       await this.finish();
     }

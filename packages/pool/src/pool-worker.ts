@@ -4,7 +4,7 @@
  * with its results or its error. A result that cannot be serialized fails that task only.
  */
 import { pathToFileURL } from "node:url";
-import { deserialize, loadModule, serialize, SerializationError } from "@ipc/core/slim";
+import { addHandleResolutionBase, allowHandleModule, deserialize, loadModule, serialize, SerializationError } from "@ipc/core/slim";
 import type { Answer, FromWorker, Task, ToWorker } from "./protocol.js";
 import { RingChannel } from "./ring-channel.js";
 
@@ -107,7 +107,11 @@ export async function poolWorker(setup: WorkerSetup): Promise<void> {
   }
   let mod: Record<string, unknown>;
   try {
-    mod = await loadModule(toUrl(setup.module));
+    // the pool is trusted: handle types of the task module revive here, @ipc's own from its dependencies
+    const url = toUrl(setup.module);
+    allowHandleModule(url);
+    addHandleResolutionBase(url);
+    mod = await loadModule(url);
   } catch (error) {
     await send(serialize({ t: "initError", error } satisfies FromWorker));
     await close();

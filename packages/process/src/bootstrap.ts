@@ -6,7 +6,7 @@
  */
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { threadId } from "node:worker_threads";
-import { deserialize, installLivenessTable, lazyRequire, loadHandleModules, loadModule } from "@ipc/core/slim";
+import { addHandleResolutionBase, allowHandleModule, deserialize, installLivenessTable, lazyRequire, loadHandleModules, loadModule } from "@ipc/core/slim";
 import { endChildren } from "./children.js";
 import { setIdentity } from "./identity.js";
 import type { StartPayload } from "./payload.js";
@@ -44,8 +44,12 @@ export async function runChild(payload: StartPayload): Promise<number> {
     if (typeof exported !== "function") {
       throw new TypeError(`${payload.module} has no exported function or class named "${payload.exportName}"`);
     }
-    // the modules of handle types the target did not import are imported now, so that deserialize
-    // does not have to require() them
+    // the parent is trusted (as in Python): the modules it named may register handle types here,
+    // and @ipc's own packages are resolved from the target's dependencies. The modules of handle
+    // types the target did not import are imported now, so that deserialize need not require() them
+    const url = moduleUrl(payload.module);
+    allowHandleModule(url);
+    addHandleResolutionBase(url);
     await loadHandleModules(payload.handleModules);
     if (payload.kind === "target") {
       const { args, kwargs } = deserialize<{ args: unknown[]; kwargs?: Record<string, unknown> }>(payload.bytes, { shared: payload.shared });

@@ -1,6 +1,6 @@
 /** The @ipc decoder: the inverse of `encoder.ts`. Rejects malformed input with `SerializationError`. */
-import { errorClasses, SerializationError } from "../errors/errors.js";
-import { type HandleContext, reviverFor } from "../handles/handle.js";
+import { errorClasses, IpcError, SerializationError } from "../errors/errors.js";
+import { type HandleContext, type Reviver, reviverFor } from "../handles/handle.js";
 import { allocLarge } from "../memory/large-buffer.js";
 import { registeredClass } from "./class-registry.js";
 import { BUFFER_KIND, DATAVIEW_KIND, Tag, typedArrayKinds } from "./tags.js";
@@ -14,6 +14,12 @@ export interface DeserializeOptions {
    * as views into it instead of copies (their `.buffer` is then the whole input).
    */
   owned?: boolean;
+  /**
+   * The bytes came from a network peer (`Listener`/`Client`, a remote manager): no handle is
+   * revived unless its type was registered for peers (`registerHandleType(..., { fromPeers: true })`),
+   * so nothing a peer sends can map memory or load a module here.
+   */
+  peer?: boolean;
 }
 
 
@@ -23,6 +29,8 @@ const keyCache: (string | undefined)[] = new Array(KEY_CACHE_SIZE);
 
 /** The context of bytes from another process (no per-call allocation). */
 const PROCESS_CTX: HandleContext = Object.freeze({ target: "process" });
+/** The context of bytes from a network peer. */
+const PEER_CTX: HandleContext = Object.freeze({ target: "process", peer: true });
 
 class Decoder {
   pos = 0;
@@ -39,7 +47,7 @@ class Decoder {
     options?: DeserializeOptions,
   ) {
     this.owned = options?.owned === true && !(buf.buffer instanceof SharedArrayBuffer);
-    this.ctx = options?.shared ? { target: "thread", shared: options.shared } : PROCESS_CTX;
+    this.ctx = options?.peer ? PEER_CTX : options?.shared ? { target: "thread", shared: options.shared } : PROCESS_CTX;
   }
 
   /** A DataView over the input, made on first use (most small messages never need one). */
@@ -289,7 +297,7 @@ class Decoder {
         const type = this.string();
         const module = this.string();
         const state = this.value();
-        const obj = reviverFor(type, module || undefined)(state, this.ctx);
+        const obj = revive(reviverFor(type, module || undefined, this.ctx), type, state, this.ctx);
         this.refs[slot] = obj;
         return obj;
       }
@@ -434,9 +442,9 @@ export function deserialize<T = unknown>(bytes: Uint8Array, options?: Deserializ
     // then views of that copy (see the next case for why)
     const offset = slabCarve(n);
     slab.set(bytes, offset);
-    const d = new Decoder(slab.subarray(offset, offset + n), options && { shared: options.shared });
+    const d = new Decoder(slab.subarray(offset, offset + n), options && { shared: options.shared, peer: options.peer });
     d.slabbed = true;
-    const v = d.value();
+    const v = decodeValue(d);
     if (d.pos !== n) d.fail("trailing bytes");
     return v as T;
   }
@@ -448,7 +456,7 @@ export function deserialize<T = unknown>(bytes: Uint8Array, options?: Deserializ
     try {
       if (stage.length < bytes.byteLength) stage = new Uint8Array(STAGE_MAX);
       stage.set(bytes);
-      return decodeAll(stage.subarray(0, bytes.byteLength), options && { shared: options.shared });
+      return decodeAll(stage.subarray(0, bytes.byteLength), options && { shared: options.shared, peer: options.peer });
     } finally {
       staging = false;
     }
@@ -458,9 +466,34 @@ export function deserialize<T = unknown>(bytes: Uint8Array, options?: Deserializ
 
 function decodeAll<T>(bytes: Uint8Array, options: DeserializeOptions | undefined): T {
   const d = new Decoder(bytes, options);
-  const v = d.value();
+  const v = decodeValue(d);
   if (d.pos !== bytes.length) d.fail("trailing bytes");
   return v as T;
+}
+
+/** Runs a reviver; state it cannot use (a forged or damaged handle) is a SerializationError. */
+function revive(reviver: Reviver, type: string, state: unknown, ctx: HandleContext): unknown {
+  try {
+    return reviver(state, ctx);
+  } catch (error) {
+    if (IpcError.isIpcError(error) || isStackOverflow(error)) throw error;
+    throw new SerializationError(`bad ${type} handle: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+  }
+}
+
+/** The value at the decoder's position; input nested deeper than the stack allows is malformed. */
+function decodeValue(d: Decoder): unknown {
+  try {
+    return d.value();
+  } catch (error) {
+    if (isStackOverflow(error)) throw new SerializationError(`malformed data: nested too deeply to decode`);
+    throw error;
+  }
+}
+
+/** True for V8's "Maximum call stack size exceeded". */
+export function isStackOverflow(error: unknown): boolean {
+  return error instanceof RangeError && /call stack/i.test(error.message);
 }
 
 /** Items in shared memory from this size up are copied out before decoding (see deserialize). */

@@ -4,6 +4,7 @@
  * (numbers, short strings, small objects) cost ~0.3 µs here against ~4.5 µs for `v8.serialize`
  * (measured in bench/, numbers in docs/benchmarks.md).
  */
+import { isStackOverflow } from "./decoder.js";
 import { SerializationError } from "../errors/errors.js";
 import { type HandleContext, isHandleable, toHandle } from "../handles/handle.js";
 import { registeredName } from "./class-registry.js";
@@ -421,6 +422,7 @@ function encode<A, R>(value: unknown, root: string, ctx: HandleContext, finish: 
       const path = root + e.segments.reverse().join("");
       throw new SerializationError(`${path}: ${e.what}`);
     }
+    if (isStackOverflow(e)) throw new SerializationError(`${root}: nested too deeply to serialize`);
     throw e;
   } finally {
     enc.resetSeen();

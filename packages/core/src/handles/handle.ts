@@ -1,14 +1,25 @@
 /**
  * Handles: how an IPC object crosses a boundary. An object that implements `[toHandle]` turns into
  * a small descriptor (type name, the URL of the module that implements it, and a state value);
- * the receiving side revives a working object from it. Revival needs the type registered in that
- * isolate: the module registers it as a side effect of being loaded, and a receiver that never
- * imported it loads it from the descriptor's `module` (see {@link loadHandleModules}).
+ * the receiving side revives a working object from it.
+ *
+ * The descriptor's `module` is a hint, never an order: the receiver revives only
+ *
+ * 1. types registered in its isolate (their module was imported here);
+ * 2. types of @ipc's own packages (`@ipc/<name>:...`), loaded from the copy of that package the
+ *    receiver itself resolves (handle-trust.ts): the sender's URL is used only when it lies inside
+ *    that copy;
+ * 3. types whose module the receiving program allowed ({@link allowHandleModule}), or that its
+ *    parent named at start-up ({@link loadHandleModules}: the parent is trusted, as in Python).
+ *
+ * Bytes from a network peer (`Listener`/`Client`) revive no handle at all unless its type was
+ * registered as safe for peers (no shared memory, no module): see {@link RegisterHandleTypeOptions}.
  */
-import { lazyRequire } from "../lazy-require.js";
-import { fileURLToPath } from "node:url";
 import { SerializationError } from "../errors/errors.js";
 import { loadModule } from "../load-module.js";
+import { allowHandleModule, isAllowedModule, loadSync, ownPackageModule } from "./handle-trust.js";
+
+export { allowHandleModule } from "./handle-trust.js";
 
 /** The method an IPC object implements to describe itself as a handle. */
 export const toHandle: unique symbol = Symbol.for("@ipc/core:toHandle") as never;
@@ -25,13 +36,15 @@ export interface HandleContext {
   readonly target: HandleTarget;
   /** Shared buffers that travel alongside the bytes (thread target only). */
   readonly shared?: SharedArrayBuffer[];
+  /** True when the bytes came from a network peer (see the trust model in core's README). */
+  readonly peer?: boolean;
 }
 
 /** The descriptor an object turns into. `state` is any serializable value (it may hold SABs for threads). */
 export interface HandleDescriptor {
   /** Stable type name, e.g. `@ipc/core:Lock`. */
   type: string;
-  /** URL of a module that registers `type` when loaded; lets a receiver revive what it never imported. */
+  /** URL of the module that registers `type`: a hint the receiver checks, never loads blindly. */
   module?: string;
   state: unknown;
 }
@@ -44,12 +57,29 @@ export interface Handleable {
 /** Revives a handle's state into a working object. */
 export type Reviver = (state: any, ctx: HandleContext) => unknown;
 
+/** Options of {@link registerHandleType}. */
+export interface RegisterHandleTypeOptions {
+  /**
+   * The type may arrive from a network peer (`Listener`/`Client`, remote managers): its state is
+   * plain data that maps no memory and loads no module. Default false: such a handle from a peer
+   * is a `SerializationError`.
+   */
+  fromPeers?: boolean;
+}
+
+interface Registered {
+  revive: Reviver;
+  fromPeers: boolean;
+}
+
 // one registry per isolate, shared by every copy of this package (ESM and CJS builds alike)
-const revivers: Map<string, Reviver> = ((globalThis as any)[Symbol.for("@ipc/core:revivers")] ??= new Map());
+const revivers: Map<string, Registered> = ((globalThis as any)[Symbol.for("@ipc/core:revivers.v2")] ??= new Map());
 
 /** Registers how to revive handles of `type`. Called by each IPC class's module when it loads. */
-export function registerHandleType(type: string, revive: Reviver): void {
-  revivers.set(type, revive);
+export function registerHandleType(type: string, revive: Reviver, options: RegisterHandleTypeOptions = {}): void {
+  if (typeof type !== "string" || type.length === 0) throw new TypeError("Expected `type` to be a non-empty string");
+  if (typeof revive !== "function") throw new TypeError("Expected `revive` to be a function");
+  revivers.set(type, { revive, fromPeers: options.fromPeers === true });
 }
 
 /** True when `value` implements `[toHandle]`. */
@@ -57,38 +87,42 @@ export function isHandleable(value: unknown): value is Handleable {
   return typeof value === "object" && value !== null && typeof (value as any)[toHandle] === "function";
 }
 
-const require_ = lazyRequire(import.meta.url);
-
-/** Loads a module synchronously so it can register its handle types (Node >= 20.19 can require ESM). */
-function loadSync(module: string): void {
-  try {
-    require_(module.startsWith("file:") ? fileURLToPath(module) : module);
-  } catch (error) {
-    throw new SerializationError(`cannot load ${module} to revive a handle`, { cause: error });
+/**
+ * Finds the reviver for a handle type (see the module comment for what may be loaded).
+ * @throws SerializationError naming the type when it may not or cannot be revived here.
+ */
+export function reviverFor(type: string, module: string | undefined, ctx: HandleContext): Reviver {
+  let found = revivers.get(type);
+  if (ctx.peer) {
+    if (found?.fromPeers) return found.revive;
+    throw new SerializationError(`a handle of type "${type}" cannot arrive from a network peer (only data does)`);
   }
-}
-
-/** Finds the reviver for a handle type, loading its module when needed. */
-export function reviverFor(type: string, module: string | undefined): Reviver {
-  let revive = revivers.get(type);
-  if (!revive && module) {
-    loadSync(module);
-    revive = revivers.get(type);
+  if (!found) {
+    const load = ownPackageModule(type, module) ?? (module !== undefined && isAllowedModule(module) ? module : undefined);
+    if (load === undefined) {
+      throw new SerializationError(
+        `cannot revive a handle of type "${type}": it is not registered in this thread (import its module here, or allow it with allowHandleModule())`,
+      );
+    }
+    loadSync(load);
+    found = revivers.get(type);
+    if (!found) throw new SerializationError(`cannot revive a handle of type "${type}": ${load} did not register it`);
   }
-  if (!revive) throw new SerializationError(`unknown handle type "${type}"${module ? ` (module ${module} did not register it)` : ""}`);
-  return revive;
+  return found.revive;
 }
 
 /**
- * Imports every module in `modules` whose handle type is not registered yet, with `import()`:
- * unlike the synchronous load that reviving an unknown type falls back to, this loads modules
- * with top-level await, and in Node 20 a thread terminated meanwhile cannot abort its process
- * (as it can inside `require()` of an ES module). Pass the pairs `serialize`'s `handleModules`
- * collected, then deserialize.
+ * Imports, with `import()`, the modules a trusted party (a parent, at its child's start-up) named
+ * for handle types not registered yet, and allows them for later handles too. Unlike the
+ * synchronous load that reviving an unknown type falls back to, this loads modules with
+ * top-level await, and in Node 20 a thread terminated meanwhile cannot abort its process (as it
+ * can inside `require()` of an ES module). Pass the pairs `serialize`'s `handleModules`
+ * collected, then deserialize. Never pass modules named by bytes from a peer.
  * @throws SerializationError naming the module that failed to load (its error as `cause`).
  */
 export async function loadHandleModules(modules: Iterable<[type: string, module: string]>): Promise<void> {
   for (const [type, module] of modules) {
+    allowHandleModule(module);
     if (revivers.has(type)) continue;
     try {
       await loadModule(module);

@@ -21,6 +21,15 @@
  * processes), or known from this process's liveness table. A full table is compacted by re-using
  * entries of ended parties that no lock word of the block names.
  *
+ * Which memory a handle may make a process map: a block reaches another process as the path
+ * `/proc/<pid>/fd/<fd>` of a holder. The addon creates every block as a memfd named `ipc-native`
+ * with its size sealed (`F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL`), and `open` maps a path only
+ * when its descriptor is such a memfd (seals read with `F_GET_SEALS`, which fails for any other
+ * file; the name read back from `/proc/self/fd`; the exact size), so a forged handle naming an
+ * ordinary file is refused before anything is mapped. The seals also keep a holder from shrinking
+ * the memory under another process's mapping. Handles from network peers are never revived at all
+ * (handle.ts).
+ *
  * Memory ordering: an entry is claimed with a compare-exchange 0 → 2 (or 1 → 2 to re-use it),
  * filled with `Atomics.store`, then published with `Atomics.store(state, 1)`; its owner id is
  * written into a lock word only after that, so whoever reads an owner id from a lock word sees a
@@ -30,7 +39,7 @@
 import { readFileSync } from "node:fs";
 import { lazyRequire } from "../lazy-require.js";
 import { threadId } from "node:worker_threads";
-import { IpcError } from "../errors/errors.js";
+import { IpcError, SerializationError } from "../errors/errors.js";
 import { abortReason } from "../errors/validate.js";
 import { ownerEnded as threadEnded } from "./liveness.js";
 import type { SharedWords } from "./shared-words.js";
@@ -386,7 +395,8 @@ export function nativeHandleState(words: NativeWords, target: "thread" | "proces
 /** Revives native words from {@link nativeHandleState}. */
 export function nativeWordsFrom(state: NativeHandleState): NativeWords {
   if (state.buffer) return nativeWordsOf(state.buffer, state.block, state.byteOffset, state.count);
-  const path = state.path!;
+  const path = state.path;
+  if (typeof path !== "string" || !PROC_FD.test(path)) throw new SerializationError("a handle's shared memory must be a descriptor of a process (/proc/<pid>/fd/<n>)");
   // a block is mapped once per isolate, however many of its primitives arrive (a path is never
   // re-used for another block: a block handed to a process stays pinned in its home)
   let backend = byPath.get(path)?.deref();
@@ -396,6 +406,8 @@ export function nativeWordsFrom(state: NativeHandleState): NativeWords {
       mapped = requireBinding().open(path, state.block.size);
     } catch (error) {
       if (error instanceof IpcError) throw error;
+      // the addon maps only memfds it made itself (name, seals and size checked): a forged path is refused unmapped
+      if ((error as Error).message?.startsWith("not @ipc shared memory")) throw new SerializationError(`refused a handle: ${path} is not @ipc shared memory`, { cause: error });
       throw new IpcError(`cannot map the shared memory of another process (${path}): has it exited?`, { cause: error });
     }
     const [buffer, id, fd] = mapped;
@@ -406,3 +418,5 @@ export function nativeWordsFrom(state: NativeHandleState): NativeWords {
 }
 
 const byPath = new Map<string | number, WeakRef<NativeBackend>>();
+/** The only paths a handle may name: a descriptor of a process holding the block. */
+const PROC_FD = /^\/proc\/[1-9]\d*\/fd\/\d+$/;

@@ -33,7 +33,7 @@ export async function connectFramed(address: Address, options: ConnectOptions = 
   for (;;) {
     try {
       const socket = await rawConnect(address);
-      const conn = new FramedSocket(socket, options);
+      const conn = new FramedSocket(socket, options.authkey ? options : { ...options, refuseChallenge: true });
       if (options.authkey) {
         try {
           await clientHandshake(conn, options.authkey, options.timeout);
@@ -64,16 +64,38 @@ export interface ListenOptions extends FramedSocketOptions {
   onConnection: (conn: FramedSocket) => void;
   /** A connection that failed the handshake or broke the protocol (the server keeps going). */
   onRejected?: (error: Error) => void;
+  /**
+   * Connections still in their handshake at once; one more is closed at once. Default 64: with
+   * the handshake's timeout and its byte limit, unauthenticated peers hold bounded memory.
+   */
+  maxHandshaking?: number;
 }
+
+/** Default {@link ListenOptions.maxHandshaking}. */
+const MAX_HANDSHAKING = 64;
 
 /** Listens on `address`; every accepted connection is authenticated before it is handed over. */
 export function listenFramed(address: Address, options: ListenOptions): Promise<Server> {
+  let handshaking = 0;
   const server = createServer((socket) => {
+    if (options.authkey && handshaking >= (options.maxHandshaking ?? MAX_HANDSHAKING)) {
+      socket.destroy();
+      return;
+    }
     const conn = new FramedSocket(socket, options);
-    const ready = options.authkey ? serverHandshake(conn, options.authkey, options.timeout) : Promise.resolve(conn.authenticated());
-    ready.then(
-      () => options.onConnection(conn),
+    if (!options.authkey) {
+      conn.authenticated();
+      options.onConnection(conn);
+      return;
+    }
+    handshaking++;
+    serverHandshake(conn, options.authkey, options.timeout).then(
+      () => {
+        handshaking--;
+        options.onConnection(conn);
+      },
       (e: Error) => {
+        handshaking--;
         conn.destroy(e);
         options.onRejected?.(e);
       },

@@ -4,22 +4,45 @@
  * frames from one read. Any protocol error closes the connection with that error.
  */
 import type { Socket } from "node:net";
-import { ClosedError, EOFError, ProtocolError, TimeoutError } from "../errors/errors.js";
+import { AuthenticationError, ClosedError, EOFError, ProtocolError, TimeoutError } from "../errors/errors.js";
 import { DEFAULT_MAX_FRAME, FrameDecoder, frameHeader } from "./frame-decoder.js";
 
 /** Options of a {@link FramedSocket}. */
 export interface FramedSocketOptions {
   /** Largest frame accepted once authenticated; default 256 MiB. */
   maxFrameSize?: number;
+  /**
+   * Bytes of received frames held while nobody takes them (no handler yet: a connection not
+   * accepted), beyond which the socket is paused until a handler is set; default 256 KiB. The
+   * peer's writes then back up into its own socket buffer: memory here stays bounded.
+   */
+  maxBuffered?: number;
+  /**
+   * The peer has no authkey to prove, and a first frame that is an authkey challenge means the
+   * other side wants one: the connection fails with AuthenticationError instead of delivering
+   * the challenge as data (a client without an authkey meeting a listener with one).
+   */
+  refuseChallenge?: boolean;
 }
 
 /** Frames before authentication are tiny; anything larger is garbage. */
 const HANDSHAKE_MAX_FRAME = 1024;
+/** Undecoded bytes a peer may send before authentication (its handshake frames and a first message). */
+const HANDSHAKE_MAX_BYTES = 64 * 1024;
+/** Default {@link FramedSocketOptions.maxBuffered}. */
+const DEFAULT_MAX_BUFFERED = 256 * 1024;
+const CHALLENGE = Buffer.from("#CHALLENGE#");
 
 /** Whole frames over a socket. */
 export class FramedSocket {
   private decoder = new FrameDecoder(HANDSHAKE_MAX_FRAME);
   private queue: Buffer[] = [];
+  /** Bytes of the frames in `queue`. */
+  private queuedBytes = 0;
+  /** The socket is paused because nobody takes its frames. */
+  private held = false;
+  /** The first frame after authentication is still to come (see `refuseChallenge`). */
+  private firstFrame = true;
   private readers: { resolve: (b: Buffer) => void; reject: (e: unknown) => void }[] = [];
   private handler: ((frame: Buffer) => void) | undefined;
   private corked = false;
@@ -57,6 +80,11 @@ export class FramedSocket {
     this.handler = handler;
     const queued = this.queue;
     this.queue = [];
+    this.queuedBytes = 0;
+    if (this.held) {
+      this.held = false;
+      this.socket.resume();
+    }
     // frames received before the peer closed are delivered even if it has closed since
     for (const f of queued) {
       try {
@@ -78,7 +106,10 @@ export class FramedSocket {
   /** Reads the next frame (handshake use); rejects on close or timeout. */
   readFrame(timeout = 10_000): Promise<Buffer> {
     const queued = this.queue.shift();
-    if (queued) return Promise.resolve(queued);
+    if (queued) {
+      this.queuedBytes -= queued.byteLength;
+      return Promise.resolve(queued);
+    }
     if (!this.authed) {
       try {
         const f = this.decoder.next();
@@ -177,7 +208,16 @@ export class FramedSocket {
   private onData(chunk: Buffer): void {
     if (this.closed) return;
     this.decoder.append(chunk);
+    if (!this.authed && this.decoder.pending > HANDSHAKE_MAX_BYTES) {
+      this.destroy(new ProtocolError(`more than ${HANDSHAKE_MAX_BYTES} bytes before authentication`));
+      return;
+    }
     this.decodeAvailable();
+    // nobody takes frames yet (a connection not accepted): read no further past the bound
+    if (!this.handler && !this.held && !this.closed && this.queuedBytes + this.decoder.pending > (this.options.maxBuffered ?? DEFAULT_MAX_BUFFERED)) {
+      this.held = true;
+      this.socket.pause();
+    }
   }
 
   /**
@@ -197,6 +237,13 @@ export class FramedSocket {
         return;
       }
       if (f === undefined) return;
+      if (this.authed && this.firstFrame) {
+        this.firstFrame = false;
+        if (this.options.refuseChallenge && f.subarray(0, CHALLENGE.length).equals(CHALLENGE)) {
+          this.destroy(new AuthenticationError("the listener requires an authkey and none was given"));
+          return;
+        }
+      }
       if (this.handler) {
         try {
           this.handler(f);
@@ -207,7 +254,10 @@ export class FramedSocket {
       } else {
         const r = this.readers.shift();
         if (r) r.resolve(f);
-        else this.queue.push(f);
+        else {
+          this.queue.push(f);
+          this.queuedBytes += f.byteLength;
+        }
       }
     }
   }
