@@ -1,5 +1,7 @@
 import { execFileSync, fork, spawn, type ChildProcess } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { closeSync, fstatSync, ftruncateSync, mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { once } from "node:events";
 import { describe, expect, it } from "vitest";
@@ -173,7 +175,31 @@ describe.runIf(linux && process.env.IPC_NATIVE !== "0")("@ipc/native", () => {
     expect(() => native!.create(0)).toThrow(/bad mapping size/);
     expect(() => native!.open("/nonexistent/ipc", 64)).toThrow(/open \/nonexistent\/ipc/);
     const [, , fd] = native!.create(64);
-    expect(() => native!.open(`/proc/self/fd/${fd}`, 128)).toThrow(/smaller than expected/);
+    expect(() => native!.open(`/proc/self/fd/${fd}`, 128)).toThrow(/not @ipc shared memory/);
+    expect(() => native!.open(`/proc/self/fd/${fd}`, 32)).toThrow(/not @ipc shared memory/);
+    expect(native!.open(`/proc/self/fd/${fd}`, 64)[0].byteLength).toBe(64);
+  });
+
+  it("maps only memory create() made: an ordinary file or a /proc path to one is refused and left untouched", () => {
+    const dir = mkdtempSync(join(tmpdir(), "ipc-native-"));
+    const file = join(dir, "victim");
+    writeFileSync(file, Buffer.alloc(8192, 0x61));
+    const fd = openSync(file, "r+");
+    try {
+      expect(() => native!.open(file, 8192)).toThrow(/not @ipc shared memory/);
+      expect(() => native!.open(`/proc/self/fd/${fd}`, 8192)).toThrow(/not @ipc shared memory/);
+      expect(() => native!.open("/dev/zero", 8192)).toThrow(/not @ipc shared memory/);
+    } finally {
+      closeSync(fd);
+    }
+    expect(readFileSync(file).every((b) => b === 0x61)).toBe(true);
+  });
+
+  it("a mapping's size is sealed: no holder can shrink or grow it", () => {
+    const [, , fd] = native!.create(4096);
+    expect(() => ftruncateSync(fd, 0)).toThrow(/EPERM/);
+    expect(() => ftruncateSync(fd, 8192)).toThrow(/EPERM/);
+    expect(fstatSync(fd).size).toBe(4096);
   });
   it("allocUnsafe: own, exact-size plain ArrayBuffers that never overlap, of any size", () => {
     const sizes = [1, 4096, 256 * 1024, (1 << 20) + 13, 300_000, 3 * (1 << 20) + 5, 2 << 20];

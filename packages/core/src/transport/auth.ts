@@ -4,7 +4,7 @@
  * `{sha256}` digest prefix of Python 3.12+).
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { AuthenticationError } from "../errors/errors.js";
+import { AuthenticationError, EOFError } from "../errors/errors.js";
 import type { FramedSocket } from "./framed-socket.js";
 
 const CHALLENGE = Buffer.from("#CHALLENGE#");
@@ -21,7 +21,11 @@ function digest(key: Buffer, message: Buffer): Buffer {
 export async function deliverChallenge(conn: FramedSocket, key: Buffer, timeout?: number): Promise<void> {
   const message = Buffer.concat([PREFIX, randomBytes(NONCE_BYTES)]);
   conn.send(Buffer.concat([CHALLENGE, message]));
-  const response = await conn.readFrame(timeout);
+  const response = await conn.readFrame(timeout).catch((e: unknown) => {
+    // a peer without the authkey (a client given none) hangs up on the challenge
+    if (e instanceof EOFError) throw new AuthenticationError("the peer closed the connection instead of answering the challenge (does it have the authkey?)");
+    throw e;
+  });
   const expected = digest(key, message);
   if (response.length !== expected.length || !timingSafeEqual(response, expected)) {
     conn.send(FAILURE);
