@@ -64,7 +64,7 @@ export type { FramedSocketOptions } from "./transport/framed-socket.js";
 export { deliverChallenge, answerChallenge, serverHandshake, clientHandshake } from "./transport/auth.js";
 export { connectFramed, listenFramed } from "./transport/connect.js";
 export type { ConnectOptions, ListenOptions } from "./transport/connect.js";
-export { arbitraryAddress, formatAddress, netOptions } from "./transport/address.js";
+export { arbitraryAddress, formatAddress, netOptions, privateAddress } from "./transport/address.js";
 export type { Address } from "./transport/address.js";
 export { currentAuthkey, setAuthkey, toAuthkey, AUTHKEY_ENV } from "./transport/authkey.js";
 

@@ -16,6 +16,7 @@ export { addHandleResolutionBase } from "./handles/handle-trust.js";
 export { installLivenessTable, livenessTable, markThreadEnded, ownerEnded } from "./memory/liveness.js";
 export { Deadline } from "./memory/deadline.js";
 export { allocLarge } from "./memory/large-buffer.js";
+export { nativeParentDeathSignal } from "./memory/native-memory.js";
 export { loadModule } from "./load-module.js";
 export { lazyRequire } from "./lazy-require.js";
 export { atomicsBackend } from "./memory/wait-backend.js";

@@ -1,4 +1,9 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { readdirSync, readFileSync } from "node:fs";
 import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { createInterface } from "node:readline";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   arbitraryAddress,
@@ -190,4 +195,29 @@ describe("broker sweep", () => {
     expect(broker.sweep()).toBe(0); // a lock is never finished
     expect(broker.size).toBe(1);
   });
+});
+
+describe("nothing left behind", () => {
+  // a process whose broker runs (a Lock handed to another process without the addon), then waits
+  const script = `import { Lock, serialize } from "@ipc/core"; serialize(new Lock()); console.log("ready"); setInterval(() => {}, 1 << 30);`;
+  for (const signal of ["SIGTERM", "SIGINT", "SIGKILL"] as const) {
+    it(`a process ended by ${signal} leaves no broker socket file (Linux: an abstract socket)`, async () => {
+      const child = spawn(process.execPath, ["--input-type=module", "-e", script], { env: { ...process.env, IPC_NATIVE: "0" }, stdio: ["ignore", "pipe", "inherit"] });
+      await new Promise<void>((resolve, reject) => {
+        createInterface({ input: child.stdout! }).once("line", () => resolve());
+        child.once("exit", (code) => reject(new Error(`exited early (${code})`)));
+      });
+      const pid = child.pid!;
+      // the broker listens (in the abstract namespace on Linux, in the temporary directory elsewhere)
+      const listening = () => readFileSync("/proc/net/unix", "utf8").includes(`@ipc-broker-${pid}-`);
+      const deadline = Date.now() + 10_000;
+      while (!listening() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(listening()).toBe(true);
+      const exited = once(child, "exit");
+      child.kill(signal);
+      await exited;
+      expect(readdirSync(tmpdir()).filter((f) => f.startsWith(`ipc-broker-${pid}-`))).toEqual([]);
+      expect(listening()).toBe(false);
+    });
+  }
 });

@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -825,6 +826,17 @@ void WaitAsync(const FunctionCallbackInfo<Value>& args) {
   }
 }
 
+// setParentDeathSignal(signal): the kernel sends `signal` to this process when the thread that
+// forked it ends (prctl PR_SET_PDEATHSIG); returns the parent pid as of right after, so the caller
+// can tell whether the parent had already gone before (then the signal never comes).
+void SetParentDeathSignal(const FunctionCallbackInfo<Value>& args) {
+  Isolate* iso = args.GetIsolate();
+  int sig = args[0]->Int32Value(iso->GetCurrentContext()).FromMaybe(0);
+  if (sig <= 0 || sig >= 65) return throwError(iso, "bad signal number");
+  if (prctl(PR_SET_PDEATHSIG, sig) != 0) return throwErrno(iso, "prctl");
+  args.GetReturnValue().Set(Integer::New(iso, getppid()));
+}
+
 void setMethod(Isolate* iso, Local<Context> ctx, Local<Object> exports, const char* name, v8::FunctionCallback fn, Local<Value> data) {
   Local<Function> f = v8::FunctionTemplate::New(iso, fn, data)->GetFunction(ctx).ToLocalChecked();
   exports->Set(ctx, String::NewFromUtf8(iso, name).ToLocalChecked(), f).Check();
@@ -855,4 +867,5 @@ NODE_MODULE_INIT(/* exports, module, context */) {
   setMethod(iso, context, exports, "adopt", Adopt, data);
   setMethod(iso, context, exports, "isFiled", IsFiled, data);
   setMethod(iso, context, exports, "takeInto", TakeInto, data);
+  setMethod(iso, context, exports, "setParentDeathSignal", SetParentDeathSignal, data);
 }

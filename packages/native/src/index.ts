@@ -13,6 +13,7 @@
  *   values (fresh 4 KiB pages fault one by one, which dominates copying large messages).
  * - {@link NativeBinding.handOver} / {@link NativeBinding.adopt} / {@link NativeBinding.takeInto}:
  *   such a buffer passed from one thread of this process to another with a single copy.
+ * - {@link NativeBinding.setParentDeathSignal}: a child process ends with its parent (no orphans).
  *
  * Every party sleeping on or waking a word must use this futex: an `Atomics.notify` does not wake
  * a futex sleeper, nor the reverse.
@@ -70,6 +71,12 @@ export interface NativeBinding {
   takeInto(token: number, target: ArrayBufferView): boolean;
   /** True while `token` is filed and not adopted yet. */
   isFiled(token: number): boolean;
+  /**
+   * Asks the kernel to send `signal` (a number, e.g. 9) to this process when the thread that
+   * started it ends (Linux `PR_SET_PDEATHSIG`), and returns the parent pid as of right after: a
+   * parent gone before the call (the pid is no longer the expected one) sends nothing.
+   */
+  setParentDeathSignal(signal: number): number;
 }
 
 function load(): { binding?: NativeBinding; error?: unknown } {

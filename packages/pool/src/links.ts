@@ -4,7 +4,7 @@
  * the pool answers, so an idle pool keeps nothing alive.
  */
 import type { Server } from "node:net";
-import { arbitraryAddress, currentAuthkey, deserialize, listenFramed, serialize, type FramedSocket } from "@ipc/core";
+import { currentAuthkey, privateAddress, deserialize, listenFramed, serialize, type FramedSocket } from "@ipc/core";
 import type { WorkerLink } from "./pool-worker.js";
 import { answersIn, type FromWorker, type ToWorker } from "./protocol.js";
 import { allocateChannel, RingChannel } from "./ring-channel.js";
@@ -98,7 +98,7 @@ export class RingLink implements Link {
 
 /** The pool's socket server for process workers: one per pool, one connection per worker. */
 export class SocketHub {
-  readonly address = arbitraryAddress("ipc-pool");
+  readonly address = privateAddress("ipc-pool");
   private server: Server | undefined;
   private readonly links = new Map<number, SocketLink>();
   readonly ready: Promise<void>;

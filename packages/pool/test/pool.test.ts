@@ -266,9 +266,9 @@ describe.each(contexts)("Pool in the %s context", (context) => {
   });
 });
 
-describe("resource limits", () => {
-  it("a thread worker that runs out of memory fails its task with WorkerLostError", async () => {
-    await using pool = new Pool<Tasks>({ module, processes: 1, resourceLimits: { maxOldGenerationSizeMb: 32 } });
+describe.each(["thread", "process"] as const)("resource limits (%s workers)", (context) => {
+  it("a worker that runs out of memory fails its task with WorkerLostError, and is replaced", async () => {
+    await using pool = new Pool<Tasks>({ module, processes: 1, context, resourceLimits: { maxOldGenerationSizeMb: 32 } });
     await expect(pool.apply("allocate", [400])).rejects.toThrow(WorkerLostError);
     expect(await pool.apply("square", [4])).toBe(16);
   });

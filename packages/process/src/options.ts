@@ -26,7 +26,10 @@ export interface ProcessOptions {
   env?: Record<string, string>;
   /** Node options for the child. */
   execArgv?: string[];
-  /** Heap limits of a thread child. */
+  /**
+   * Heap and stack limits of the child: a thread child's Worker limits, and the same limits as V8
+   * flags (`--max-old-space-size`, `--max-semi-space-size`, `--stack-size`) for a process child.
+   */
   resourceLimits?: ResourceLimits;
   /**
    * @internal Start a thread child from the CommonJS build of the bootstrap (a few ms faster to

@@ -5,7 +5,7 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { constants } from "node:os";
 import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
+import { isMainThread, Worker } from "node:worker_threads";
 import { createWorker, entryUrl, InvalidStateError, isTypeScript, livenessTable, markThreadEnded, serializeAt, waitable, type Waitable } from "@ipc/core";
 import { trackChild, untrackChild } from "./children.js";
 import { currentProcess, type ProcessInfo } from "./identity.js";
@@ -13,6 +13,8 @@ import type { Context, ProcessOptions } from "./options.js";
 import type { StartPayload } from "./payload.js";
 import { resolutionHints } from "./resolution-hints.js";
 import { PROCESS_STATE } from "./state.js";
+import { PARENT_MAIN_ENV, PARENT_PID_ENV } from "./parent-watch.js";
+import { v8Limits } from "./v8-limits.js";
 
 type Phase = "initial" | "started" | "closed";
 
@@ -226,8 +228,9 @@ export class Process {
     }
     const child = fork(fileURLToPath(entry), [], {
       serialization: "advanced",
-      env: s.opts.env ? { ...process.env, ...s.opts.env } : process.env,
-      execArgv,
+      // the child ends with this process (parent-watch.ts)
+      env: { ...process.env, ...s.opts.env, [PARENT_PID_ENV]: String(process.pid), [PARENT_MAIN_ENV]: isMainThread ? "1" : "0" },
+      execArgv: [...execArgv, ...v8Limits(s.opts.resourceLimits)],
       stdio: ["inherit", "inherit", "inherit", "ipc"],
     });
     s.child = child;

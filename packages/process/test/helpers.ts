@@ -24,3 +24,24 @@ export async function ended(p: Process, timeout = 20_000): Promise<number | null
   expect(p.isAlive()).toBe(false);
   return p.exitCode;
 }
+
+/** Whether process `pid` has ended (gone, or a zombie nobody reaped yet). */
+export function processGone(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    const state = stat.charAt(stat.lastIndexOf(")") + 2);
+    return state === "Z" || state === "X";
+  } catch {
+    return true;
+  }
+}
+
+/** Resolves once every process in `pids` has ended, or after `timeout` ms with those still alive. */
+export async function processesEnd(pids: number[], timeout: number): Promise<number[]> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const alive = pids.filter((pid) => !processGone(pid));
+    if (alive.length === 0 || Date.now() > deadline) return alive;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

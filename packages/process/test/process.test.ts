@@ -1,4 +1,5 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { createInterface } from "node:readline";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,7 +7,7 @@ import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { Event, InvalidStateError, Lock } from "@ipc/core";
 import { activeChildren, cpuCount, currentProcess, isMainProcess, parentProcess, Process } from "@ipc/process";
-import { contexts, ended, readReport, reportFile, targets } from "./helpers.js";
+import { contexts, ended, processesEnd, processGone, readReport, reportFile, targets } from "./helpers.js";
 // @ts-expect-error untyped fixture
 import { whoami, Worker } from "./fixtures/targets.mjs";
 
@@ -209,6 +210,36 @@ describe.each(contexts)("Process in the %s context", (context) => {
       }
       expect(alive).toBe(false);
     }
+  });
+});
+
+describe("no orphans", () => {
+  const parent = new URL("./fixtures/orphan-parent.mjs", import.meta.url).pathname;
+  for (const native of ["1", "0"]) {
+    it(`a parent killed with SIGKILL takes its idle, busy and sync-blocked process children along (IPC_NATIVE=${native})`, async () => {
+      const p = spawn(process.execPath, [parent, "main"], { env: { ...process.env, IPC_NATIVE: native }, stdio: ["ignore", "pipe", "inherit"] });
+      const line = await new Promise<string>((resolve, reject) => {
+        createInterface({ input: p.stdout! }).once("line", resolve);
+        p.once("exit", (code) => reject(new Error(`the parent exited (${code})`)));
+      });
+      const pids = JSON.parse(line) as number[];
+      expect(pids).toHaveLength(3);
+      expect(pids.every((pid) => !processGone(pid))).toBe(true);
+      p.kill("SIGKILL");
+      const alive = await processesEnd(pids, 5_000);
+      for (const pid of alive) process.kill(pid, "SIGKILL");
+      expect(alive).toEqual([]);
+    });
+  }
+});
+
+describe.each(contexts)("resourceLimits in the %s context", (context) => {
+  it("a child that outgrows maxOldGenerationSizeMb ends with an error instead of growing on", async () => {
+    const p = new Process({ module: targets, target: "grow", context, resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 4 } });
+    p.start();
+    const code = await ended(p, 30_000);
+    expect(code).not.toBe(0);
+    expect(code).not.toBe(null);
   });
 });
 

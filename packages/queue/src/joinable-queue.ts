@@ -25,8 +25,9 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
 
   /** Waits (without blocking the event loop) until every item put has been marked done. */
   async join(opts: QueueWaitOptions = {}): Promise<void> {
+    this.check();
     const timeout = checkTimeout(opts.timeout);
-    const signal = checkSignal(opts.signal);
+    const signal = this.waitSignal(checkSignal(opts.signal));
     if (this.remote) {
       await this.call("join", [timeout], signal);
       return;
@@ -36,6 +37,7 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
 
   /** As {@link join}, blocking the calling thread. @returns nothing; throws TimeoutError-free: returns when done or timed out. */
   joinSync(opts: QueueWaitSyncOptions = {}): void {
+    this.check();
     const timeout = checkTimeout(opts.timeout);
     if (this.remote) {
       this.callSync("join", [timeout]);

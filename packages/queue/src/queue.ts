@@ -74,6 +74,8 @@ export class Queue<T = unknown> extends SharedObject<null> {
 
   #ring: Ring | undefined;
   #closed = false;
+  /** Aborted by `close()`: ends the waits pending on this handle (made on the first wait). */
+  #closer: AbortController | undefined;
 
   constructor(opts?: QueueOptions);
   /** @internal */
@@ -93,8 +95,18 @@ export class Queue<T = unknown> extends SharedObject<null> {
     return this.#ring;
   }
 
-  #check(): void {
+  /** @internal throws ClosedError after `close()`. */
+  protected check(): void {
     if (this.#closed) throw new ClosedError(`${this.constructor.name} is closed`);
+  }
+
+  /**
+   * @internal the signal a wait on this handle obeys: the caller's, and `close()` (which rejects
+   * the wait with ClosedError and releases what kept the event loop alive for it).
+   */
+  protected waitSignal(signal: AbortSignal | undefined): AbortSignal {
+    const closing = (this.#closer ??= new AbortController()).signal;
+    return signal ? AbortSignal.any([signal, closing]) : closing;
   }
 
   /**
@@ -103,11 +115,11 @@ export class Queue<T = unknown> extends SharedObject<null> {
    * @throws FullError after `timeout`, ShutDownError after `shutdown()`, ClosedError after `close()`.
    */
   async put(item: T, opts: QueueWaitOptions = {}): Promise<void> {
-    this.#check();
+    this.check();
     const timeout = checkTimeout(opts.timeout);
     const signal = checkSignal(opts.signal);
     if (this.remote) {
-      await this.call("putBytes", [serialize(item), timeout], signal);
+      await this.call("putBytes", [serialize(item), timeout], this.waitSignal(signal));
       return;
     }
     // the common case: encoded straight into the ring; otherwise a copy of the bytes waits
@@ -115,13 +127,13 @@ export class Queue<T = unknown> extends SharedObject<null> {
     const bytes = serializeOr(item, (b) => ring.tryPutFrame(b, this.joinable));
     if (!bytes) return;
     const deadline = new Deadline(timeout);
-    await driveAsync(ring, TAIL_LOCK, deadline, ring.put(bytes, deadline, this.joinable), fullTimeout, signal);
+    await driveAsync(ring, TAIL_LOCK, deadline, ring.put(bytes, deadline, this.joinable), fullTimeout, this.waitSignal(signal));
     recycleSerialized(bytes);
   }
 
   /** As {@link put}, blocking the calling thread. */
   putSync(item: T, opts: QueueWaitSyncOptions = {}): void {
-    this.#check();
+    this.check();
     const timeout = checkTimeout(opts.timeout);
     if (this.remote) {
       this.callSync("putBytes", [serialize(item), timeout]);
@@ -145,19 +157,19 @@ export class Queue<T = unknown> extends SharedObject<null> {
    * @throws EmptyError after `timeout`, ShutDownError once shut down and drained, ClosedError after `close()`.
    */
   async get(opts: QueueWaitOptions = {}): Promise<T> {
-    this.#check();
+    this.check();
     const timeout = checkTimeout(opts.timeout);
     const signal = checkSignal(opts.signal);
-    if (this.remote) return deserialize<T>((await this.call("getBytes", [timeout], signal)) as Uint8Array);
+    if (this.remote) return deserialize<T>((await this.call("getBytes", [timeout], this.waitSignal(signal))) as Uint8Array);
     const got = this.#ring!.tryGetFrame(decode<T>);
     if (got !== NOT_NOW) return got;
     const deadline = new Deadline(timeout);
-    return driveAsync(this.#ring!, HEAD_LOCK, deadline, this.#ring!.get(deadline, decode<T>), emptyTimeout, signal);
+    return driveAsync(this.#ring!, HEAD_LOCK, deadline, this.#ring!.get(deadline, decode<T>), emptyTimeout, this.waitSignal(signal));
   }
 
   /** As {@link get}, blocking the calling thread. */
   getSync(opts: QueueWaitSyncOptions = {}): T {
-    this.#check();
+    this.check();
     const timeout = checkTimeout(opts.timeout);
     if (this.remote) return deserialize<T>(this.callSync("getBytes", [timeout]) as Uint8Array);
     const got = this.#ring!.tryGetFrame(decode<T>);
@@ -195,9 +207,15 @@ export class Queue<T = unknown> extends SharedObject<null> {
     return this.#ring!.maxSize();
   }
 
-  /** This handle may put and get no more (other handles are unaffected). Idempotent. */
+  /**
+   * This handle may put and get no more (other handles are unaffected); its pending `get`, `put`
+   * and `join` calls reject with ClosedError (an item a pending put had begun writing is
+   * finished first, as a committed operation always is). Idempotent.
+   */
   close(): void {
+    if (this.#closed) return;
     this.#closed = true;
+    this.#closer?.abort(new ClosedError(`${this.constructor.name} was closed while this call waited`));
   }
 
   /** True after `close()` on this handle. */

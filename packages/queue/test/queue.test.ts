@@ -107,6 +107,36 @@ describe("Queue in one thread", () => {
     expect(() => q.putSync(1)).toThrow(ClosedError);
   });
 
+  it("close rejects the calls pending on that handle with ClosedError, and leaves nothing keeping the process alive", async () => {
+    for (const Q of [Queue, SimpleQueue, JoinableQueue]) {
+      const q = new Q<number>();
+      const other = Q === SimpleQueue ? new Queue({ maxSize: 1 }) : new Q<number>({ maxSize: 1 });
+      await other.put(1);
+      const pending = [q.get(), q.get({ timeout: 60_000 }), other.put(2), other.put(3, { signal: new AbortController().signal })];
+      q.close();
+      other.close();
+      for (const p of pending) await expect(p).rejects.toThrow(ClosedError);
+      await expect(q.get()).rejects.toThrow(ClosedError);
+    }
+    const jq = new JoinableQueue();
+    jq.putSync(1);
+    const joining = jq.join();
+    jq.close();
+    await expect(joining).rejects.toThrow(/was closed while this call waited/);
+    await expect(jq.join()).rejects.toThrow(ClosedError);
+    expect(() => jq.joinSync()).toThrow(ClosedError);
+    // in a plain Node process (from the build), with and without the addon: the process ends
+    const script = `import { Queue, SimpleQueue, JoinableQueue } from "@ipc/queue";
+      const out = [];
+      for (const Q of [Queue, SimpleQueue, JoinableQueue]) { const q = new Q(); const p = q.get(); q.close(); await p.catch((e) => out.push(e.name)); }
+      const j = new JoinableQueue(); j.putSync(1); const p = j.join(); j.close(); await p.catch((e) => out.push(e.name));
+      console.log(out.join(","));`;
+    for (const native of ["1", "0"]) {
+      const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", script], { env: { ...process.env, IPC_NATIVE: native }, timeout: 20_000 });
+      expect(stdout.trim()).toBe("ClosedError,ClosedError,ClosedError,ClosedError");
+    }
+  });
+
   it("shutdown: puts fail, gets drain then fail (QUEUE-11, QUEUE-12)", async () => {
     const q = new Queue<string>({ maxSize: 1 });
     await q.put("data");
@@ -221,6 +251,20 @@ describe("SimpleQueue (SQ-01..03)", () => {
 });
 
 describe.each(contexts)("queues shared with %s children", (context) => {
+  it("a child closing its handles ends the calls it had pending with ClosedError, and exits", async () => {
+    const q = new Queue();
+    const full = new Queue({ maxSize: 1 });
+    full.putSync(0);
+    const joinable = new JoinableQueue();
+    joinable.putSync(1);
+    const results = new Queue<string>();
+    expect(await run("closePending", [q, full, joinable, results], context)).toBe(0);
+    for (let i = 0; i < 3; i++) expect(await results.get({ timeout: 5000 })).toMatch(/^ClosedError: .* was closed while this call waited$/);
+    // the parent's handles are unaffected
+    expect(full.getSync({ timeout: 0 })).toBe(0);
+    expect(joinable.qsize()).toBe(1);
+  });
+
   it("a child's puts reach the parent in order (QUEUE-02, QUEUE-03)", async () => {
     const q = new Queue<number>();
     for (let i = 0; i < 10; i++) await q.put(i);

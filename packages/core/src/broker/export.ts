@@ -11,7 +11,7 @@ import { IpcError } from "../errors/errors.js";
 import { serialize } from "../codec/encoder.js";
 import { entryUrl, createWorker } from "../entries.js";
 import { currentAuthkey } from "../transport/authkey.js";
-import { arbitraryAddress } from "../transport/address.js";
+import { privateAddress } from "../transport/address.js";
 import type { RemoteRef, TaskMessage, TaskReply } from "./protocol.js";
 
 interface Broker {
@@ -32,7 +32,7 @@ let broker: Broker | undefined;
 const SYNC_TASK_MS = 60_000;
 
 function start(): Broker {
-  const address = arbitraryAddress("ipc-broker");
+  const address = privateAddress("ipc-broker");
   const { port1, port2 } = new MessageChannel();
   const sync = new MessageChannel();
   const flag = new Int32Array(new SharedArrayBuffer(4));

@@ -8,6 +8,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from "node:worker_threads";
+import { formatAddress } from "../transport/address.js";
 import { connectFramed } from "../transport/connect.js";
 import type { FramedSocket } from "../transport/framed-socket.js";
 import { deserialize } from "../codec/decoder.js";
@@ -104,12 +105,12 @@ export class RemoteClient {
           p.reject(e);
         }
       });
-      c.onClose((error) => fail(`lost the connection to the home of this object (${address})${error ? `: ${error.message}` : ""}`));
+      c.onClose((error) => fail(`lost the connection to the home of this object (${formatAddress(address)})${error ? `: ${error.message}` : ""}`));
       if (pending.size === 0) c.socket.unref();
       l!.socket = c;
       return c;
     });
-    conn.catch((e: Error) => fail(`cannot reach the home of this object (${address}): ${e.name}: ${e.message}`));
+    conn.catch((e: Error) => fail(`cannot reach the home of this object (${formatAddress(address)}): ${e.name}: ${e.message}`));
     l = { conn, pending };
     this.direct.set(address, l);
     return l;

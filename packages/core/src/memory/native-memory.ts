@@ -58,6 +58,7 @@ interface Binding {
   adopt?(token: number): ArrayBuffer | undefined;
   isFiled?(token: number): boolean;
   takeInto?(token: number, target: Uint8Array): boolean;
+  setParentDeathSignal?(signal: number): number;
 }
 
 let loaded: { binding?: Binding; error?: unknown } | undefined;
@@ -114,6 +115,14 @@ export function nativeTakeInto(token: number, target: Uint8Array): boolean {
 /** True while the block filed under `token` waits to be adopted. */
 export function nativeIsFiled(token: number): boolean {
   return load().binding?.isFiled?.(token) === true;
+}
+
+/**
+ * Has the kernel send `signal` to this process when the thread that forked it ends (Linux
+ * `PR_SET_PDEATHSIG`) and returns the parent pid as of right after; `undefined` without the addon.
+ */
+export function nativeParentDeathSignal(signal: number): number | undefined {
+  return load().binding?.setParentDeathSignal?.(signal);
 }
 
 /** True when this process's addon can hand blocks over ({@link nativeHandOver}). */

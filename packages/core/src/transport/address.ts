@@ -11,6 +11,17 @@ export function arbitraryAddress(prefix = "ipc"): string {
   return process.platform === "win32" ? `\\\\.\\pipe\\${id}` : join(tmpdir(), `${id}.sock`);
 }
 
+/**
+ * A fresh address for a socket only this process tree uses (the broker, a pool's links): on Linux
+ * a name in the abstract socket namespace (`"\0..."`), which leaves no file behind however the
+ * process ends (SIGKILL included); elsewhere {@link arbitraryAddress}. Such a name is reachable
+ * from the same network namespace only, and every such socket requires the tree's authkey.
+ */
+export function privateAddress(prefix: string): string {
+  if (process.platform !== "linux") return arbitraryAddress(prefix);
+  return `\0${prefix}-${process.pid}-${randomBytes(6).toString("hex")}`;
+}
+
 /** `net.connect`/`listen` options for an address. */
 export function netOptions(address: Address): { path: string } | { host: string; port: number } {
   if (typeof address === "string") return { path: address };
@@ -19,5 +30,7 @@ export function netOptions(address: Address): { path: string } | { host: string;
 
 /** A printable form of an address. */
 export function formatAddress(address: Address): string {
-  return typeof address === "string" ? address : `${address.host}:${address.port}`;
+  // an abstract socket name is shown as Linux tools show it, with "@" for its leading NUL
+  if (typeof address === "string") return address.startsWith("\0") ? `@${address.slice(1)}` : address;
+  return `${address.host}:${address.port}`;
 }
