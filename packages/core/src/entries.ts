@@ -18,8 +18,35 @@ export function isTypeScript(file: string | URL): boolean {
   return TS_FILE.test(typeof file === "string" ? file : file.pathname);
 }
 
+/** Flags of a script given on the command line, which a worker or a forked file must not get, with whether they take a value. */
+const SCRIPT_FLAGS = new Map([
+  ["--input-type", true],
+  ["-e", true],
+  ["--eval", true],
+  ["-p", true],
+  ["--print", true],
+]);
+
+/**
+ * `execArgv` for a worker or a forked child: this process's flags without those that belong to a
+ * script given on the command line (`node --input-type=module -e "..."`): Node refuses
+ * `--input-type` for a file, and the child must not run the parent's script.
+ */
+export function childExecArgv(argv: readonly string[] = process.execArgv): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const name = a.startsWith("--") ? a.split("=", 1)[0]! : a;
+    const takesValue = SCRIPT_FLAGS.get(name);
+    if (takesValue === undefined) out.push(a);
+    else if (takesValue && !a.includes("=")) i++;
+  }
+  return out;
+}
+
 /** Starts a worker; a `.ts` entry is loaded through tsx (Node 20 does not apply `--import` to workers). */
 export function createWorker(entry: URL, options: WorkerOptions = {}): Worker {
+  if (options.execArgv === undefined) options = { ...options, execArgv: childExecArgv() };
   if (!isTypeScript(entry)) return new Worker(entry, options);
   const boot = `import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`;
   return new Worker(boot, { ...options, eval: true });

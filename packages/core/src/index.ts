@@ -74,7 +74,7 @@ export { exportToBroker, brokerAddress, runInBroker, runInBrokerSync } from "./b
 export { remoteClient } from "./broker/remote-client.js";
 export type { RemoteRef } from "./broker/protocol.js";
 
-export { entryUrl, createWorker, isTypeScript } from "./entries.js";
+export { entryUrl, createWorker, childExecArgv, isTypeScript } from "./entries.js";
 
 export {
   Ring,

@@ -7,6 +7,7 @@ import { createInterface } from "node:readline";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   arbitraryAddress,
+  childExecArgv,
   AuthenticationError,
   BrokerServer,
   connectFramed,
@@ -220,4 +221,14 @@ describe("nothing left behind", () => {
       expect(listening()).toBe(false);
     });
   }
+});
+
+describe("children of a script given on the command line", () => {
+  it("childExecArgv drops the flags of a script given with -e/-p", () => {
+    expect(childExecArgv(["--input-type=module", "-e", "x()", "--max-old-space-size=64", "--eval", "y", "-p", "z", "--print=w", "--input-type", "commonjs", "--inspect"])).toEqual([
+      "--max-old-space-size=64",
+      "--inspect",
+    ]);
+    expect(childExecArgv([])).toEqual([]);
+  });
 });

@@ -6,7 +6,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { constants } from "node:os";
 import { fileURLToPath } from "node:url";
 import { isMainThread, Worker } from "node:worker_threads";
-import { createWorker, entryUrl, InvalidStateError, isTypeScript, livenessTable, markThreadEnded, serializeAt, waitable, type Waitable } from "@ipc/core";
+import { childExecArgv, createWorker, entryUrl, InvalidStateError, isTypeScript, livenessTable, markThreadEnded, serializeAt, waitable, type Waitable } from "@ipc/core";
 import { trackChild, untrackChild } from "./children.js";
 import { currentProcess, type ProcessInfo } from "./identity.js";
 import type { Context, ProcessOptions } from "./options.js";
@@ -222,7 +222,7 @@ export class Process {
 
   private startProcess(s: ParentState, payload: StartPayload): void {
     const entry = entryUrl("process-child", import.meta.url);
-    const execArgv = [...(s.opts.execArgv ?? process.execArgv)];
+    const execArgv = [...(s.opts.execArgv ?? childExecArgv())];
     if (isTypeScript(entry) || isTypeScript(payload.module)) {
       if (!execArgv.some((a, i) => a === "--import" && execArgv[i + 1] === "tsx")) execArgv.push("--import", "tsx");
     }

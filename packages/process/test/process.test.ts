@@ -233,6 +233,20 @@ describe("no orphans", () => {
   }
 });
 
+describe("a parent that is a script given with `node --input-type=module -e`", () => {
+  it("starts children in both contexts (its script flags are not passed on)", async () => {
+    const script = `import { Process } from "@ipc/process";
+      for (const context of ["thread", "process"]) {
+        const p = new Process({ module: ${JSON.stringify(targets)}, target: "nothing", context });
+        p.start(); await p.join({ timeout: 20000 }); console.log(context, p.exitCode);
+      }`;
+    for (const native of ["1", "0"]) {
+      const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], { env: { ...process.env, IPC_NATIVE: native }, timeout: 60_000 });
+      expect(stdout).toBe("thread 0\nprocess 0\n");
+    }
+  });
+});
+
 describe.each(contexts)("resourceLimits in the %s context", (context) => {
   it("a child that outgrows maxOldGenerationSizeMb ends with an error instead of growing on", async () => {
     const p = new Process({ module: targets, target: "grow", context, resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 4 } });
