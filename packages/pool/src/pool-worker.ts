@@ -63,6 +63,9 @@ function encodeAnswers(answers: Answer[]): Uint8Array {
 }
 
 /** Runs a pool worker until the pool stops it or `maxTasks` is reached. */
+/** How long a thread worker blocks for its next task before it waits without blocking (ms). */
+const SYNC_WAIT_MS = 1;
+
 export async function poolWorker(setup: WorkerSetup): Promise<void> {
   let send: (bytes: Uint8Array) => void | Promise<void>;
   let next: () => ToWorker | Promise<ToWorker>;
@@ -72,7 +75,10 @@ export async function poolWorker(setup: WorkerSetup): Promise<void> {
     const tasks = new RingChannel(setup.link.tasks);
     const results = new RingChannel(setup.link.results);
     send = (bytes) => results.sendRaw(bytes);
-    next = () => tasks.recvSync<ToWorker>();
+    // blocks for the next task only briefly (a busy pool hands the next one over at once), then
+    // waits with the event loop running: an idle worker's timers, I/O and late errors (a timer
+    // that throws after its task returned) happen as they would in a process worker
+    next = () => tasks.tryRecv<ToWorker>(SYNC_WAIT_MS) ?? tasks.recv<ToWorker>();
   } else {
     // the transport is loaded only by process workers (threads talk through shared memory)
     const { connectFramed, currentAuthkey } = await import("@ipc/core");

@@ -45,9 +45,9 @@ export class RingChannel {
     return driveSync(this.ring, HEAD_LOCK, d, this.ring.get(d, decode), emptyErr) as T;
   }
 
-  /** Reads a message if one is there, else undefined. */
-  tryRecv<T>(): T | undefined {
-    const d = new Deadline(0);
+  /** Reads a message if one is there or comes within `ms`, else undefined. */
+  tryRecv<T>(ms = 0): T | undefined {
+    const d = new Deadline(ms);
     try {
       return driveSync(this.ring, HEAD_LOCK, d, this.ring.get(d, decode), emptyErr) as T;
     } catch (e) {

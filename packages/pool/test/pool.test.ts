@@ -186,6 +186,17 @@ describe.each(contexts)("Pool in the %s context", (context) => {
     await pool.join();
   });
 
+  it("an error thrown after a task returned (a timer, an unhandled rejection) ends that worker, which is replaced, the same in both contexts", async () => {
+    await using pool = new Pool<Tasks>({ module, processes: 1, context });
+    for (const [task, replaced] of [["lateThrow", 1], ["lateReject", 2]] as const) {
+      expect(await pool.apply(task)).toBe("returned");
+      const deadline = Date.now() + 20_000;
+      while (pool.metrics().workersReplaced < replaced && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      expect(pool.metrics().workersReplaced).toBe(replaced);
+      expect(await pool.apply("square", [7])).toBe(49);
+    }
+  });
+
   it("a worker that dies mid-task fails that task with WorkerLostError; a new worker takes its place", async () => {
     await using pool = new Pool<Tasks>({ module, processes: 2, context });
     const others = Array.from({ length: 20 }, (_, i) => pool.apply("slowSquare", [i, 5]));
