@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
-import { AuthenticationError, type HandleDescriptor, Lock, SerializationError, toHandle } from "@ipc/core";
+import { connect as netConnect } from "node:net";
+import { AuthenticationError, frameHeader, type HandleDescriptor, Lock, SerializationError, toHandle } from "@ipc/core";
 import { Client, Listener, Pipe } from "@ipc/pipe";
 
 const flood = fileURLToPath(new URL("./fixtures/flood.mjs", import.meta.url));
@@ -67,6 +68,30 @@ describe.each(families)("a hostile peer (%s)", (family) => {
     await expect(c.recv({ timeout: 20_000 })).rejects.toThrow(/requires an authkey/);
     c.close();
     expect(await accepted).toBeInstanceOf(AuthenticationError);
+    listener.close();
+  });
+
+  it("a peer that floods the handshake with frames instead of answering is cut off; the listener keeps accepting", async () => {
+    const listener = new Listener({ family, authkey: "k" });
+    const accepted = listener.accept().catch((e: unknown) => e);
+    // 200 small, well-formed frames that are no answer to the challenge
+    const frame = Buffer.concat([frameHeader(1000), Buffer.alloc(1000, 1)]);
+    await new Promise<void>((resolve, reject) => {
+      const s = netConnect(typeof listener.address === "string" ? { path: listener.address } : listener.address);
+      s.on("connect", () => s.write(Buffer.concat(Array.from({ length: 200 }, () => frame))));
+      s.on("data", () => {});
+      s.on("error", () => resolve());
+      s.on("close", () => resolve());
+      setTimeout(() => reject(new Error("the listener kept the connection open")), 20_000).unref();
+    });
+    const error = await accepted;
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).name).toMatch(/ProtocolError|AuthenticationError/);
+    const [c, d] = await Promise.all([Client(listener.address, { authkey: "k" }), listener.accept()]);
+    c.send("served");
+    expect(await d.recv({ timeout: 20_000 })).toBe("served");
+    c.close();
+    d.close();
     listener.close();
   });
 
