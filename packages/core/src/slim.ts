@@ -1,9 +1,10 @@
 /**
  * `@ipc/core/slim`: what a freshly started worker needs to receive its arguments and talk over
  * shared memory (codec, handles, errors, the ring), without loading the locks, the transport and
- * the broker (and Node's net and crypto modules with them). Handles of types it did not load are
- * revived by loading their module on demand (`loadHandleModules` imports them ahead). The full API
- * is `@ipc/core`; both share one copy of every class.
+ * the broker (and Node's net and crypto modules with them). Handles of @ipc's own types it did not
+ * load are revived by loading that package on demand, other types only from modules its parent
+ * named (`loadHandleModules` imports them ahead) or the program allowed (see core's README, trust
+ * model). The full API is `@ipc/core`; both share one copy of every class.
  */
 export * from "./errors/errors.js";
 export { serialize, serializeAt, serializeOr, recycleSerialized } from "./codec/encoder.js";
