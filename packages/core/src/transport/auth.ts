@@ -13,6 +13,11 @@ const FAILURE = Buffer.from("#FAILURE#");
 const PREFIX = Buffer.from("{sha256}");
 const NONCE_BYTES = 40;
 
+/** True when `frame` is an authkey challenge (what a listener with an authkey sends first). */
+export function isChallenge(frame: Uint8Array): boolean {
+  return Buffer.from(frame.buffer, frame.byteOffset, Math.min(frame.byteLength, CHALLENGE.length)).equals(CHALLENGE);
+}
+
 function digest(key: Buffer, message: Buffer): Buffer {
   return Buffer.concat([PREFIX, createHmac("sha256", key).update(message).digest()]);
 }
@@ -37,7 +42,7 @@ export async function deliverChallenge(conn: FramedSocket, key: Buffer, timeout?
 /** Answers the peer's challenge with `key`. @throws AuthenticationError when the peer rejects it. */
 export async function answerChallenge(conn: FramedSocket, key: Buffer, timeout?: number): Promise<void> {
   const frame = await conn.readFrame(timeout);
-  if (!frame.subarray(0, CHALLENGE.length).equals(CHALLENGE)) {
+  if (!isChallenge(frame)) {
     throw new AuthenticationError(`protocol error: expected a challenge, got ${frame.length} other bytes`);
   }
   conn.send(digest(key, frame.subarray(CHALLENGE.length)));

@@ -5,6 +5,7 @@
  */
 import type { Socket } from "node:net";
 import { AuthenticationError, ClosedError, EOFError, ProtocolError, TimeoutError } from "../errors/errors.js";
+import { isChallenge } from "./auth.js";
 import { DEFAULT_MAX_FRAME, FrameDecoder, frameHeader } from "./frame-decoder.js";
 
 /** Options of a {@link FramedSocket}. */
@@ -31,7 +32,6 @@ const HANDSHAKE_MAX_FRAME = 1024;
 const HANDSHAKE_MAX_BYTES = 64 * 1024;
 /** Default {@link FramedSocketOptions.maxBuffered}. */
 const DEFAULT_MAX_BUFFERED = 256 * 1024;
-const CHALLENGE = Buffer.from("#CHALLENGE#");
 
 /** Whole frames over a socket. */
 export class FramedSocket {
@@ -239,7 +239,7 @@ export class FramedSocket {
       if (f === undefined) return;
       if (this.authed && this.firstFrame) {
         this.firstFrame = false;
-        if (this.options.refuseChallenge && f.subarray(0, CHALLENGE.length).equals(CHALLENGE)) {
+        if (this.options.refuseChallenge && isChallenge(f)) {
           this.destroy(new AuthenticationError("the listener requires an authkey and none was given"));
           return;
         }
