@@ -16,6 +16,7 @@ export {
   SerializationError,
   ProtocolError,
   InvalidStateError,
+  MessageTooLargeError,
   errorClasses,
 } from "./errors/errors.js";
 export type { IpcErrorOptions } from "./errors/errors.js";

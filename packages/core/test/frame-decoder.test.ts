@@ -61,3 +61,50 @@ describe("FrameDecoder", () => {
     expect(() => d.push(frameHeader(17))).toThrow(/17 bytes exceeds the limit of 16/);
   });
 });
+
+describe("FrameDecoder: long and large frames", () => {
+  it("reads Python's long header (0xFFFFFFFF + 8-byte length), split anywhere, and writes it from 2 GiB on", () => {
+    const payload = Buffer.from("long form");
+    const header = Buffer.alloc(12);
+    header.writeUInt32BE(0xffffffff, 0);
+    header.writeBigUInt64BE(BigInt(payload.length), 4);
+    const stream = Buffer.concat([header, payload, frameHeader(2), Buffer.from("ok")]);
+    for (let cut = 0; cut <= stream.length; cut++) {
+      const d = new FrameDecoder();
+      const out = [...d.push(stream.subarray(0, cut)), ...d.push(stream.subarray(cut))];
+      expect(out.map((b) => b.toString())).toEqual(["long form", "ok"]);
+      expect(d.pending).toBe(0);
+    }
+    expect([...frameHeader(2 ** 31 - 1)]).toEqual([0x7f, 0xff, 0xff, 0xff]);
+    expect([...frameHeader(2 ** 31)]).toEqual([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0x80, 0, 0, 0]);
+    expect([...frameHeader(5 * 2 ** 32 + 7)]).toEqual([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 5, 0, 0, 0, 7]);
+  });
+
+  it("refuses a malformed length word and a long header past the limit", () => {
+    expect(() => new FrameDecoder().push(Buffer.from([0x80, 0, 0, 0]))).toThrow(/malformed frame header/);
+    const header = Buffer.alloc(12);
+    header.writeUInt32BE(0xffffffff, 0);
+    header.writeBigUInt64BE(2n ** 40n, 4);
+    expect(() => new FrameDecoder().push(header)).toThrow(ProtocolError);
+  });
+
+  it("fills a large frame in place as its chunks arrive, counting what it holds", () => {
+    const n = 3 * 1024 * 1024 + 5;
+    const payload = Buffer.alloc(n);
+    for (let i = 0; i < n; i += 97) payload[i] = i & 0xff;
+    const stream = Buffer.concat([frameHeader(3), Buffer.from("abc"), frameHeader(n), payload, frameHeader(1), Buffer.from("z")]);
+    const d = new FrameDecoder();
+    const out: Buffer[] = [];
+    let fed = 0;
+    for (let at = 0; at < stream.length; at += 65536 + 13) {
+      const chunk = stream.subarray(at, Math.min(at + 65536 + 13, stream.length));
+      out.push(...d.push(chunk));
+      fed += chunk.length;
+      const emitted = out.reduce((s, f) => s + f.length + (f.length === n ? 4 : 4), 0);
+      expect(d.pending).toBe(fed - emitted);
+    }
+    expect(out.map((f) => f.length)).toEqual([3, n, 1]);
+    expect(Buffer.compare(out[1]!, payload)).toBe(0);
+    expect(d.pending).toBe(0);
+  });
+});

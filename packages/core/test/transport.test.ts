@@ -26,12 +26,12 @@ afterEach(() => {
   for (const s of servers.splice(0)) s.close();
 });
 
-function echoServer(address: string | { host: string; port: number }, authkey = key, maxFrameSize?: number) {
+function echoServer(address: string | { host: string; port: number }, authkey = key, maxMessageSize?: number) {
   const rejected: Error[] = [];
   const opened: FramedSocket[] = [];
   const ready = listenFramed(address, {
     authkey,
-    maxFrameSize,
+    maxMessageSize,
     onConnection(conn) {
       opened.push(conn);
       conn.setHandler((f) => conn.send(f));

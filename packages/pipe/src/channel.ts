@@ -12,6 +12,7 @@
  * | word 7 `BRIDGED` | a far relay | 1 when the ring an end reads is filled by a relay on demand |
  * | word 8 `DEMAND` | readers of a bridged pipe | bumped when a reader finds nothing to read; the far relay sleeps on it |
  * | word 9 `PEER` | whoever makes the pipe, before any reader | 1 when its messages come from a network peer (`Listener`/`Client`): decoded as untrusted data |
+ * | word 10 `MAX_MESSAGE` | whoever makes the pipe, before any holder sees it | largest message a sender may send, in bytes (u32), 0 = no limit |
  * | words 16-143 | holders | per end, 32 slots of (owner id, copies held by that owner) |
  * | bytes 576-1599 | a relay whose socket failed | the error as UTF-8 JSON `{ name, message }` |
  * | 1600.. | | ring 0, then ring 1 (duplex only): core's Ring, each `HEADER_BYTES + ringSize` |
@@ -28,7 +29,7 @@
  * sent to another thread or process and not yet revived) is counted on its sender's slot until
  * the receiver has counted its own, so `REFS` never passes through 0 during a hand-over.
  */
-import { Deadline, HEADER_BYTES, IpcError, localOwnerId, ownerEnded, Ring, type WaitBackend } from "@ipc/core";
+import { checkInt, Deadline, HEADER_BYTES, IpcError, localOwnerId, ownerEnded, Ring, type WaitBackend } from "@ipc/core";
 
 const CHANGES = 0;
 const DUPLEX = 1;
@@ -38,6 +39,7 @@ const ERROR_LEN = 6;
 const BRIDGED = 7;
 const DEMAND = 8;
 const PEER = 9;
+const MAX_MESSAGE = 10;
 const SLOTS_AT = 16;
 const SLOTS = 32;
 const ERROR_AT = 576;
@@ -51,6 +53,11 @@ export const PROBE_MS = 200;
 /** The part of a wait until `deadline` to sleep before the next liveness check. */
 export function probeSlice(deadline: Deadline): Deadline {
   return deadline.remaining() > PROBE_MS ? new Deadline(PROBE_MS) : deadline;
+}
+
+/** Checks a `maxMessageSize` option: bytes, 1 to 4 GiB - 1; 0 (none) when it is undefined. */
+export function checkMaxMessageSize(value: unknown): number {
+  return value === undefined ? 0 : checkInt(value, "maxMessageSize", 1, 0xffffffff);
 }
 
 /** Default bytes of each direction's ring. */
@@ -211,6 +218,16 @@ export class Channel {
   /** True when this pipe's messages come from a network peer: no handle in them is revived. */
   get peer(): boolean {
     return Atomics.load(this.i32, PEER) === 1;
+  }
+
+  /** Sets the largest message senders may send (0: no limit), before any holder sees the pipe. */
+  setMaxMessage(bytes: number): void {
+    Atomics.store(this.i32, MAX_MESSAGE, bytes | 0);
+  }
+
+  /** The largest message senders may send, in bytes; 0 = no limit. */
+  get maxMessage(): number {
+    return Atomics.load(this.i32, MAX_MESSAGE) >>> 0;
   }
 
   /** A reader found nothing to read: asks a far relay for more, if there is one. */

@@ -29,6 +29,7 @@ import {
   HEAD_LOCK,
   InvalidStateError,
   IpcError,
+  MessageTooLargeError,
   localOwnerId,
   NOT_NOW,
   OPEN,
@@ -45,7 +46,7 @@ import {
   type RemoteRef,
   type Ring,
 } from "@ipc/core";
-import { Channel, PROBE_MS, probeSlice } from "./channel.js";
+import { Channel, checkMaxMessageSize, PROBE_MS, probeSlice } from "./channel.js";
 import { channelHomeOf } from "./channel-home.js";
 import { IO_TASKS } from "./io-url.js";
 import { trackHold, untrackHold, type Hold } from "./holds.js";
@@ -75,6 +76,8 @@ interface ConnectionState {
   ringSize: number;
   /** Its messages come from a network peer. */
   peer?: boolean;
+  /** Its `maxMessageSize`, when it has one. */
+  maxMessage?: number;
 }
 
 const ZERO = new Deadline(0);
@@ -119,6 +122,8 @@ export class Connection<S = unknown, R = unknown> {
   readonly #hold: Hold;
   /** How messages are decoded: as untrusted data when they come from a network peer. */
   readonly #decode: typeof decodeMessage;
+  /** The pipe's `maxMessageSize` (0: none), fixed before any holder saw it. */
+  readonly #maxMessage: number;
   #closed = false;
   #released = false;
   /** Messages sent while the ring had no room, in order, from `#next` on (no O(n) shifts). */
@@ -134,6 +139,7 @@ export class Connection<S = unknown, R = unknown> {
     this.#end = end;
     this.#hold = trackHold(this, channel, end);
     this.#decode = channel.peer ? decodePeerMessage : decodeMessage;
+    this.#maxMessage = channel.maxMessage;
   }
 
   /** @internal a connection over `sab`'s end `end`, taking over the in-flight copy of owner `from`. */
@@ -151,6 +157,11 @@ export class Connection<S = unknown, R = unknown> {
   /** True after this end's `close()`. */
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** The largest message this end may send, in bytes (`maxMessageSize`); `Infinity` when unlimited. */
+  get maxMessageSize(): number {
+    return this.#maxMessage === 0 ? Infinity : this.#maxMessage;
   }
 
   /** True when this end may receive (false for the writer of a one-way pipe). */
@@ -180,6 +191,18 @@ export class Connection<S = unknown, R = unknown> {
     const ring = this.#channel.readRing(this.#end);
     if (!ring) throw new InvalidStateError("this end of a one-way pipe only sends");
     return ring;
+  }
+
+  /**
+   * `bytes`, when the pipe's `maxMessageSize` allows them. @throws MessageTooLargeError before
+   * anything is sent.
+   */
+  #allowed<B extends Uint8Array>(bytes: B): B {
+    const max = this.#maxMessage;
+    if (max !== 0 && bytes.byteLength > max) {
+      throw new MessageTooLargeError(`a message of ${bytes.byteLength} bytes exceeds this connection's maxMessageSize of ${max} bytes`);
+    }
+    return bytes;
   }
 
   /** The error a send gets from a shut ring. */
@@ -222,7 +245,7 @@ export class Connection<S = unknown, R = unknown> {
   send(obj: S): void {
     const ring = this.#writeRing();
     // the common case: encoded straight into the ring; otherwise a copy of the bytes waits
-    const rest = serializeOr(obj, (bytes) => this.#pump === undefined && ring.tryPutFrame(bytes, false));
+    const rest = serializeOr(obj, (bytes) => this.#allowed(bytes) && this.#pump === undefined && ring.tryPutFrame(bytes, false));
     if (rest) this.#enqueue(ring, rest, true);
   }
 
@@ -232,7 +255,7 @@ export class Connection<S = unknown, R = unknown> {
    */
   sendBytes(buf: ArrayBufferView | ArrayBuffer, offset = 0, size?: number): void {
     const ring = this.#writeRing();
-    const bytes = bytesOf(buf, offset, size);
+    const bytes = this.#allowed(bytesOf(buf, offset, size));
     // the caller may reuse its buffer at once: the backlog keeps a copy
     this.#enqueue(ring, bytes, false);
   }
@@ -324,7 +347,7 @@ export class Connection<S = unknown, R = unknown> {
     const timeout = checkTimeout(opts.timeout);
     if (this.#pump) throw new InvalidStateError("sendSync while sent messages are still buffered: await drain() first");
     // the common case first: room now, encoded straight into the ring, no deadline objects
-    const bytes = serializeOr(obj, (b) => ring.tryPutFrame(b, false));
+    const bytes = serializeOr(obj, (b) => this.#allowed(b) && ring.tryPutFrame(b, false));
     if (!bytes) return;
     if (this.#fits(ring, bytes) && this.#tryPut(ring, bytes)) {
       recycleSerialized(bytes);
@@ -340,7 +363,7 @@ export class Connection<S = unknown, R = unknown> {
   sendBytesSync(buf: ArrayBufferView | ArrayBuffer, offset = 0, size?: number, opts: RecvSyncOptions = {}): void {
     const ring = this.#writeRing();
     const deadline = new Deadline(checkTimeout(opts.timeout));
-    const bytes = bytesOf(buf, offset, size);
+    const bytes = this.#allowed(bytesOf(buf, offset, size));
     if (this.#pump) throw new InvalidStateError("sendBytesSync while sent messages are still buffered: await drain() first");
     this.#putSync(ring, bytes, deadline, false);
   }
@@ -613,6 +636,7 @@ export class Connection<S = unknown, R = unknown> {
     channel.hold(this.#end);
     const state: ConnectionState = { end: this.#end, from: localOwnerId, duplex: channel.duplex, ringSize };
     if (channel.peer) state.peer = true;
+    if (channel.maxMessage !== 0) state.maxMessage = channel.maxMessage;
     if (ctx.target === "thread") state.sab = channel.buffer;
     else state.remote = exportToBroker(channelHomeOf(channel));
     return { type: Connection.handleType, module: import.meta.url, state };
@@ -649,6 +673,7 @@ registerHandleType(Connection.handleType, (state: ConnectionState) => {
   const far = 1 - state.end;
   channel.setBridged();
   if (state.peer) channel.setPeer();
+  if (state.maxMessage !== undefined) channel.setMaxMessage(checkMaxMessageSize(state.maxMessage));
   channel.hold(state.end);
   channel.hold(far); // in flight to the relay, which takes it over
   const conn = Connection.over(channel, state.end);

@@ -4,5 +4,5 @@ export { Connection } from "./connection.js";
 export type { RecvOptions, RecvSyncOptions } from "./connection.js";
 export { wait } from "./wait.js";
 export { Listener, Client } from "./listener.js";
-export type { ListenerOptions, ListenerAddress } from "./listener.js";
+export type { ListenerOptions, ListenerAddress, ClientOptions } from "./listener.js";
 export { BrokenPipeError, BufferTooShortError, EOFError, AuthenticationError, ClosedError, TimeoutError } from "@ipc/core";

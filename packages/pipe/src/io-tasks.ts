@@ -29,11 +29,16 @@ export interface Accepted {
   peer: { host: string; port: number } | null;
 }
 
-/** A new duplex pipe relayed to `conn` through end 1; end 0 is counted in flight for the caller. */
-function relayed(conn: FramedSocket): Accepted {
+/**
+ * A new duplex pipe relayed to `conn` through end 1; end 0 is counted in flight for the caller.
+ * `maxMessage` (0: none) bounds what the user's end may send (its socket's decoder bounds what
+ * the peer may send).
+ */
+function relayed(conn: FramedSocket, maxMessage: number): Accepted {
   const sab = Channel.allocate(true, DEFAULT_PIPE_RING);
   const channel = new Channel(sab, atomicsBackend);
   channel.setPeer();
+  channel.setMaxMessage(maxMessage);
   channel.hold(1);
   channel.hold(0);
   const { remoteAddress, remotePort } = conn.socket;
@@ -70,6 +75,7 @@ export async function bridge(
 
 interface ListenerState {
   server: Server;
+  maxMessage: number;
   ready: (FramedSocket | Error)[];
   waiting: { resolve: (c: FramedSocket) => void; reject: (e: Error) => void }[];
   closed: boolean;
@@ -81,9 +87,9 @@ const MAX_UNACCEPTED = 64;
 let nextListener = 1;
 
 /** Listens on `address`; returns the listener's id and the bound address. */
-export async function listen(address: Address, backlog: number, authkey: Uint8Array | null): Promise<{ id: number; address: Address }> {
+export async function listen(address: Address, backlog: number, authkey: Uint8Array | null, maxMessage: number): Promise<{ id: number; address: Address }> {
   const id = nextListener++;
-  const state: ListenerState = { server: undefined as never, ready: [], waiting: [], closed: false };
+  const state: ListenerState = { server: undefined as never, maxMessage, ready: [], waiting: [], closed: false };
   const deliver = (item: FramedSocket | Error) => {
     const w = state.waiting.shift();
     if (!w) {
@@ -100,6 +106,7 @@ export async function listen(address: Address, backlog: number, authkey: Uint8Ar
   state.server = await listenFramed(address, {
     authkey: authkey ? toAuthkey(authkey) : undefined,
     backlog,
+    maxMessageSize: maxMessage || undefined,
     onConnection: deliver,
     // Python's accept() raises AuthenticationError for a client that fails the challenge
     onRejected: deliver,
@@ -117,7 +124,7 @@ export async function accept(id: number): Promise<Accepted> {
   const next = state.ready.shift();
   if (next instanceof Error) throw next;
   const conn = next ?? (await new Promise<FramedSocket>((resolve, reject) => state.waiting.push({ resolve, reject })));
-  return relayed(conn);
+  return relayed(conn, state.maxMessage);
 }
 
 /** Closes listener `id`: pending accepts fail, connections not yet accepted are closed. */
@@ -132,7 +139,7 @@ export function closeListener(id: number): void {
 }
 
 /** Connects to a listener at `address`. */
-export async function connect(address: Address, authkey: Uint8Array | null): Promise<Accepted> {
-  const conn = await connectFramed(address, { authkey: authkey ? toAuthkey(authkey) : undefined });
-  return relayed(conn);
+export async function connect(address: Address, authkey: Uint8Array | null, maxMessage: number): Promise<Accepted> {
+  const conn = await connectFramed(address, { authkey: authkey ? toAuthkey(authkey) : undefined, maxMessageSize: maxMessage || undefined });
+  return relayed(conn, maxMessage);
 }

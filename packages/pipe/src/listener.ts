@@ -6,6 +6,7 @@
  * a thread or a child process).
  */
 import { checkInt, ClosedError, formatAddress, runInBroker, runInBrokerSync, arbitraryAddress, toAuthkey, type Address } from "@ipc/core";
+import { checkMaxMessageSize } from "./channel.js";
 import { Connection } from "./connection.js";
 import type { Accepted } from "./io-tasks.js";
 import { IO_TASKS } from "./io-url.js";
@@ -23,6 +24,20 @@ export interface ListenerOptions {
   backlog?: number;
   /** Shared secret: every connection must pass an HMAC challenge both ways. None: no authentication (Python's default). */
   authkey?: Uint8Array | string;
+  /**
+   * Largest message, in bytes, either side of an accepted connection may send: this side's
+   * sends over it throw MessageTooLargeError, and a peer that sends a larger one is cut off
+   * (the receiver reads a ProtocolError). Default: no limit.
+   */
+  maxMessageSize?: number;
+}
+
+/** Options of {@link Client}. */
+export interface ClientOptions {
+  /** Shared secret the listener was given; none when it has none. */
+  authkey?: Uint8Array | string;
+  /** As {@link ListenerOptions.maxMessageSize}, for this connection. */
+  maxMessageSize?: number;
 }
 
 function checkAddress(address: unknown, family: "unix" | "tcp" | undefined): Address {
@@ -71,7 +86,11 @@ export class Listener {
     const wanted =
       opts.address === undefined ? (family === "tcp" ? { host: "127.0.0.1", port: 0 } : arbitraryAddress("ipc-listener")) : checkAddress(opts.address, family);
     const backlog = checkInt(opts.backlog ?? 1, "backlog", 0, 65535);
-    const { id, address } = runInBrokerSync(IO_TASKS, "listen", [wanted, backlog, authkeyOf(opts.authkey)]) as { id: number; address: Address };
+    const maxMessage = checkMaxMessageSize(opts.maxMessageSize);
+    const { id, address } = runInBrokerSync(IO_TASKS, "listen", [wanted, backlog, authkeyOf(opts.authkey), maxMessage]) as {
+      id: number;
+      address: Address;
+    };
     this.#id = id;
     this.address = address;
   }
@@ -112,7 +131,9 @@ export class Listener {
  * Connects to a {@link Listener}. With `authkey`, both sides prove they know it (HMAC challenge
  * both ways). @throws AuthenticationError for a wrong key, the OS error when nobody listens.
  */
-export async function Client(address: ListenerAddress, opts: { authkey?: Uint8Array | string } = {}): Promise<Connection> {
-  const got = (await runInBroker(IO_TASKS, "connect", [checkAddress(address, undefined), authkeyOf(opts.authkey)])) as Accepted;
+export async function Client(address: ListenerAddress, opts: ClientOptions = {}): Promise<Connection> {
+  if (typeof opts !== "object" || opts === null) throw new TypeError("Expected `opts` to be an object");
+  const maxMessage = checkMaxMessageSize(opts.maxMessageSize);
+  const got = (await runInBroker(IO_TASKS, "connect", [checkAddress(address, undefined), authkeyOf(opts.authkey), maxMessage])) as Accepted;
   return Connection.adopt(got.sab, 0, got.from);
 }

@@ -1,6 +1,6 @@
 /** Pipe(): two connected ends, as Python's `multiprocessing.Pipe`. */
 import { atomicsBackend, checkInt } from "@ipc/core";
-import { Channel, DEFAULT_PIPE_RING } from "./channel.js";
+import { Channel, checkMaxMessageSize, DEFAULT_PIPE_RING } from "./channel.js";
 import { Connection } from "./connection.js";
 
 /** Options of {@link Pipe}. */
@@ -13,6 +13,12 @@ export interface PipeOptions {
    * ahead of its reader.
    */
   ringSize?: number;
+  /**
+   * Largest message either end may send, in bytes (serialized size for `send`); a larger one
+   * throws MessageTooLargeError on the sender and the connection stays usable. Default: no limit
+   * (any message a Uint8Array can hold).
+   */
+  maxMessageSize?: number;
 }
 
 /**
@@ -32,7 +38,9 @@ export function Pipe<A = unknown, B = unknown>(opts: PipeOptions = {}): [Connect
   if (typeof duplex !== "boolean") throw new TypeError(`Expected \`duplex\` to be a boolean, got ${typeof duplex}`);
   const ringSize = checkInt(opts.ringSize ?? DEFAULT_PIPE_RING, "ringSize", 4096, 1 << 30);
   if ((ringSize & (ringSize - 1)) !== 0) throw new RangeError(`Expected \`ringSize\` to be a power of two, got \`${ringSize}\``);
+  const maxMessage = checkMaxMessageSize(opts.maxMessageSize);
   const channel = new Channel(Channel.allocate(duplex, ringSize), atomicsBackend);
+  channel.setMaxMessage(maxMessage);
   channel.hold(0);
   channel.hold(1);
   return [Connection.over<A, B>(channel, 0), Connection.over<B, A>(channel, 1)];

@@ -28,6 +28,7 @@ import {
   driveAsync,
   EmptyError,
   driveSync,
+  frameHeader,
   FullError,
   HEAD_LOCK,
   NOT_NOW,
@@ -154,12 +155,11 @@ class Relay {
     if (need > this.batch.byteLength - this.used) {
       this.writeBatch();
       if (need > this.batch.byteLength) {
-        // a large message: a frame of its own
-        const frame = Buffer.allocUnsafe(need);
-        frame.writeUInt32BE(extra + bytes.byteLength, 0);
-        if (extra) frame[4] = MESSAGE;
-        frame.set(bytes, 4 + extra);
-        this.conn.socket.write(frame);
+        // a large message: a frame of its own (a 12-byte header from 2 GiB on), its bytes copied
+        // since `bytes` may be a view of memory the ring reuses
+        const header = frameHeader(extra + bytes.byteLength);
+        this.conn.socket.write(extra ? Buffer.concat([header, Buffer.of(MESSAGE)]) : header);
+        this.conn.socket.write(Buffer.from(bytes));
         return;
       }
     }

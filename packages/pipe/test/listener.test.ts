@@ -82,7 +82,8 @@ describe.each(families)("Listener and Client (%s)", (family) => {
     expect(await first).toBeInstanceOf(ProtocolError);
     // without one: the accepted connection reports the protocol error instead of EOF
     const open = new Listener({ family });
-    const [, conn] = await Promise.all([rawSession(open.address, frameHeader(0x7fffffff)), open.accept()]);
+    const malformed = Buffer.from([0x80, 0, 0, 1]); // neither a 4-byte length nor the 8-byte escape
+    const [, conn] = await Promise.all([rawSession(open.address, malformed), open.accept()]);
     await expect(conn.recv({ timeout: 20_000 })).rejects.toThrow(ProtocolError);
     // a frame cut off by the peer closing: announced 100 bytes, sent 10
     const truncated = Buffer.concat([frameHeader(100), Buffer.alloc(10)]);

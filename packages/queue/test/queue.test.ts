@@ -337,6 +337,16 @@ describe("without the native addon", () => {
     expect(JSON.parse(stdout)).toEqual({ native: false, out: [1, 4, 9], exitCode: 0 });
   });
 
+  it.each([
+    ["through the broker (IPC_NATIVE=0)", "0"],
+    ["in native shared memory", "1"],
+  ])("an item larger than 256 MiB crosses to a child process and back intact, %s", async (_, native) => {
+    if (native === "1" && !nativeAvailable()) return;
+    const fixture = fileURLToPath(new URL("./fixtures/large-item.mjs", import.meta.url));
+    const { stdout } = await promisify(execFile)(process.execPath, [fixture], { env: { ...process.env, IPC_NATIVE: native }, timeout: 120_000 });
+    expect(JSON.parse(stdout)).toEqual({ native: native === "1", length: 300 * 1024 * 1024, same: true, exitCode: 0 });
+  }, 150_000);
+
   it.runIf(nativeAvailable())("out of descriptors: new queues fall back to a SharedArrayBuffer (one warning) and keep working", async () => {
     const fixture = fileURLToPath(new URL("./fixtures/out-of-fds.mjs", import.meta.url));
     const { stdout } = await promisify(execFile)("bash", ["-c", `ulimit -n 128 && exec "${process.execPath}" "${fixture}"`], { timeout: 60_000 });

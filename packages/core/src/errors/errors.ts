@@ -104,6 +104,13 @@ export type ProtocolError = InstanceType<typeof ProtocolError>;
 export const InvalidStateError = define("InvalidStateError", "ERR_IPC_INVALID_STATE");
 /** An instance of {@link InvalidStateError}. */
 export type InvalidStateError = InstanceType<typeof InvalidStateError>;
+/**
+ * A message larger than the `maxMessageSize` its connection was given, refused before anything of
+ * it was sent (the connection stays usable).
+ */
+export const MessageTooLargeError = define("MessageTooLargeError", "ERR_IPC_MESSAGE_TOO_LARGE");
+/** An instance of {@link MessageTooLargeError}. */
+export type MessageTooLargeError = InstanceType<typeof MessageTooLargeError>;
 
 /** Every @ipc error class by name, used to revive errors that crossed a boundary. */
 export const errorClasses: ReadonlyMap<string, new (message?: string, options?: IpcErrorOptions) => Error> = new Map<
@@ -127,6 +134,7 @@ export const errorClasses: ReadonlyMap<string, new (message?: string, options?: 
   ["SerializationError", SerializationError],
   ["ProtocolError", ProtocolError],
   ["InvalidStateError", InvalidStateError],
+  ["MessageTooLargeError", MessageTooLargeError],
   ["Error", Error],
   ["TypeError", TypeError],
   ["RangeError", RangeError],

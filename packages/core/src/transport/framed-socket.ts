@@ -10,8 +10,11 @@ import { DEFAULT_MAX_FRAME, FrameDecoder, frameHeader } from "./frame-decoder.js
 
 /** Options of a {@link FramedSocket}. */
 export interface FramedSocketOptions {
-  /** Largest frame accepted once authenticated; default 256 MiB. */
-  maxFrameSize?: number;
+  /**
+   * Largest message (frame) accepted once authenticated; default: the largest Buffer this Node.js
+   * can hold. A larger one is a protocol error that closes the connection.
+   */
+  maxMessageSize?: number;
   /**
    * Bytes of received frames held while nobody takes them (no handler yet: a connection not
    * accepted), beyond which the socket is paused until a handler is set; default 256 KiB. The
@@ -71,7 +74,7 @@ export class FramedSocket {
    */
   authenticated(): void {
     this.authed = true;
-    this.decoder.maxFrameSize = this.options.maxFrameSize ?? DEFAULT_MAX_FRAME;
+    this.decoder.maxFrameSize = this.options.maxMessageSize ?? DEFAULT_MAX_FRAME;
     this.decodeAvailable();
   }
 
