@@ -46,8 +46,29 @@ export function childExecArgv(argv: readonly string[] = process.execArgv): strin
 
 /** Starts a worker; a `.ts` entry is loaded through tsx (Node 20 does not apply `--import` to workers). */
 export function createWorker(entry: URL, options: WorkerOptions = {}): Worker {
-  if (options.execArgv === undefined) options = { ...options, execArgv: childExecArgv() };
-  if (!isTypeScript(entry)) return new Worker(entry, options);
+  if (options.execArgv === undefined) {
+    // inherited as they are (Node accepts the parent's own V8 flags then), unless a script flag must go
+    const argv = childExecArgv();
+    if (argv.length !== process.execArgv.length) options = { ...options, execArgv: argv };
+  }
+  if (!isTypeScript(entry)) return newWorker(entry, options);
   const boot = `import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`;
-  return new Worker(boot, { ...options, eval: true });
+  return newWorker(boot, { ...options, eval: true });
+}
+
+/**
+ * `new Worker`, leaving out the flags a worker refuses when given explicitly (V8 and per-process
+ * flags such as `--expose-gc` or `--max-old-space-size`: a worker shares them with its process).
+ */
+function newWorker(entry: URL | string, options: WorkerOptions): Worker {
+  try {
+    return new Worker(entry, options);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code !== "ERR_WORKER_INVALID_EXEC_ARGV" || !options.execArgv) throw e;
+    const refused = new Set(err.message.slice(err.message.lastIndexOf(": ") + 2).split(/,\s*/));
+    const execArgv = options.execArgv.filter((a) => !refused.has(String(a)) && !refused.has(String(a).split("=", 1)[0]!));
+    if (execArgv.length === options.execArgv.length) throw e;
+    return new Worker(entry, { ...options, execArgv });
+  }
 }

@@ -4,7 +4,19 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { expect, it } from "vitest";
-import { allowHandleModule, deserialize, type HandleDescriptor, IpcError, type Lock, registerHandleType, serialize, SerializationError, toHandle } from "@ipc/core";
+import {
+  allowHandleModule,
+  deserialize,
+  type HandleDescriptor,
+  type Handleable,
+  IpcError,
+  Lock,
+  nativeAvailable,
+  registerHandleType,
+  serialize,
+  SerializationError,
+  toHandle,
+} from "@ipc/core";
 // @ts-expect-error untyped fixture
 import { Thing } from "./fixtures/thing.mjs";
 
@@ -113,6 +125,21 @@ it("a forged lock handle naming an ordinary file maps nothing and writes nothing
     closeSync(fd);
   }
   expect(readFileSync(file, "utf8")).toBe(content);
+});
+
+it.runIf(nativeAvailable())("a handle naming a block its home released (another block at that path now) is refused, never mapped as the wrong memory", () => {
+  const lock = new Lock();
+  const d = (lock as unknown as Handleable)[toHandle]({ target: "process" }) as HandleDescriptor;
+  const native = (d.state as { native: { block: { stamp: number } } }).native;
+  // the same path and size, another block's stamp: what a late handle meets once the descriptor number was re-used
+  const stale = { ...(d.state as object), native: { ...native, block: { ...native.block, stamp: (native.block.stamp % 1000) + 1 + native.block.stamp } } };
+  expect(() => deserialize(serialize(new Forged(d.type, undefined, stale)))).toThrow(/shared memory of this handle is gone/);
+  const same = deserialize(serialize(new Forged(d.type, undefined, d.state))) as Lock;
+  same.acquireSync();
+  expect(lock.acquireSync({ timeout: 0 })).toBe(false);
+  same.release();
+  expect(lock.acquireSync({ timeout: 0 })).toBe(true);
+  lock.release();
 });
 
 it("input nested deeper than the stack allows is a SerializationError both ways", () => {

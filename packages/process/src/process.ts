@@ -154,6 +154,9 @@ export class Process {
     if (s.phase !== "initial") throw new InvalidStateError("cannot start a process twice");
     const payload = this.payload(s);
     s.phase = "started";
+    // as Python's start(): the child has its own copy; what the arguments hold (a queue, a large
+    // buffer) is not kept alive by this object
+    s.opts = { ...s.opts, args: undefined, kwargs: undefined };
     if (s.context === "thread") this.startThread(s, payload);
     else this.startProcess(s, payload);
     trackChild(this);

@@ -245,6 +245,28 @@ describe("a parent that is a script given with `node --input-type=module -e`", (
       expect(stdout).toBe("thread 0\nprocess 0\n");
     }
   });
+
+  it("with V8 flags too (--expose-gc, --max-old-space-size): workers, the broker and child processes start", async () => {
+    // a worker refuses such flags when they are given explicitly: they are its process's anyway
+    const script = `import { Process } from "@ipc/process"; import { Lock } from "@ipc/core";
+      const q = new Lock();
+      for (const context of ["thread", "process"]) {
+        const p = new Process({ module: ${JSON.stringify(targets)}, target: "nothing", args: [q], context });
+        p.start(); await p.join({ timeout: 20000 }); console.log(context, p.exitCode, typeof globalThis.gc);
+      }`;
+    for (const native of ["1", "0"]) {
+      for (const flags of [["--input-type=module", "-e", script], ["--input-type=module"]]) {
+        const argv = ["--expose-gc", "--max-old-space-size=512", ...flags];
+        const child = run(process.execPath, argv, { env: { ...process.env, IPC_NATIVE: native }, timeout: 60_000 });
+        if (flags.length === 1) {
+          // the script on stdin: nothing to strip, the flags are inherited as they are
+          child.child.stdin!.end(script);
+        }
+        const { stdout } = await child;
+        expect(stdout).toBe("thread 0 function\nprocess 0 function\n");
+      }
+    }
+  });
 });
 
 describe.each(contexts)("resourceLimits in the %s context", (context) => {

@@ -347,6 +347,17 @@ describe("without the native addon", () => {
     expect(JSON.parse(stdout)).toEqual({ native: native === "1", length: 300 * 1024 * 1024, same: true, exitCode: 0 });
   }, 150_000);
 
+  it.runIf(nativeAvailable())("200 queues handed to a child process and closed are released: descriptors closed, memory unmapped", async () => {
+    const fixture = fileURLToPath(new URL("./fixtures/release.mjs", import.meta.url));
+    const { stdout } = await promisify(execFile)(process.execPath, ["--expose-gc", fixture], { timeout: 60_000 });
+    const r = JSON.parse(stdout) as { sum: number; exitCode: number; before: { fds: number; mib: number }; held: { fds: number; mib: number }; after: { fds: number; mib: number } };
+    expect([r.sum, r.exitCode]).toEqual([19900, 0]);
+    expect(r.held.fds).toBeGreaterThanOrEqual(200);
+    expect(r.held.mib).toBeGreaterThanOrEqual(200);
+    expect(r.after.fds).toBeLessThanOrEqual(r.before.fds + 2);
+    expect(r.after.mib).toBeLessThanOrEqual(r.before.mib + 2);
+  }, 90_000);
+
   it.runIf(nativeAvailable())("out of descriptors: new queues fall back to a SharedArrayBuffer (one warning) and keep working", async () => {
     const fixture = fileURLToPath(new URL("./fixtures/out-of-fds.mjs", import.meta.url));
     const { stdout } = await promisify(execFile)("bash", ["-c", `ulimit -n 128 && exec "${process.execPath}" "${fixture}"`], { timeout: 60_000 });

@@ -11,6 +11,8 @@
  * |---|---|---|
  * | 0 | the creator | number of entries `N` |
  * | 1 | the creator | `PARTY_MAGIC`: @ipc/native's `markThreadEnded` looks for it |
+ * | 2 `IN_FLIGHT` | a sender of a handle to another process (+1), its receiver once it mapped the block (-1) | handles on their way that name a holder's descriptor |
+ * | 3 `STAMP` | the creator | a random non-zero number the handles carry: a receiver refuses a different block at the path |
  * | 4 + 4k | a thread registering | entry k: 0 free, 1 taken, 2 being filled |
  * | 5 + 4k | that thread | its process id |
  * | 6 + 4k | that thread | its `threadId` |
@@ -29,6 +31,14 @@
  * ordinary file is refused before anything is mapped. The seals also keep a holder from shrinking
  * the memory under another process's mapping. Handles from network peers are never revived at all
  * (handle.ts).
+ *
+ * When a block is released: a process that handed a block to another keeps it mapped (its
+ * descriptor open, so the path stays valid) while handles naming it are on their way
+ * (`IN_FLIGHT` > 0), checked every second; after that only its own users keep it, and it is
+ * unmapped and its descriptor closed when they are collected. A descriptor number is re-used
+ * afterwards, so a handle carries the block's `STAMP` and a receiver that maps another block at
+ * that path (a handle deserialized twice, the first use having released the count) gets a clear
+ * error instead of the wrong memory.
  *
  * Memory ordering: an entry is claimed with a compare-exchange 0 → 2 (or 1 → 2 to re-use it),
  * filled with `Atomics.store`, then published with `Atomics.store(state, 1)`; its owner id is
@@ -148,6 +158,10 @@ function requireBinding(): Binding {
 
 const ENTRIES = 256;
 const PARTY_MAGIC = 0x49504354;
+/** Header word `IN_FLIGHT` (see the layout table). */
+const IN_FLIGHT = 2;
+/** Header word `STAMP` (see the layout table). */
+const STAMP = 3;
 const TABLE_WORDS = 4 + 4 * ENTRIES;
 /** Bytes a block spends on its party table. */
 export const PARTY_TABLE_BYTES = TABLE_WORDS * 4;
@@ -171,6 +185,8 @@ export interface NativeBlock {
    * re-used; `"all"` for a block shared by many primitives (every word before the table is checked).
    */
   readonly ownerWords: readonly number[] | "all";
+  /** The block's `STAMP` (see the layout table). */
+  readonly stamp: number;
 }
 
 /** Whether process `pid` has exited (a zombie counts as exited). */
@@ -326,10 +342,13 @@ export function allocateNativeWords(byteLength: number, count: number, ownerWord
   const partyOffset = (byteLength + 63) & ~63;
   const size = partyOffset + PARTY_TABLE_BYTES;
   const [buffer, id, fd] = requireBinding().create(size);
-  const header = new Int32Array(buffer, partyOffset, 2);
+  const header = new Int32Array(buffer, partyOffset, 4);
+  // tells blocks apart, not a secret (forged handles are refused by the addon's checks)
+  const stamp = 1 + Math.floor(Math.random() * 0x7ffffffe);
   Atomics.store(header, 0, ENTRIES);
   Atomics.store(header, 1, PARTY_MAGIC);
-  return nativeWordsOf(buffer, { id, fd, size, partyOffset, ownerWords }, 0, count);
+  Atomics.store(header, STAMP, stamp);
+  return nativeWordsOf(buffer, { id, fd, size, partyOffset, ownerWords, stamp }, 0, count);
 }
 
 function nativeWordsOf(buffer: SharedArrayBuffer, block: NativeBlock, byteOffset: number, count: number): NativeWords {
@@ -388,16 +407,38 @@ export interface NativeHandleState {
   count: number;
 }
 
-// Blocks handed to another process stay mapped (and their descriptors open) here for the life of
-// this process: the receiver opens them by path, maybe long after the handle was made.
-const pinned = new Set<SharedArrayBuffer>();
+// Blocks handed to another process, kept mapped here (their descriptors open) while handles naming
+// them are on their way: the receiver opens them by path, maybe long after the handle was made.
+const pinned = new Map<SharedArrayBuffer, Int32Array>();
+/** How often pinned blocks are checked for handles still on their way (ms). */
+const UNPIN_MS = 1000;
+let unpinTimer: NodeJS.Timeout | undefined;
+
+/** Lets go of the blocks no handle on its way names any more (their users keep them mapped). */
+function unpin(): void {
+  for (const [buffer, header] of pinned) if (Atomics.load(header, IN_FLIGHT) <= 0) pinned.delete(buffer);
+  if (pinned.size === 0 && unpinTimer) {
+    clearInterval(unpinTimer);
+    unpinTimer = undefined;
+  }
+}
+
+function headerOf(buffer: SharedArrayBuffer, block: NativeBlock): Int32Array {
+  return new Int32Array(buffer, block.partyOffset, 4);
+}
 
 /** Describes native words for a thread of this process or for another process. */
 export function nativeHandleState(words: NativeWords, target: "thread" | "process"): NativeHandleState {
   const block = words.native;
   const { byteOffset } = words;
   if (target === "thread") return { buffer: words.buffer, block, byteOffset, count: words.i32.length };
-  pinned.add(words.buffer);
+  let header = pinned.get(words.buffer);
+  if (!header) {
+    header = headerOf(words.buffer, block);
+    pinned.set(words.buffer, header);
+    unpinTimer ??= setInterval(unpin, UNPIN_MS).unref();
+  }
+  Atomics.add(header, IN_FLIGHT, 1);
   return { path: `/proc/${process.pid}/fd/${block.fd}`, block, byteOffset, count: words.i32.length };
 }
 
@@ -406,9 +447,11 @@ export function nativeWordsFrom(state: NativeHandleState): NativeWords {
   if (state.buffer) return nativeWordsOf(state.buffer, state.block, state.byteOffset, state.count);
   const path = state.path;
   if (typeof path !== "string" || !PROC_FD.test(path)) throw new SerializationError("a handle's shared memory must be a descriptor of a process (/proc/<pid>/fd/<n>)");
-  // a block is mapped once per isolate, however many of its primitives arrive (a path is never
-  // re-used for another block: a block handed to a process stays pinned in its home)
-  let backend = byPath.get(path)?.deref();
+  // a block is mapped once per isolate, however many of its primitives arrive (a path is re-used
+  // for another block once its home released the first: the stamp tells them apart)
+  const stamp = state.block.stamp;
+  const key = `${path}#${stamp}`;
+  let backend = byPath.get(key)?.deref();
   if (!backend) {
     let mapped: [SharedArrayBuffer, number, number];
     try {
@@ -420,9 +463,16 @@ export function nativeWordsFrom(state: NativeHandleState): NativeWords {
       throw new IpcError(`cannot map the shared memory of another process (${path}): has it exited?`, { cause: error });
     }
     const [buffer, id, fd] = mapped;
+    const header = headerOf(buffer, state.block);
+    if (Atomics.load(header, 1) !== PARTY_MAGIC || Atomics.load(header, STAMP) !== stamp) {
+      // unmapped when `buffer` is collected
+      throw new IpcError(`the shared memory of this handle is gone: its home released it (${path})`);
+    }
     backend = backendFor(buffer, { ...state.block, id, fd });
-    remember(byPath, path, backend);
+    remember(byPath, key, backend);
   }
+  // this handle has arrived: its home may let go of the block once no other is on its way
+  Atomics.sub(headerOf(backend.buffer, backend.block), IN_FLIGHT, 1);
   return nativeWordsOf(backend.buffer, backend.block, state.byteOffset, state.count);
 }
 
