@@ -12,6 +12,7 @@ import {
   BrokerServer,
   connectFramed,
   deserialize,
+  Event,
   frameHeader,
   listenFramed,
   Lock,
@@ -181,6 +182,42 @@ describe("broker", () => {
     await waitFor(() => !lock.locked());
     expect(await lock.acquire({ timeout: 0 })).toBe(true);
     lock.release();
+  });
+});
+
+describe("broker bounds", () => {
+  it("a connection flooding 20k calls has at most ~256 in progress; the rest wait in its own socket and are all answered", async () => {
+    const address = arbitraryAddress("bounds");
+    const broker = new BrokerServer({ address, authkey: key });
+    servers.push(broker);
+    await broker.listen();
+    const event = new Event();
+    const shared: SharedArrayBuffer[] = [];
+    broker.register({ id: 1, bytes: serialize(event, { target: "thread", shared }), shared });
+    const c = await connectFramed(address, { authkey: key });
+    let answered = 0;
+    c.setHandler(() => answered++);
+    const N = 20_000;
+    const args = serialize([Infinity]);
+    for (let id = 1; id <= N; id++) c.send(serialize({ t: "call", id, obj: 1, m: "wait", a: args }));
+    // the broker reads until 256 calls are in progress (plus the rest of the chunk it was decoding)
+    await waitFor(() => broker.calls >= 256);
+    const sample = broker.calls;
+    await new Promise((r) => setImmediate(r));
+    expect(broker.calls).toBe(sample);
+    expect(broker.calls).toBeLessThan(256 + 4096);
+    expect(answered).toBe(0);
+    // another connection is served meanwhile
+    const d = await connectFramed(address, { authkey: key });
+    const replies: unknown[] = [];
+    d.setHandler((f) => replies.push(deserialize(f)));
+    d.send(serialize({ t: "call", id: 1, obj: 1, m: "isSet", a: serialize([]) }));
+    await waitFor(() => replies.length === 1);
+    event.set();
+    await waitFor(() => answered === N, 20_000);
+    expect(broker.calls).toBe(0);
+    c.close();
+    d.close();
   });
 });
 

@@ -16,6 +16,10 @@ import type { BrokerMessage, ClientMessage, RegisterMessage } from "./protocol.j
 
 /** How often the broker forgets objects nobody can reach any more (ms). */
 const SWEEP_MS = 5000;
+/** Calls of one connection in progress at once; past it the broker reads no more of its frames. */
+const MAX_CALLS = 256;
+/** Reply bytes waiting for a connection's peer to read them, past which the broker reads no more of its frames. */
+const REPLY_HIGH_WATER = 4 * 1024 * 1024;
 
 /** Options of {@link BrokerServer}. */
 export interface BrokerServerOptions {
@@ -65,6 +69,13 @@ export class BrokerServer {
     return this.objects.size;
   }
 
+  /** Calls in progress, over all connections (each connection has at most {@link MAX_CALLS}). */
+  get calls(): number {
+    return this.inProgress;
+  }
+
+  private inProgress = 0;
+
   /** Adds an object sent by the home thread. */
   register(msg: RegisterMessage): void {
     const obj = deserialize<SharedObject>(msg.bytes, { shared: msg.shared });
@@ -96,6 +107,19 @@ export class BrokerServer {
     let partyId: string | undefined;
     const pending = new Map<number, AbortController>();
     this.connections.add(conn);
+    // memory per connection is bounded: past MAX_CALLS calls in progress, or replies its peer does
+    // not read, the socket is paused (the peer's writes back up into its own buffers)
+    let paused = false;
+    let calls = 0;
+    const throttle = () => {
+      if (conn.closed) return;
+      const over = calls >= MAX_CALLS || conn.socket.writableLength > REPLY_HIGH_WATER;
+      if (over === paused) return;
+      paused = over;
+      if (over) conn.socket.pause();
+      else conn.socket.resume();
+    };
+    conn.socket.on("drain", throttle);
     const reply = (msg: BrokerMessage) => {
       if (!conn.closed) conn.send(serialize(msg));
     };
@@ -123,6 +147,9 @@ export class BrokerServer {
       if (msg?.t !== "call" || typeof msg.id !== "number") throw new IpcError("broker: unknown message");
       const controller = new AbortController();
       pending.set(msg.id, controller);
+      this.inProgress++;
+      calls++;
+      throttle();
       const owner = party.owner;
       const touched = party.touched;
       (async () => {
@@ -130,20 +157,23 @@ export class BrokerServer {
         touched.add(obj);
         const args = deserialize<unknown[]>(msg.a);
         return obj.serve(msg.m, args, owner, controller.signal);
-      })().then(
-        (v) => {
-          pending.delete(msg.id);
-          try {
-            reply({ t: "ok", id: msg.id, v: serialize(v) });
-          } catch (e) {
-            reply({ t: "err", id: msg.id, e });
-          }
-        },
-        (e) => {
-          pending.delete(msg.id);
-          reply({ t: "err", id: msg.id, e });
-        },
-      );
+      })()
+        .then(
+          (v) => {
+            try {
+              reply({ t: "ok", id: msg.id, v: serialize(v) });
+            } catch (e) {
+              reply({ t: "err", id: msg.id, e });
+            }
+          },
+          (e) => reply({ t: "err", id: msg.id, e }),
+        )
+        .finally(() => {
+          if (pending.get(msg.id) === controller) pending.delete(msg.id);
+          this.inProgress--;
+          calls--;
+          throttle();
+        });
     });
     conn.onClose(() => {
       this.connections.delete(conn);
