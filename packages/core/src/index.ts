@@ -77,23 +77,5 @@ export type { RemoteRef } from "./broker/protocol.js";
 
 export { entryUrl, createWorker, childExecArgv, isTypeScript } from "./entries.js";
 
-export {
-  Ring,
-  TAIL_LOCK,
-  HEAD_LOCK,
-  HEADER_WORDS,
-  HEADER_BYTES,
-  COUNT,
-  DATA_SEQ,
-  CONSUMERS,
-  STATE,
-  UNFINISHED,
-  OPEN,
-  SHUT,
-  SHUT_IMMEDIATE,
-  NOT_NOW,
-  HANDED,
-  HAND_OVER_MIN,
-} from "./ring/ring.js";
-export type { Decode, Sleep } from "./ring/ring.js";
-export { driveSync, driveAsync } from "./ring/drive.js";
+export { Ring, HEADER_BYTES, NOT_NOW, HAND_OVER_MIN } from "./ring/ring.js";
+export type { Decode, RingGetOptions, RingPutOptions } from "./ring/ring.js";

@@ -21,6 +21,5 @@ export { nativeParentDeathSignal } from "./memory/native-memory.js";
 export { loadModule } from "./load-module.js";
 export { lazyRequire } from "./lazy-require.js";
 export { atomicsBackend } from "./memory/wait-backend.js";
-export { Ring, TAIL_LOCK, HEAD_LOCK, NOT_NOW } from "./ring/ring.js";
-export type { Decode } from "./ring/ring.js";
-export { driveSync, driveAsync } from "./ring/drive.js";
+export { Ring, NOT_NOW } from "./ring/ring.js";
+export type { Decode, RingGetOptions, RingPutOptions } from "./ring/ring.js";

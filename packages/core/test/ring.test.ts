@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { atomicsBackend, Deadline, driveSync, EmptyError, FullError, HAND_OVER_MIN, HANDED, HEAD_LOCK, nativeAvailable, NOT_NOW, Ring, ShutDownError, TAIL_LOCK } from "@ipc/core";
+import { atomicsBackend, Deadline, FullError, HAND_OVER_MIN, nativeAvailable, NOT_NOW, Ring, ShutDownError } from "@ipc/core";
+// the header's word indexes (not exported by @ipc/core: these tests inspect a ring's words)
+import { HANDED, HEAD_LOCK, TAIL_LOCK } from "../src/ring/ring-words.js";
 import { native } from "@ipc/native";
 
 /** Hand-overs filed and not adopted in this process. */
@@ -9,8 +11,8 @@ const nativeAdoptForTest = (token: number) => native!.adopt(token);
 const ring = (capacity = 4096, maxSize = 0) => new Ring(Ring.allocate(capacity, maxSize), 0, atomicsBackend);
 const copy = (b: Uint8Array) => b.slice();
 const bytes = (n: number, v: number) => new Uint8Array(n).fill(v);
-const getSlow = (r: Ring) => driveSync(r, HEAD_LOCK, new Deadline(0), r.get(new Deadline(0), copy), () => new EmptyError());
-const putSlow = (r: Ring, b: Uint8Array) => driveSync(r, TAIL_LOCK, new Deadline(0), r.put(b, new Deadline(0), false), () => new FullError());
+const getSlow = (r: Ring) => r.getSync(copy, { deadline: new Deadline(0) });
+const putSlow = (r: Ring, b: Uint8Array) => r.putSync(b, { deadline: new Deadline(0) });
 
 describe("Ring fast paths", () => {
   it("put and get one-frame items in order, across many wrap-arounds, interleaved with the general path", () => {
@@ -57,7 +59,8 @@ describe("Ring fast paths", () => {
     expect((big.tryGetFrame(copy) as Uint8Array)[0]).toBe(2); // a shut ring still drains
 
     const streamed = ring(4096);
-    const gen = streamed.put(bytes(3000, 7), new Deadline(0), false);
+    // the put's generator, stepped by hand: stopped right after its first frame
+    const gen = (streamed as unknown as { put(b: Uint8Array, d: Deadline, j: boolean): Generator }).put(bytes(3000, 7), new Deadline(0), false);
     gen.next(); // first frame of a multi-frame item published
     expect(streamed.tryGetFrame(copy)).toBe(NOT_NOW);
   });
@@ -80,7 +83,7 @@ describe("Ring hand-over (large items between threads of one process)", () => {
   // without the addon (IPC_NATIVE=0) the same puts stream the items: the results must not differ
   const handing = nativeAvailable();
   const putHanded = (r: Ring, b: Uint8Array, timeout = 0) =>
-    driveSync(r, TAIL_LOCK, new Deadline(timeout), r.put(b, new Deadline(timeout), false, false, true), () => new FullError());
+    r.putSync(b, { deadline: new Deadline(timeout), handOver: true });
   const pattern = (n: number, seed: number) => new Uint8Array(n).map((_, i) => (i * 7 + seed) & 0xff);
   const own = (b: Uint8Array) => b;
 
@@ -93,7 +96,7 @@ describe("Ring hand-over (large items between threads of one process)", () => {
     expect(r.handsOver(large.byteLength)).toBe(handing);
     expect(r.handsOver(HAND_OVER_MIN - 1)).toBe(false);
     expect(getSlow(r)).toEqual(bytes(10, 1));
-    const got = driveSync(r, HEAD_LOCK, new Deadline(0), r.get(new Deadline(0), own), () => new EmptyError());
+    const got = r.getSync(own, { deadline: new Deadline(0) });
     expect(got).toEqual(large);
     expect(got.buffer instanceof SharedArrayBuffer).toBe(false);
     expect(getSlow(r)).toEqual(bytes(20, 2));
@@ -115,7 +118,7 @@ describe("Ring hand-over (large items between threads of one process)", () => {
     const large = pattern(HAND_OVER_MIN + 64, 5);
     const target = new Uint8Array(large.byteLength + 10);
     const into = Object.assign((b: Uint8Array) => b, { assemble: (total: number) => target.subarray(10, 10 + total) });
-    for (const take of [() => r.tryGetFrame(into), () => driveSync(r, HEAD_LOCK, new Deadline(0), r.get(new Deadline(0), into), () => new EmptyError())]) {
+    for (const take of [() => r.tryGetFrame(into), () => r.getSync(into, { deadline: new Deadline(0) })]) {
       target.fill(0);
       putHanded(r, large);
       const got = take() as Uint8Array;
@@ -180,7 +183,7 @@ describe("Ring onStall", () => {
     };
     // three frames fit, the fourth waits for room that never comes: only onStall ends it
     const item = new Uint8Array(r.maxChunk * 5);
-    expect(() => driveSync(r, TAIL_LOCK, new Deadline(0), r.put(item, new Deadline(0), false), () => new FullError())).toThrow(ShutDownError);
+    expect(() => r.putSync(item, { deadline: new Deadline(0) })).toThrow(ShutDownError);
     expect(calls).toBe(3);
     // before its first frame a put is bounded by its deadline, and onStall is not called
     const fresh = ring(4096);
@@ -188,6 +191,6 @@ describe("Ring onStall", () => {
       throw new Error("not mid-item");
     };
     while (fresh.tryPutFrame(bytes(200, 1), false));
-    expect(() => driveSync(fresh, TAIL_LOCK, new Deadline(0), fresh.put(bytes(300, 2), new Deadline(0), false), () => new FullError())).toThrow(FullError);
+    expect(() => fresh.putSync(bytes(300, 2), { deadline: new Deadline(0) })).toThrow(FullError);
   });
 });

@@ -13,32 +13,25 @@ import {
   checkSignal,
   checkTimeout,
   ClosedError,
-  CONSUMERS,
   currentAuthkey,
-  DATA_SEQ,
   Deadline,
   type Decode,
   deserialize,
-  driveAsync,
-  driveSync,
   EmptyError,
   EOFError,
   errorClasses,
   exportToBroker,
   FullError,
-  HEAD_LOCK,
   InvalidStateError,
   IpcError,
   MessageTooLargeError,
   localOwnerId,
   NOT_NOW,
-  OPEN,
   recycleSerialized,
   registerHandleType,
   runInBroker,
   serializeOr,
   ShutDownError,
-  TAIL_LOCK,
   TimeoutError,
   toHandle,
   type HandleContext,
@@ -89,8 +82,6 @@ const ZERO = new Deadline(0);
 const HAND_OVER = true;
 const EMPTY = new Uint8Array(0);
 const FOREVER = new Deadline(Infinity);
-const noRoom = () => new FullError("no room in the pipe");
-const nothing = () => new EmptyError("nothing to receive");
 const decodeMessage = <R>(bytes: Uint8Array): R => deserialize<R>(bytes, { owned: !(bytes.buffer instanceof SharedArrayBuffer) });
 /** A message from a network peer: data only, no handle revived (core's trust model). */
 const decodePeerMessage = <R>(bytes: Uint8Array): R => deserialize<R>(bytes, { owned: !(bytes.buffer instanceof SharedArrayBuffer), peer: true });
@@ -291,7 +282,7 @@ export class Connection<S = unknown, R = unknown> {
   #tryPut(ring: Ring, bytes: Uint8Array): boolean {
     if (ring.tryPutFrame(bytes, false)) return true;
     try {
-      driveSync(ring, TAIL_LOCK, ZERO, ring.put(bytes, ZERO, false, false, HAND_OVER), noRoom);
+      ring.putSync(bytes, { deadline: ZERO, handOver: HAND_OVER });
       return true;
     } catch (e) {
       if (e instanceof FullError) return false;
@@ -321,7 +312,7 @@ export class Connection<S = unknown, R = unknown> {
     for (;;) {
       const slice = probeSlice(deadline);
       try {
-        await driveAsync(ring, TAIL_LOCK, slice, ring.put(bytes, slice, false, false, HAND_OVER), noRoom, signal);
+        await ring.putAsync(bytes, { deadline: slice, handOver: HAND_OVER, signal });
         return;
       } catch (e) {
         if (!(e instanceof FullError)) throw e;
@@ -372,7 +363,7 @@ export class Connection<S = unknown, R = unknown> {
     for (;;) {
       const slice = probeSlice(deadline);
       try {
-        driveSync(ring, TAIL_LOCK, slice, ring.put(bytes, slice, false, false, HAND_OVER), noRoom);
+        ring.putSync(bytes, { deadline: slice, handOver: HAND_OVER });
         if (owned) recycleSerialized(bytes);
         return;
       } catch (e) {
@@ -392,7 +383,7 @@ export class Connection<S = unknown, R = unknown> {
       const slice = probeSlice(deadline);
       if (ring.count() === 0) this.#channel.wantMore();
       try {
-        return await driveAsync(ring, HEAD_LOCK, slice, ring.get(slice, decode), nothing, signal);
+        return await ring.getAsync(decode, { deadline: slice, signal });
       } catch (e) {
         if (e instanceof ShutDownError) throw this.#shutError();
         if (!(e instanceof EmptyError)) throw e;
@@ -411,7 +402,7 @@ export class Connection<S = unknown, R = unknown> {
     // whatever the deadline: blocking is what a sync call does)
     if (ring.count() > 0) {
       try {
-        return driveSync(ring, HEAD_LOCK, ZERO, ring.get(ZERO, decode), nothing);
+        return ring.getSync(decode, { deadline: ZERO });
       } catch (e) {
         if (e instanceof ShutDownError) throw this.#shutError();
         if (!(e instanceof EmptyError)) throw e;
@@ -422,7 +413,7 @@ export class Connection<S = unknown, R = unknown> {
       const slice = probeSlice(deadline);
       if (ring.count() === 0) this.#channel.wantMore();
       try {
-        return driveSync(ring, HEAD_LOCK, slice, ring.get(slice, decode), nothing);
+        return ring.getSync(decode, { deadline: slice });
       } catch (e) {
         if (e instanceof ShutDownError) throw this.#shutError();
         if (!(e instanceof EmptyError)) throw e;
@@ -530,7 +521,7 @@ export class Connection<S = unknown, R = unknown> {
   /** @internal true when a recv would not wait: a message is there, or the other end is gone. */
   readyNow(): boolean {
     const ring = this.#readRing();
-    return ring.count() > 0 || ring.state() !== OPEN || this.#peerGone();
+    return ring.count() > 0 || !ring.isOpen() || this.#peerGone();
   }
 
   /** @internal a waiter found nothing: ask a far relay for more (bridged ends only). */
@@ -540,7 +531,7 @@ export class Connection<S = unknown, R = unknown> {
 
   /** @internal what a waiter sleeps on: the read ring's data sequence word. */
   waitWord(): { i32: Int32Array; index: number; counter: number } {
-    return { i32: this.#readRing().i32, index: DATA_SEQ, counter: CONSUMERS };
+    return this.#readRing().dataWaiter();
   }
 
   /**

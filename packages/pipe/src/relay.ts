@@ -25,26 +25,18 @@
  */
 import {
   Deadline,
-  driveAsync,
   EmptyError,
-  driveSync,
   frameHeader,
   FullError,
-  HEAD_LOCK,
   NOT_NOW,
   ProtocolError,
   ShutDownError,
-  TAIL_LOCK,
   type FramedSocket,
 } from "@ipc/core";
 import { Channel } from "./channel.js";
 
-const FOREVER = new Deadline(Infinity);
 const ZERO = new Deadline(0);
 const EMPTY = new Uint8Array(0);
-const noRoom = () => new FullError("no room in the pipe");
-const nothing = () => new EmptyError("nothing to send");
-const never = () => new Error("unreachable: waits forever");
 
 /** Bytes of frames the relay gathers before one socket write. */
 const BATCH_BYTES = 64 * 1024;
@@ -191,11 +183,11 @@ class Relay {
       }
       let shut = false;
       try {
-        await driveAsync(ring, HEAD_LOCK, FOREVER, ring.get(FOREVER, this.append), never, this.stop.signal);
+        await ring.getAsync(this.append, { signal: this.stop.signal });
         this.sending = true;
         if (home) this.credit--;
         while (this.used < BATCH_BYTES / 2 && (!home || this.credit > 0) && ring.count() > 0) {
-          if (ring.tryGetFrame(this.append) === NOT_NOW) driveSync(ring, HEAD_LOCK, ZERO, ring.get(ZERO, this.append), nothing);
+          if (ring.tryGetFrame(this.append) === NOT_NOW) ring.getSync(this.append, { deadline: ZERO });
           if (home) this.credit--;
         }
       } catch (e) {
@@ -270,7 +262,7 @@ class Relay {
         if (bytes.byteLength + 8 <= ring.maxChunk) {
           try {
             // one wake-up for the batch: see wakeConsumers below
-            if (!ring.tryPutFrame(bytes, false, true)) driveSync(ring, TAIL_LOCK, ZERO, ring.put(bytes, ZERO, false, true), noRoom);
+            if (!ring.tryPutFrame(bytes, false, true)) ring.putSync(bytes, { deadline: ZERO, deferWake: true });
             put = true;
           } catch (e) {
             if (!(e instanceof FullError)) throw e;
@@ -278,7 +270,7 @@ class Relay {
         }
         if (!put) {
           ring.wakeConsumers();
-          await driveAsync(ring, TAIL_LOCK, FOREVER, ring.put(bytes, FOREVER, false), never);
+          await ring.putAsync(bytes);
         }
         this.incoming[this.inHead++] = EMPTY;
         this.incomingBytes -= bytes.byteLength;

@@ -2,11 +2,10 @@
  * A one-way message channel over a core Ring (threads of one process): the writer puts codec
  * frames, the reader takes them. Used in pairs (tasks in, results out) for thread-context workers.
  */
-import { atomicsBackend, Deadline, deserialize, driveAsync, driveSync, EmptyError, FullError, HEAD_LOCK, Ring, serialize, TAIL_LOCK } from "@ipc/core/slim";
+import { atomicsBackend, Deadline, deserialize, EmptyError, Ring, serialize } from "@ipc/core/slim";
 
-const forever = () => new Deadline(Infinity);
-const fullErr = () => new FullError("channel full");
-const emptyErr = () => new EmptyError("channel empty");
+/** Both ends are threads of one process: large messages are handed over. */
+const HAND_OVER = { handOver: true } as const;
 const decode = (b: Uint8Array) => deserialize(b);
 
 /** Default bytes of each ring. */
@@ -29,27 +28,23 @@ export class RingChannel {
 
   /** Writes encoded bytes, blocking the thread while the ring is full. */
   sendRaw(bytes: Uint8Array): void {
-    const d = forever();
-    driveSync(this.ring, TAIL_LOCK, d, this.ring.put(bytes, d, false, false, true), fullErr);
+    this.ring.putSync(bytes, HAND_OVER);
   }
 
   /** Writes a message without blocking the event loop. */
   async send(msg: unknown): Promise<void> {
-    const d = forever();
-    await driveAsync(this.ring, TAIL_LOCK, d, this.ring.put(serialize(msg), d, false, false, true), fullErr);
+    await this.ring.putAsync(serialize(msg), HAND_OVER);
   }
 
   /** Reads a message, blocking the thread. */
   recvSync<T>(): T {
-    const d = forever();
-    return driveSync(this.ring, HEAD_LOCK, d, this.ring.get(d, decode), emptyErr) as T;
+    return this.ring.getSync(decode) as T;
   }
 
   /** Reads a message if one is there or comes within `ms`, else undefined. */
   tryRecv<T>(ms = 0): T | undefined {
-    const d = new Deadline(ms);
     try {
-      return driveSync(this.ring, HEAD_LOCK, d, this.ring.get(d, decode), emptyErr) as T;
+      return this.ring.getSync(decode, { deadline: new Deadline(ms) }) as T;
     } catch (e) {
       if (e instanceof EmptyError) return undefined;
       throw e;
@@ -58,7 +53,6 @@ export class RingChannel {
 
   /** Reads a message without blocking the event loop; the signal stops the wait. */
   async recv<T>(signal?: AbortSignal): Promise<T> {
-    const d = forever();
-    return (await driveAsync(this.ring, HEAD_LOCK, d, this.ring.get(d, decode), emptyErr, signal)) as T;
+    return (await this.ring.getAsync(decode, { signal })) as T;
   }
 }

@@ -1,10 +1,9 @@
 /** JoinableQueue: a Queue whose items are tasks that consumers mark done (`taskDone`) and producers wait for (`join`). */
-import { checkSignal, checkTimeout, Deadline, driveAsync, driveSync, INTERNAL, InvalidStateError, registerShared, type SharedInit } from "@ipc/core";
+import { checkSignal, checkTimeout, Deadline, INTERNAL, InvalidStateError, registerShared, type SharedInit } from "@ipc/core";
 
 import type { QueueWaitOptions, QueueWaitSyncOptions } from "./options.js";
 import { Queue } from "./queue.js";
 
-const never = () => new Error("unreachable");
 
 /** A Queue with `taskDone()` and `join()`, as Python's `multiprocessing.JoinableQueue`. */
 export class JoinableQueue<T = unknown> extends Queue<T> {
@@ -43,13 +42,11 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
       this.callSync("join", [timeout]);
       return;
     }
-    const deadline = new Deadline(timeout);
-    driveSync(this.ring!, null, deadline, this.ring!.join(deadline), never);
+    this.ring!.joinSync(new Deadline(timeout));
   }
 
   private async joinLocal(timeout: number, signal?: AbortSignal): Promise<boolean> {
-    const deadline = new Deadline(timeout);
-    return driveAsync(this.ring!, null, deadline, this.ring!.join(deadline), never, signal);
+    return this.ring!.joinAsync(new Deadline(timeout), signal);
   }
 
   protected override async serveMore(method: string, args: unknown[], signal: AbortSignal): Promise<unknown> {

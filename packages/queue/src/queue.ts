@@ -11,8 +11,6 @@ import {
   ClosedError,
   Deadline,
   deserialize,
-  EmptyError,
-  FullError,
   INTERNAL,
   registerShared,
   serialize,
@@ -23,25 +21,18 @@ import {
   wordsOf,
   type SharedInit,
   IpcError,
-  driveAsync,
-  driveSync,
-  HEAD_LOCK,
-  HEADER_WORDS,
   HEADER_BYTES,
   tryAllocateNativeWords,
   NOT_NOW,
   Ring,
-  TAIL_LOCK,
 } from "@ipc/core";
 
 import { DEFAULT_RING_SIZE, type QueueOptions, type QueueWaitOptions, type QueueWaitSyncOptions, type ShutdownOptions } from "./options.js";
 
-const fullTimeout = () => new FullError("the queue is full");
 /** Decodes an item; an assembled multi-frame item is a private buffer, so large arrays can be views into it. */
 const decode = <T>(bytes: Uint8Array): T => deserialize<T>(bytes, { owned: !(bytes.buffer instanceof SharedArrayBuffer) });
 /** The bytes of an item for a remote consumer: a copy, since ring memory is reused. */
 const copyBytes = (bytes: Uint8Array): Uint8Array => bytes.slice();
-const emptyTimeout = () => new EmptyError("the queue is empty");
 
 /** @internal builds the init of a new local queue. */
 export function newQueueInit(opts: QueueOptions | undefined): SharedInit<null> {
@@ -50,12 +41,12 @@ export function newQueueInit(opts: QueueOptions | undefined): SharedInit<null> {
   const ringSize = checkInt(opts?.ringSize ?? DEFAULT_RING_SIZE, "ringSize", 4096, 1 << 30);
   if ((ringSize & (ringSize - 1)) !== 0) throw new RangeError(`Expected \`ringSize\` to be a power of two, got \`${ringSize}\``);
   // memory other processes can map: a queue handed to a child process is used there directly
-  const words = tryAllocateNativeWords(HEADER_BYTES + ringSize, HEADER_WORDS, [TAIL_LOCK, HEAD_LOCK]);
+  const words = tryAllocateNativeWords(HEADER_BYTES + ringSize, Ring.HEADER_WORDS, Ring.LOCK_WORDS);
   if (words) {
     Ring.format(words.buffer, 0, ringSize, maxSize);
     return { kind: "local", words, extra: null };
   }
-  return { kind: "local", words: wordsOf(Ring.allocate(ringSize, maxSize), 0, HEADER_WORDS), extra: null };
+  return { kind: "local", words: wordsOf(Ring.allocate(ringSize, maxSize), 0, Ring.HEADER_WORDS), extra: null };
 }
 
 /**
@@ -126,8 +117,7 @@ export class Queue<T = unknown> extends SharedObject<null> {
     const ring = this.#ring!;
     const bytes = serializeOr(item, (b) => ring.tryPutFrame(b, this.joinable));
     if (!bytes) return;
-    const deadline = new Deadline(timeout);
-    await driveAsync(ring, TAIL_LOCK, deadline, ring.put(bytes, deadline, this.joinable), fullTimeout, this.waitSignal(signal));
+    await ring.putAsync(bytes, { deadline: new Deadline(timeout), joinable: this.joinable, signal: this.waitSignal(signal) });
     recycleSerialized(bytes);
   }
 
@@ -142,8 +132,7 @@ export class Queue<T = unknown> extends SharedObject<null> {
     const ring = this.#ring!;
     const bytes = serializeOr(item, (b) => ring.tryPutFrame(b, this.joinable));
     if (!bytes) return;
-    const deadline = new Deadline(timeout);
-    driveSync(ring, TAIL_LOCK, deadline, ring.put(bytes, deadline, this.joinable), fullTimeout);
+    ring.putSync(bytes, { deadline: new Deadline(timeout), joinable: this.joinable });
     recycleSerialized(bytes);
   }
 
@@ -163,8 +152,7 @@ export class Queue<T = unknown> extends SharedObject<null> {
     if (this.remote) return deserialize<T>((await this.call("getBytes", [timeout], this.waitSignal(signal))) as Uint8Array);
     const got = this.#ring!.tryGetFrame(decode<T>);
     if (got !== NOT_NOW) return got;
-    const deadline = new Deadline(timeout);
-    return driveAsync(this.#ring!, HEAD_LOCK, deadline, this.#ring!.get(deadline, decode<T>), emptyTimeout, this.waitSignal(signal));
+    return this.#ring!.getAsync(decode<T>, { deadline: new Deadline(timeout), signal: this.waitSignal(signal) });
   }
 
   /** As {@link get}, blocking the calling thread. */
@@ -174,8 +162,7 @@ export class Queue<T = unknown> extends SharedObject<null> {
     if (this.remote) return deserialize<T>(this.callSync("getBytes", [timeout]) as Uint8Array);
     const got = this.#ring!.tryGetFrame(decode<T>);
     if (got !== NOT_NOW) return got;
-    const deadline = new Deadline(timeout);
-    return driveSync(this.#ring!, HEAD_LOCK, deadline, this.#ring!.get(deadline, decode<T>), emptyTimeout);
+    return this.#ring!.getSync(decode<T>, { deadline: new Deadline(timeout) });
   }
 
   /** Takes an item only if one is there right now. @throws EmptyError */
@@ -251,14 +238,10 @@ export class Queue<T = unknown> extends SharedObject<null> {
   override async serve(method: string, args: unknown[], _owner: number, signal: AbortSignal): Promise<unknown> {
     const ring = this.#ring!;
     switch (method) {
-      case "putBytes": {
-        const deadline = new Deadline(args[1] as number);
-        return driveAsync(ring, TAIL_LOCK, deadline, ring.put(args[0] as Uint8Array, deadline, this.joinable), fullTimeout, signal);
-      }
-      case "getBytes": {
-        const deadline = new Deadline(args[0] as number);
-        return driveAsync(ring, HEAD_LOCK, deadline, ring.get(deadline, copyBytes), emptyTimeout, signal);
-      }
+      case "putBytes":
+        return ring.putAsync(args[0] as Uint8Array, { deadline: new Deadline(args[1] as number), joinable: this.joinable, signal });
+      case "getBytes":
+        return ring.getAsync(copyBytes, { deadline: new Deadline(args[0] as number), signal });
       case "qsize":
         return this.qsize();
       case "full":

@@ -68,49 +68,30 @@ import { Deadline } from "../memory/deadline.js";
 import { allocLarge } from "../memory/large-buffer.js";
 import { nativeAdopt, nativeHandOver, nativeHandOverAvailable, nativeIsFiled, nativeTakeInto } from "../memory/native-memory.js";
 import type { WaitBackend } from "../memory/wait-backend.js";
-
-/** Word `TAIL_LOCK` (see the layout table above). */
-export const TAIL_LOCK = 0;
-/** Word `HEAD_LOCK` (see the layout table above). */
-export const HEAD_LOCK = 1;
-/** Word `TAIL` (see the layout table above). */
-export const TAIL = 2;
-/** Word `HEAD` (see the layout table above). */
-export const HEAD = 3;
-/** Word `COUNT` (see the layout table above). */
-export const COUNT = 4;
-/** Word `DATA_SEQ` (see the layout table above). */
-export const DATA_SEQ = 5;
-/** Word `CONSUMERS` (see the layout table above). */
-export const CONSUMERS = 6;
-/** Word `SPACE_SEQ` (see the layout table above). */
-export const SPACE_SEQ = 7;
-/** Word `PRODUCERS` (see the layout table above). */
-export const PRODUCERS = 8;
-/** Word `MAX_SIZE` (see the layout table above). */
-export const MAX_SIZE = 9;
-/** Word `STATE` (see the layout table above). */
-export const STATE = 10;
-/** Word `UNFINISHED` (see the layout table above). */
-export const UNFINISHED = 11;
-/** Word `JOIN_SEQ` (see the layout table above). */
-export const JOIN_SEQ = 12;
-/** Word `CAPACITY` (see the layout table above). */
-export const CAPACITY = 13;
-/** First of the two words `HANDED` (see the layout table above). */
-export const HANDED = 14;
-const HAND_OVER_SLOTS = 2;
-/** Control words, then the data area. */
-export const HEADER_WORDS = 16;
-/** Bytes before the data area. */
-export const HEADER_BYTES = HEADER_WORDS * 4;
-
-/** `STATE`: open. */
-export const OPEN = 0;
-/** `STATE`: shut down (gets drain, then fail). */
-export const SHUT = 1;
-/** `STATE`: shut down immediately (contents discarded). */
-export const SHUT_IMMEDIATE = 2;
+import { driveAsync, driveSync } from "./drive.js";
+import {
+  TAIL_LOCK,
+  HEAD_LOCK,
+  TAIL,
+  HEAD,
+  COUNT,
+  DATA_SEQ,
+  CONSUMERS,
+  SPACE_SEQ,
+  PRODUCERS,
+  MAX_SIZE,
+  STATE,
+  UNFINISHED,
+  JOIN_SEQ,
+  CAPACITY,
+  HANDED,
+  HAND_OVER_SLOTS,
+  HEADER_WORDS,
+  HEADER_BYTES,
+  OPEN,
+  SHUT,
+  SHUT_IMMEDIATE,
+} from "./ring-words.js";
 
 const FIRST = 0x80000000;
 const LAST = 0x40000000;
@@ -142,7 +123,44 @@ export interface Sleep {
   slice?: number;
 }
 
+/** Options of {@link Ring.putSync} and {@link Ring.putAsync}. */
+export interface RingPutOptions {
+  /**
+   * Until when to wait for the producers' lock, a slot (`maxSize`) and room; default: forever.
+   * Once the item's first frame is published it is committed, and the rest is streamed whatever
+   * the time. @throws FullError when it passes first.
+   */
+  deadline?: Deadline;
+  /** Count the item as an unfinished task (JoinableQueue). */
+  joinable?: boolean;
+  /** Leave waking consumers to the caller, once per batch ({@link Ring.wakeConsumers}). */
+  deferWake?: boolean;
+  /**
+   * Hand an item of at least {@link HAND_OVER_MIN} bytes over in native memory when the addon can
+   * (only for a ring no other process reads: see the module comment).
+   */
+  handOver?: boolean;
+  /** Cancels the waits that come before the item is committed (async only). */
+  signal?: AbortSignal;
+}
+
+/** Options of {@link Ring.getSync} and {@link Ring.getAsync}. */
+export interface RingGetOptions {
+  /**
+   * Until when to wait for the consumers' lock and an item; default: forever. Once an item's first
+   * frame is taken, the rest is taken whatever the time. @throws EmptyError when it passes first.
+   */
+  deadline?: Deadline;
+  /** Cancels the waits that come before an item is taken (async only). */
+  signal?: AbortSignal;
+}
+
 const forever = new Deadline(Infinity);
+const lockedFull = () => new FullError("the queue is full (its producers' lock was not free in time)");
+const lockedEmpty = () => new EmptyError("the queue is empty (its consumers' lock was not free in time)");
+const unreachable = () => new Error("unreachable: join takes no lock");
+export { HEADER_BYTES };
+
 /** Items from this size up are handed over by a `put` asked to (see the header). */
 export const HAND_OVER_MIN = 256 * 1024;
 const pad8 = (n: number) => (n + 7) & ~7;
@@ -172,6 +190,11 @@ export class Ring {
     this.view = new DataView(buffer, byteOffset + HEADER_BYTES, this.capacity);
     this.maxChunk = this.capacity / 4 - 8;
   }
+
+  /** Words of the header (a native block allocated for a ring holds them first). */
+  static readonly HEADER_WORDS = HEADER_WORDS;
+  /** The header words that hold owner ids (the robust locks), for a native block's party table. */
+  static readonly LOCK_WORDS: readonly number[] = [TAIL_LOCK, HEAD_LOCK];
 
   /** Allocates a ring with a data area of `capacity` bytes (a power of two >= 256). */
   static allocate(capacity: number, maxSize: number): SharedArrayBuffer {
@@ -234,6 +257,53 @@ export class Ring {
     if (Atomics.load(this.i32, sleepers) > 0) this.backend.notify(this.i32, seq);
   }
 
+  /** Puts one serialized item, blocking this thread while it waits. @throws FullError, ShutDownError. */
+  putSync(bytes: Uint8Array, opts: RingPutOptions = {}): void {
+    const d = opts.deadline ?? forever;
+    driveSync(this, TAIL_LOCK, d, this.put(bytes, d, opts.joinable === true, opts.deferWake, opts.handOver), lockedFull);
+  }
+
+  /** Puts one serialized item without blocking the event loop. @throws FullError, ShutDownError, the signal's reason. */
+  putAsync(bytes: Uint8Array, opts: RingPutOptions = {}): Promise<void> {
+    const d = opts.deadline ?? forever;
+    return driveAsync(this, TAIL_LOCK, d, this.put(bytes, d, opts.joinable === true, opts.deferWake, opts.handOver), lockedFull, opts.signal);
+  }
+
+  /** Takes one item, decoded by `decode`, blocking this thread while it waits. @throws EmptyError, ShutDownError. */
+  getSync<T>(decode: Decode<T>, opts: RingGetOptions = {}): T {
+    const d = opts.deadline ?? forever;
+    return driveSync(this, HEAD_LOCK, d, this.get(d, decode), lockedEmpty);
+  }
+
+  /** Takes one item, decoded by `decode`, without blocking the event loop. @throws EmptyError, ShutDownError, the signal's reason. */
+  getAsync<T>(decode: Decode<T>, opts: RingGetOptions = {}): Promise<T> {
+    const d = opts.deadline ?? forever;
+    return driveAsync(this, HEAD_LOCK, d, this.get(d, decode), lockedEmpty, opts.signal);
+  }
+
+  /** Waits until every task is done (JoinableQueue), blocking this thread; false when `deadline` passes first. */
+  joinSync(deadline: Deadline = forever): boolean {
+    return driveSync(this, null, deadline, this.join(deadline), unreachable);
+  }
+
+  /** Waits until every task is done (JoinableQueue); false when `deadline` passes first. */
+  joinAsync(deadline: Deadline = forever, signal?: AbortSignal): Promise<boolean> {
+    return driveAsync(this, null, deadline, this.join(deadline), unreachable, signal);
+  }
+
+  /** True while the ring is open (not shut down). */
+  isOpen(): boolean {
+    return this.state() === OPEN;
+  }
+
+  /**
+   * What a waiter for items sleeps on: the `DATA_SEQ` word, and the `CONSUMERS` count to register
+   * in while asleep (for a `wait()` over many objects).
+   */
+  dataWaiter(): { i32: Int32Array; index: number; counter: number } {
+    return { i32: this.i32, index: DATA_SEQ, counter: CONSUMERS };
+  }
+
   /**
    * Writes one serialized item (the caller holds TAIL_LOCK). Waits for a slot (maxSize) and for
    * room; the deadline applies until the first frame is published: after that the item is
@@ -243,7 +313,7 @@ export class Ring {
    * is handed over (see the header) when the addon can, waiting for the slot as for room.
    * @throws FullError on timeout, ShutDownError when shut down.
    */
-  *put(bytes: Uint8Array, deadline: Deadline, joinable: boolean, deferWake = false, handOver = false): Generator<Sleep, void, void> {
+  private *put(bytes: Uint8Array, deadline: Deadline, joinable: boolean, deferWake = false, handOver = false): Generator<Sleep, void, void> {
     const i32 = this.i32;
     const maxSize = this.maxSize();
     for (;;) {
@@ -470,7 +540,7 @@ export class Ring {
    * fresh one. The deadline applies until the item's first frame is taken.
    * @throws EmptyError on timeout, ShutDownError when shut down and drained.
    */
-  *get<T>(deadline: Deadline, decode: Decode<T>): Generator<Sleep, T, void> {
+  private *get<T>(deadline: Deadline, decode: Decode<T>): Generator<Sleep, T, void> {
     const i32 = this.i32;
     let out: Uint8Array | undefined;
     let filled = 0;
@@ -593,7 +663,7 @@ export class Ring {
   }
 
   /** Waits until every task is done. */
-  *join(deadline: Deadline): Generator<Sleep, boolean, void> {
+  private *join(deadline: Deadline): Generator<Sleep, boolean, void> {
     for (;;) {
       const seq = Atomics.load(this.i32, JOIN_SEQ);
       if (Atomics.load(this.i32, UNFINISHED) <= 0) return true;
