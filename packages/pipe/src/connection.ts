@@ -13,36 +13,31 @@ import {
   checkSignal,
   checkTimeout,
   ClosedError,
-  currentAuthkey,
   Deadline,
   type Decode,
   deserialize,
   EmptyError,
   EOFError,
   errorClasses,
-  exportToBroker,
-  FullError,
   InvalidStateError,
   IpcError,
   MessageTooLargeError,
-  localOwnerId,
   NOT_NOW,
   recycleSerialized,
   registerHandleType,
-  runInBroker,
   serializeOr,
   ShutDownError,
   TimeoutError,
   toHandle,
   type HandleContext,
   type HandleDescriptor,
-  type RemoteRef,
   type Ring,
 } from "@ipc/core";
-import { Channel, checkMaxMessageSize, PROBE_MS, probeSlice } from "./channel.js";
-import { channelHomeOf } from "./channel-home.js";
-import { IO_TASKS } from "./io-url.js";
+import { Channel, PROBE_MS, probeSlice } from "./channel.js";
+import { connectionState } from "./connection-state.js";
+import { connectionReviver } from "./revive-connection.js";
 import { trackHold, untrackHold, type Hold } from "./holds.js";
+import { bytesOf, Outbox, type OutboxOwner } from "./outbox.js";
 
 /** Options of a blocking async connection operation. */
 export interface RecvOptions {
@@ -58,30 +53,7 @@ export interface RecvSyncOptions {
   timeout?: number;
 }
 
-/** How a handle describes a connection. */
-interface ConnectionState {
-  end: number;
-  /** Owner id of the sender, whose in-flight copy the receiver takes over. */
-  from: number;
-  sab?: SharedArrayBuffer;
-  remote?: RemoteRef;
-  duplex: boolean;
-  ringSize: number;
-  /** Its messages come from a network peer. */
-  peer?: boolean;
-  /** Its `maxMessageSize`, when it has one. */
-  maxMessage?: number;
-}
-
 const ZERO = new Deadline(0);
-/**
- * Large messages are handed over, not streamed (core's ring.ts): a pipe's rings are read only in
- * this process (an end in another process is relayed), so the sender copies a message once into a
- * native block and the receiver takes that block as its buffer.
- */
-const HAND_OVER = true;
-const EMPTY = new Uint8Array(0);
-const FOREVER = new Deadline(Infinity);
 const decodeMessage = <R>(bytes: Uint8Array): R => deserialize<R>(bytes, { owned: !(bytes.buffer instanceof SharedArrayBuffer) });
 /** A message from a network peer: data only, no handle revived (core's trust model). */
 const decodePeerMessage = <R>(bytes: Uint8Array): R => deserialize<R>(bytes, { owned: !(bytes.buffer instanceof SharedArrayBuffer), peer: true });
@@ -117,11 +89,8 @@ export class Connection<S = unknown, R = unknown> {
   readonly #maxMessage: number;
   #closed = false;
   #released = false;
-  /** Messages sent while the ring had no room, in order, from `#next` on (no O(n) shifts). */
-  #backlog: Uint8Array[] = [];
-  #next = 0;
-  #pump: Promise<void> | undefined;
-  #pumpError: Error | undefined;
+  /** The send side, when this end may send. */
+  readonly #outbox: Outbox | undefined;
 
   /** @internal */
   constructor(token: typeof INTERNAL, channel: Channel, end: number) {
@@ -131,7 +100,18 @@ export class Connection<S = unknown, R = unknown> {
     this.#hold = trackHold(this, channel, end);
     this.#decode = channel.peer ? decodePeerMessage : decodeMessage;
     this.#maxMessage = channel.maxMessage;
+    const ring = channel.writeRing(end);
+    this.#outbox = ring && new Outbox(ring, this.#outboxOwner);
   }
+
+  /** How the outbox reports to this end. */
+  readonly #outboxOwner: OutboxOwner = {
+    sendError: (e) => this.#sendError(e),
+    peerGone: () => void this.#peerGone(),
+    drained: () => {
+      if (this.#closed) this.#release();
+    },
+  };
 
   /** @internal a connection over `sab`'s end `end`, taking over the in-flight copy of owner `from`. */
   static adopt<S, R>(sab: SharedArrayBuffer, end: number, from: number): Connection<S, R> {
@@ -169,12 +149,12 @@ export class Connection<S = unknown, R = unknown> {
     if (this.#closed) throw new ClosedError("the connection is closed");
   }
 
-  #writeRing(): Ring {
+  #sender(): Outbox {
     this.#open();
-    const ring = this.#channel.writeRing(this.#end);
-    if (!ring) throw new InvalidStateError("this end of a one-way pipe only receives");
-    if (this.#pumpError) throw this.#pumpError;
-    return ring;
+    const outbox = this.#outbox;
+    if (!outbox) throw new InvalidStateError("this end of a one-way pipe only receives");
+    if (outbox.error) throw outbox.error;
+    return outbox;
   }
 
   #readRing(): Ring {
@@ -234,10 +214,10 @@ export class Connection<S = unknown, R = unknown> {
    * a one-way pipe), BrokenPipeError when the other end is closed.
    */
   send(obj: S): void {
-    const ring = this.#writeRing();
+    const outbox = this.#sender();
     // the common case: encoded straight into the ring; otherwise a copy of the bytes waits
-    const rest = serializeOr(obj, (bytes) => this.#allowed(bytes) && this.#pump === undefined && ring.tryPutFrame(bytes, false));
-    if (rest) this.#enqueue(ring, rest, true);
+    const rest = serializeOr(obj, (bytes) => this.#allowed(bytes) && !outbox.pumping && outbox.ring.tryPutFrame(bytes, false));
+    if (rest) outbox.enqueue(rest, true);
   }
 
   /**
@@ -245,87 +225,13 @@ export class Connection<S = unknown, R = unknown> {
    * without serializing. @throws RangeError for bounds outside the buffer.
    */
   sendBytes(buf: ArrayBufferView | ArrayBuffer, offset = 0, size?: number): void {
-    const ring = this.#writeRing();
-    const bytes = this.#allowed(bytesOf(buf, offset, size));
-    // the caller may reuse its buffer at once: the backlog keeps a copy
-    this.#enqueue(ring, bytes, false);
-  }
-
-  #enqueue(ring: Ring, bytes: Uint8Array, owned: boolean): void {
-    if (this.#pump === undefined && this.#fits(ring, bytes) && this.#tryPut(ring, bytes)) {
-      if (owned) recycleSerialized(bytes);
-      return;
-    }
-    this.#backlog.push(owned ? bytes : bytes.slice());
-    this.#startPump(ring);
-  }
-
-  /** Starts the pump unless it runs; its end is observed asynchronously, after `#pump` is set. */
-  #startPump(ring: Ring): void {
-    if (this.#pump) return;
-    this.#pump = this.#runPump(ring).finally(() => {
-      this.#pump = undefined;
-      if (this.#next < this.#backlog.length && !this.#pumpError) this.#startPump(ring);
-      else if (this.#closed) this.#release();
-    });
-  }
-
-  /**
-   * True when a put with a deadline of 0 cannot wait: one frame, a large message handed over (one
-   * frame too), or the whole item fits now.
-   */
-  #fits(ring: Ring, bytes: Uint8Array): boolean {
-    return bytes.byteLength + 8 <= ring.maxChunk || ring.handsOver(bytes.byteLength) || ring.fitsNow(bytes.byteLength);
-  }
-
-  /** Puts a message if there is room now (callers check {@link #fits}: it never waits mid-item). */
-  #tryPut(ring: Ring, bytes: Uint8Array): boolean {
-    if (ring.tryPutFrame(bytes, false)) return true;
-    try {
-      ring.putSync(bytes, { deadline: ZERO, handOver: HAND_OVER });
-      return true;
-    } catch (e) {
-      if (e instanceof FullError) return false;
-      throw this.#sendError(e);
-    }
-  }
-
-  async #runPump(ring: Ring): Promise<void> {
-    try {
-      while (this.#next < this.#backlog.length) {
-        const bytes = this.#backlog[this.#next]!;
-        // after a wake-up, fill the room there is without waiting again (one wake-up per batch)
-        if (!(this.#fits(ring, bytes) && this.#tryPut(ring, bytes))) await this.#putAsync(ring, bytes, FOREVER);
-        this.#backlog[this.#next++] = EMPTY;
-      }
-      this.#backlog = [];
-      this.#next = 0;
-    } catch (e) {
-      this.#pumpError = this.#sendError(e) as Error;
-      this.#backlog = [];
-      this.#next = 0;
-    }
-  }
-
-  /** Puts with waits sliced so that a dead reader is noticed. */
-  async #putAsync(ring: Ring, bytes: Uint8Array, deadline: Deadline, signal?: AbortSignal): Promise<void> {
-    for (;;) {
-      const slice = probeSlice(deadline);
-      try {
-        await ring.putAsync(bytes, { deadline: slice, handOver: HAND_OVER, signal });
-        return;
-      } catch (e) {
-        if (!(e instanceof FullError)) throw e;
-        if (deadline.expired()) throw new TimeoutError("the pipe had no room in time");
-        this.#peerGone();
-      }
-    }
+    const outbox = this.#sender();
+    outbox.enqueue(this.#allowed(bytesOf(buf, offset, size)), false);
   }
 
   /** Resolves when every message sent so far has entered the pipe. @throws what a buffered send met. */
   async drain(): Promise<void> {
-    while (this.#pump) await this.#pump;
-    if (this.#pumpError) throw this.#pumpError;
+    await this.#outbox?.drain();
   }
 
   /**
@@ -334,17 +240,17 @@ export class Connection<S = unknown, R = unknown> {
    * (await {@link drain} first), and what {@link send} throws.
    */
   sendSync(obj: S, opts: RecvSyncOptions = {}): void {
-    const ring = this.#writeRing();
+    const outbox = this.#sender();
     const timeout = checkTimeout(opts.timeout);
-    if (this.#pump) throw new InvalidStateError("sendSync while sent messages are still buffered: await drain() first");
+    if (outbox.pumping) throw new InvalidStateError("sendSync while sent messages are still buffered: await drain() first");
     // the common case first: room now, encoded straight into the ring, no deadline objects
-    const bytes = serializeOr(obj, (b) => this.#allowed(b) && ring.tryPutFrame(b, false));
+    const bytes = serializeOr(obj, (b) => this.#allowed(b) && outbox.ring.tryPutFrame(b, false));
     if (!bytes) return;
-    if (this.#fits(ring, bytes) && this.#tryPut(ring, bytes)) {
+    if (outbox.fits(bytes) && outbox.tryPut(bytes)) {
       recycleSerialized(bytes);
       return;
     }
-    this.#putSync(ring, bytes, new Deadline(timeout), true);
+    outbox.putSync(bytes, new Deadline(timeout), true);
   }
 
   /**
@@ -352,26 +258,11 @@ export class Connection<S = unknown, R = unknown> {
    * straight into the pipe (no buffering copy). @throws what {@link sendSync} throws.
    */
   sendBytesSync(buf: ArrayBufferView | ArrayBuffer, offset = 0, size?: number, opts: RecvSyncOptions = {}): void {
-    const ring = this.#writeRing();
+    const outbox = this.#sender();
     const deadline = new Deadline(checkTimeout(opts.timeout));
     const bytes = this.#allowed(bytesOf(buf, offset, size));
-    if (this.#pump) throw new InvalidStateError("sendBytesSync while sent messages are still buffered: await drain() first");
-    this.#putSync(ring, bytes, deadline, false);
-  }
-
-  #putSync(ring: Ring, bytes: Uint8Array, deadline: Deadline, owned: boolean): void {
-    for (;;) {
-      const slice = probeSlice(deadline);
-      try {
-        ring.putSync(bytes, { deadline: slice, handOver: HAND_OVER });
-        if (owned) recycleSerialized(bytes);
-        return;
-      } catch (e) {
-        if (!(e instanceof FullError)) throw this.#sendError(e);
-        if (deadline.expired()) throw new TimeoutError("the pipe had no room in time");
-        this.#peerGone();
-      }
-    }
+    if (outbox.pumping) throw new InvalidStateError("sendBytesSync while sent messages are still buffered: await drain() first");
+    outbox.putSync(bytes, deadline, false);
   }
 
   /** Takes the next message and returns `decode(bytes)`, waiting in slices that notice a dead writer. */
@@ -582,7 +473,7 @@ export class Connection<S = unknown, R = unknown> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    if (!this.#pump) this.#release();
+    if (!this.#outbox?.pumping) this.#release();
   }
 
   #release(): void {
@@ -621,16 +512,7 @@ export class Connection<S = unknown, R = unknown> {
   /** @internal */
   [toHandle](ctx: HandleContext): HandleDescriptor {
     this.#open();
-    const channel = this.#channel;
-    const ringSize = channel.rings[0]!.capacity;
-    // counted on this isolate until the receiver counts its own copy
-    channel.hold(this.#end);
-    const state: ConnectionState = { end: this.#end, from: localOwnerId, duplex: channel.duplex, ringSize };
-    if (channel.peer) state.peer = true;
-    if (channel.maxMessage !== 0) state.maxMessage = channel.maxMessage;
-    if (ctx.target === "thread") state.sab = channel.buffer;
-    else state.remote = exportToBroker(channelHomeOf(channel));
-    return { type: Connection.handleType, module: import.meta.url, state };
+    return { type: Connection.handleType, module: import.meta.url, state: connectionState(this.#channel, this.#end, ctx) };
   }
 
   /** A short description, e.g. `<Connection end=0 duplex>`. */
@@ -639,40 +521,4 @@ export class Connection<S = unknown, R = unknown> {
   }
 }
 
-/** The bytes `sendBytes` sends, with Python's bounds rules (offset and size in bytes). */
-function bytesOf(buf: ArrayBufferView | ArrayBuffer, offset: number, size: number | undefined): Uint8Array {
-  let base: Uint8Array;
-  if (buf instanceof ArrayBuffer || buf instanceof SharedArrayBuffer) base = new Uint8Array(buf);
-  else if (ArrayBuffer.isView(buf)) base = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-  else throw new TypeError("Expected `buf` to be an ArrayBuffer, a TypedArray, a DataView or a Buffer");
-  const n = base.byteLength;
-  if (!Number.isInteger(offset) || offset < 0) throw new RangeError(`Expected \`offset\` to be an integer >= 0, got ${String(offset)}`);
-  if (offset > n) throw new RangeError(`buffer length ${n} < offset ${offset}`);
-  const count = size === undefined ? n - offset : size;
-  if (!Number.isInteger(count) || count < 0) throw new RangeError(`Expected \`size\` to be an integer >= 0, got ${String(size)}`);
-  if (offset + count > n) throw new RangeError(`buffer length ${n} < offset + size (${offset + count})`);
-  return base.subarray(offset, offset + count);
-}
-
-registerHandleType(Connection.handleType, (state: ConnectionState) => {
-  if (state.sab) return Connection.adopt(state.sab, state.end, state.from);
-  if (!state.remote) throw new ClosedError("bad Connection handle");
-  // another process's end: a local pipe whose other end a relay in this process's broker thread
-  // connects to the home of the original
-  const sab = Channel.allocate(state.duplex, state.ringSize);
-  const channel = new Channel(sab, atomicsBackend);
-  const far = 1 - state.end;
-  channel.setBridged();
-  if (state.peer) channel.setPeer();
-  if (state.maxMessage !== undefined) channel.setMaxMessage(checkMaxMessageSize(state.maxMessage));
-  channel.hold(state.end);
-  channel.hold(far); // in flight to the relay, which takes it over
-  const conn = Connection.over(channel, state.end);
-  runInBroker(IO_TASKS, "bridge", [sab, far, localOwnerId, state.remote.address, state.remote.id, state.end, state.from, new Uint8Array(currentAuthkey())]).catch(
-    (e: Error) => {
-      channel.setError(new ClosedError(`cannot reach the home of this connection: ${e.name}: ${e.message}`));
-      channel.closeEnd(far);
-    },
-  );
-  return conn;
-});
+registerHandleType(Connection.handleType, connectionReviver(Connection));
