@@ -34,10 +34,10 @@ export type { Codec } from "./codec/codec.js";
 export { toHandle, registerHandleType, isHandleable, loadHandleModules, allowHandleModule } from "./handles/handle.js";
 export { addHandleResolutionBase } from "./handles/handle-trust.js";
 export type { HandleContext, HandleDescriptor, HandleTarget, Handleable, Reviver, RegisterHandleTypeOptions } from "./handles/handle.js";
-export { SharedObject, registerShared, INTERNAL } from "./handles/shared-object.js";
+export { SharedObject, registerShared, INTERNAL } from "./objects/shared-object.js";
 export { waitable, isWaitable } from "./handles/waitable.js";
 export type { Waitable } from "./handles/waitable.js";
-export type { SharedInit } from "./handles/shared-object.js";
+export type { SharedInit } from "./objects/shared-object.js";
 
 export { atomicsBackend } from "./memory/wait-backend.js";
 export type { WaitBackend, WaitResult } from "./memory/wait-backend.js";
@@ -47,8 +47,10 @@ export { allocateNativeWords, isNative, nativeAvailable, PARTY_TABLE_BYTES, tryA
 export type { NativeBlock, NativeWords } from "./memory/native-memory.js";
 export { Deadline } from "./memory/deadline.js";
 export { allocLarge } from "./memory/large-buffer.js";
-export { loadModule } from "./load-module.js";
+export { loadModule, loadModuleSync, moduleUrl } from "./load-module.js";
+export type { Namespace } from "./load-module.js";
 export { lazyRequire } from "./lazy-require.js";
+export { isolateState, peekIsolateState, setIsolateState } from "./isolate-state.js";
 export { localOwnerId } from "./memory/isolate-id.js";
 
 export { tryLockMutex, lockMutexSync, lockMutexAsync, unlockMutex, withMutexAsync } from "./locks/futex-mutex.js";

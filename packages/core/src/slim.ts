@@ -18,8 +18,10 @@ export { installLivenessTable, livenessTable, markThreadEnded, ownerEnded } from
 export { Deadline } from "./memory/deadline.js";
 export { allocLarge } from "./memory/large-buffer.js";
 export { nativeParentDeathSignal } from "./memory/native-memory.js";
-export { loadModule } from "./load-module.js";
+export { loadModule, loadModuleSync, moduleUrl } from "./load-module.js";
+export type { Namespace } from "./load-module.js";
 export { lazyRequire } from "./lazy-require.js";
+export { isolateState, peekIsolateState, setIsolateState } from "./isolate-state.js";
 export { atomicsBackend } from "./memory/wait-backend.js";
 export { Ring, NOT_NOW } from "./ring/ring.js";
 export type { Decode, RingGetOptions, RingPutOptions } from "./ring/ring.js";

@@ -3,8 +3,7 @@
  * task module, run the initializer, then run task batches until told to stop, answering each task
  * with its results or its error. A result that cannot be serialized fails that task only.
  */
-import { pathToFileURL } from "node:url";
-import { addHandleResolutionBase, allowHandleModule, deserialize, loadModule, serialize, SerializationError } from "@ipc/core/slim";
+import { addHandleResolutionBase, allowHandleModule, deserialize, loadModule, moduleUrl, serialize, SerializationError } from "@ipc/core/slim";
 import type { Answer, FromWorker, Task, ToWorker } from "./protocol.js";
 import { RingChannel } from "./ring-channel.js";
 
@@ -20,9 +19,6 @@ export interface WorkerSetup {
   link: WorkerLink;
 }
 
-function toUrl(module: string): string {
-  return /^[a-z][a-z0-9+.-]*:/i.test(module) ? module : pathToFileURL(module).href;
-}
 
 type Fn = (...a: unknown[]) => unknown;
 
@@ -114,7 +110,7 @@ export async function poolWorker(setup: WorkerSetup): Promise<void> {
   let mod: Record<string, unknown>;
   try {
     // the pool is trusted: handle types of the task module revive here, @ipc's own from its dependencies
-    const url = toUrl(setup.module);
+    const url = moduleUrl(setup.module);
     allowHandleModule(url);
     addHandleResolutionBase(url);
     mod = await loadModule(url);

@@ -4,30 +4,13 @@
  * report how it ended. An uncaught error prints `Process <name>:` and its stack to stderr (as
  * Python prints the traceback) and gives exit code 1.
  */
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { threadId } from "node:worker_threads";
-import { addHandleResolutionBase, allowHandleModule, deserialize, installLivenessTable, lazyRequire, loadHandleModules, loadModule } from "@ipc/core/slim";
+import { addHandleResolutionBase, allowHandleModule, deserialize, installLivenessTable, loadHandleModules, loadModule, moduleUrl } from "@ipc/core/slim";
 import { endChildren } from "./children.js";
 import { setIdentity } from "./identity.js";
 import type { StartPayload } from "./payload.js";
 import { PROCESS_STATE } from "./state.js";
 
-const requireHere = lazyRequire(import.meta.url);
-
-function moduleUrl(module: string): string {
-  return /^[a-z][a-z0-9+.-]*:/i.test(module) && !/^[a-z]:\\/i.test(module) ? module : pathToFileURL(module).href;
-}
-
-async function importModule(module: string): Promise<Record<string, unknown>> {
-  const url = moduleUrl(module);
-  if (/\.[cm]?tsx?$/.test(new URL(url).pathname)) {
-    const tsx = (await import("tsx/esm/api" as string)) as { register(): void };
-    tsx.register();
-  }
-  // a CommonJS target is required: no ESM loader to start in a fresh worker
-  if (url.startsWith("file:") && url.endsWith(".cjs")) return requireHere(fileURLToPath(url)) as Record<string, unknown>;
-  return loadModule(url);
-}
 
 /** Runs the payload; resolves with the exit code the child should end with. */
 export async function runChild(payload: StartPayload): Promise<number> {
@@ -39,7 +22,7 @@ export async function runChild(payload: StartPayload): Promise<number> {
   const name = payload.identity.self.name;
   try {
     if (payload.kind === "none") return 0;
-    const mod = await importModule(payload.module);
+    const mod = await loadModule(payload.module);
     const exported = mod[payload.exportName];
     if (typeof exported !== "function") {
       throw new TypeError(`${payload.module} has no exported function or class named "${payload.exportName}"`);

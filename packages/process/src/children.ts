@@ -1,12 +1,12 @@
 /**
  * The live children of this isolate: `activeChildren()`, and what happens to them when it ends.
- * The set lives on `globalThis` (under a registered symbol) so that every copy of this package in
- * the isolate (the child bootstrap's and the user's) sees the same children.
+ * The set is isolate state (core's isolate-state.ts) so that every copy of this package in the
+ * isolate (the child bootstrap's and the user's) sees the same children.
  */
+import { isolateState } from "@ipc/core/slim";
 import type { Process } from "./process.js";
 
-const KEY = Symbol.for("@ipc/process:children");
-const live: Set<Process> = ((globalThis as Record<symbol, unknown>)[KEY] ??= new Set<Process>()) as Set<Process>;
+const live = isolateState("@ipc/process:children", () => new Set<Process>());
 
 /** @internal */
 export function trackChild(p: Process): void {

@@ -1,9 +1,10 @@
 /**
  * Who this isolate is: `currentProcess()`, `parentProcess()`, `isMainProcess`. A child's bootstrap
- * records its identity on `globalThis` (under a registered symbol) before it imports user code,
+ * records its identity as isolate state (core's isolate-state.ts) before it imports user code,
  * so every copy of this package in the child (ESM or CJS build) agrees.
  */
 import { threadId } from "node:worker_threads";
+import { peekIsolateState, setIsolateState } from "@ipc/core/slim";
 import type { Context } from "./options.js";
 
 /** A description of a process: the current one, or a parent. */
@@ -23,15 +24,15 @@ export interface ChildIdentity {
   parent: ProcessInfo;
 }
 
-const KEY = Symbol.for("@ipc/process:identity");
+const KEY = "@ipc/process:identity";
 
 /** Records the identity of a starting child (bootstrap only). */
 export function setIdentity(identity: ChildIdentity): void {
-  (globalThis as Record<symbol, unknown>)[KEY] = identity;
+  setIsolateState(KEY, identity);
 }
 
 function identity(): ChildIdentity | undefined {
-  return (globalThis as Record<symbol, unknown>)[KEY] as ChildIdentity | undefined;
+  return peekIsolateState<ChildIdentity>(KEY);
 }
 
 const main: ProcessInfo = { name: "MainProcess", ident: String(process.pid), pid: process.pid, daemon: false, context: "main", path: [] };

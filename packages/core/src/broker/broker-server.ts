@@ -8,7 +8,7 @@ import type { Server } from "node:net";
 import { deserialize } from "../codec/decoder.js";
 import { serialize } from "../codec/encoder.js";
 import { IpcError } from "../errors/errors.js";
-import type { SharedObject } from "../handles/shared-object.js";
+import type { SharedObject } from "../objects/shared-object.js";
 import { REMOTE_OWNER_BASE } from "../memory/isolate-id.js";
 import { listenFramed } from "../transport/connect.js";
 import type { FramedSocket } from "../transport/framed-socket.js";

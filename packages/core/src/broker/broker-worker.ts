@@ -3,13 +3,12 @@
  * and runs tasks other packages send it (see `runInBroker` in export.ts).
  */
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from "node:worker_threads";
-import { lazyRequire } from "../lazy-require.js";
-import { fileURLToPath } from "node:url";
+import { loadModuleSync } from "../load-module.js";
 import { deserialize } from "../codec/decoder.js";
 import { serialize } from "../codec/encoder.js";
 import { BrokerServer } from "./broker-server.js";
 import type { RegisterMessage, TaskMessage, TaskReply } from "./protocol.js";
-import "../locks/index.js";
+import { setIsolateState } from "../isolate-state.js";
 
 const { address, authkey, port, syncPort, flag } = workerData as {
   address: string;
@@ -18,8 +17,6 @@ const { address, authkey, port, syncPort, flag } = workerData as {
   syncPort: MessagePort;
   flag: Int32Array;
 };
-
-const require_ = lazyRequire(import.meta.url);
 
 function reply(m: TaskMessage, r: TaskReply): void {
   if (!m.sync) {
@@ -35,7 +32,7 @@ async function runTask(m: TaskMessage): Promise<void> {
   try {
     const args = deserialize<unknown[]>(m.a, { shared: m.shared });
     // require(esm) loads synchronously: a task module is usually the package that posted the task
-    const mod = require_(m.module.startsWith("file:") ? fileURLToPath(m.module) : m.module) as Record<string, unknown>;
+    const mod = loadModuleSync(m.module);
     const fn = mod[m.name];
     if (typeof fn !== "function") throw new TypeError(`${m.module} has no function export "${m.name}"`);
     const value = await (fn as (...a: unknown[]) => unknown)(...args);
@@ -65,7 +62,7 @@ const server = new BrokerServer({
   },
 });
 // tasks (and tests) of this thread reach the server here
-(globalThis as Record<symbol, unknown>)[Symbol.for("@ipc/core:broker-server")] = server;
+setIsolateState("@ipc/core:broker-server", server);
 port.on("message", onMessage);
 server.listen().then(
   () => parentPort!.postMessage({ ready: true }),

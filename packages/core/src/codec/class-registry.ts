@@ -1,4 +1,5 @@
 import { IpcError } from "../errors/errors.js";
+import { isolateState } from "../isolate-state.js";
 
 /** Options for {@link registerClass}. */
 export interface RegisterClassOptions {
@@ -9,8 +10,8 @@ export interface RegisterClassOptions {
 type Ctor = new (...args: any[]) => any;
 
 // one registry per isolate, shared by every copy of this package (ESM and CJS builds alike)
-const byName: Map<string, Ctor> = ((globalThis as any)[Symbol.for("@ipc/core:classesByName")] ??= new Map());
-const byCtor: Map<Ctor, string> = ((globalThis as any)[Symbol.for("@ipc/core:classesByCtor")] ??= new Map());
+const byName = isolateState("@ipc/core:classesByName", () => new Map<string, Ctor>());
+const byCtor = isolateState("@ipc/core:classesByCtor", () => new Map<Ctor, string>());
 
 /**
  * Registers a class so that its instances cross boundaries with their prototype: the own

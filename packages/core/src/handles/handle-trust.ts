@@ -13,17 +13,16 @@ import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { dirname, join, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { SerializationError } from "../errors/errors.js";
-import { lazyRequire } from "../lazy-require.js";
+import { loadModuleSync } from "../load-module.js";
+import { isolateState } from "../isolate-state.js";
 
 /** @ipc's packages whose types a receiver loads from its own dependencies. */
 const OWN_PACKAGES = new Set(["core", "process", "queue", "pipe", "shared", "manager", "pool", "redis"]);
 
 // per isolate, shared by the ESM and CJS builds
-const allowed: Set<string> = ((globalThis as any)[Symbol.for("@ipc/core:allowedHandleModules")] ??= new Set());
-const bases: Set<string> = ((globalThis as any)[Symbol.for("@ipc/core:handleResolutionBases")] ??= new Set());
+const allowed = isolateState("@ipc/core:allowedHandleModules", () => new Set<string>());
+const bases = isolateState("@ipc/core:handleResolutionBases", () => new Set<string>());
 const roots = new Map<string, { root: string; entry: string } | null>();
-
-const requireHere = lazyRequire(import.meta.url);
 
 function normalize(module: string | URL): string {
   const s = String(module);
@@ -120,7 +119,7 @@ export function ownPackageModule(type: string, module: string | undefined): stri
 /** Loads a module synchronously so it can register its handle types (Node >= 20.19 can require ESM). */
 export function loadSync(module: string): void {
   try {
-    requireHere(module.startsWith("file:") ? fileURLToPath(module) : module);
+    loadModuleSync(module);
   } catch (error) {
     throw new SerializationError(`cannot load ${module} to revive a handle`, { cause: error });
   }

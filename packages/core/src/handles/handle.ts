@@ -18,6 +18,7 @@
 import { SerializationError } from "../errors/errors.js";
 import { loadModule } from "../load-module.js";
 import { allowHandleModule, isAllowedModule, loadSync, ownPackageModule } from "./handle-trust.js";
+import { isolateState } from "../isolate-state.js";
 
 export { allowHandleModule } from "./handle-trust.js";
 
@@ -73,7 +74,7 @@ interface Registered {
 }
 
 // one registry per isolate, shared by every copy of this package (ESM and CJS builds alike)
-const revivers: Map<string, Registered> = ((globalThis as any)[Symbol.for("@ipc/core:revivers.v2")] ??= new Map());
+const revivers = isolateState("@ipc/core:revivers.v2", () => new Map<string, Registered>());
 
 /** Registers how to revive handles of `type`. Called by each IPC class's module when it loads. */
 export function registerHandleType(type: string, revive: Reviver, options: RegisterHandleTypeOptions = {}): void {

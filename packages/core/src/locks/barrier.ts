@@ -17,13 +17,12 @@
  * The algorithm is written once as a generator of sleep requests, driven either synchronously
  * (`waitSync`, `Atomics.wait`) or asynchronously (`wait`, `Atomics.waitAsync`).
  */
-import { lazyRequire } from "../lazy-require.js";
-import { fileURLToPath } from "node:url";
+import { loadModule, loadModuleSync } from "../load-module.js";
 import { BrokenBarrierError, IpcError, SerializationError } from "../errors/errors.js";
 import { checkInt, checkSignal, checkTimeout } from "../errors/validate.js";
 import type { HandleContext, HandleDescriptor } from "../handles/handle.js";
 import { toHandle } from "../handles/handle.js";
-import { INTERNAL, registerShared, SharedObject, type SharedInit } from "../handles/shared-object.js";
+import { INTERNAL, registerShared, SharedObject, type SharedInit } from "../objects/shared-object.js";
 import { Deadline } from "../memory/deadline.js";
 import { allocateWords } from "../memory/shared-words.js";
 import { lockMutexSync, unlockMutex, withMutexAsync } from "./futex-mutex.js";
@@ -66,8 +65,6 @@ interface Extra {
 
 /** A sleep the algorithm asks its driver for: sleep on `epoch` while it equals `seen`, then re-lock. */
 type Sleep = { seen: number; deadline: Deadline };
-
-const require_ = lazyRequire(import.meta.url);
 
 /** A reusable barrier for a fixed number of parties in threads and processes. */
 export class Barrier extends SharedObject<Extra> {
@@ -260,7 +257,7 @@ export class Barrier extends SharedObject<Extra> {
   private preloadAction(): Promise<void> {
     const ref = this.extra.action;
     if (!ref || this.localAction) return Promise.resolve();
-    this.actionLoad ??= import(ref.module).then(
+    this.actionLoad ??= loadModule(ref.module).then(
       (mod: Record<string, unknown>) => {
         if (typeof mod[ref.name] === "function") this.localAction = mod[ref.name] as () => void;
       },
@@ -278,7 +275,7 @@ export class Barrier extends SharedObject<Extra> {
     // not preloaded yet: load synchronously (fails for a module with top-level await)
     let mod: Record<string, unknown>;
     try {
-      mod = require_(ref.module.startsWith("file:") ? fileURLToPath(ref.module) : ref.module) as Record<string, unknown>;
+      mod = loadModuleSync(ref.module);
     } catch (e) {
       throw new IpcError(`Barrier action: cannot load ${ref.module}: ${(e as Error).message}`, { cause: e });
     }

@@ -13,7 +13,7 @@
  */
 import { IpcError, InvalidStateError } from "../errors/errors.js";
 import { checkInt, checkSignal, checkTimeout } from "../errors/validate.js";
-import { INTERNAL, registerShared, SharedObject, type SharedInit } from "../handles/shared-object.js";
+import { INTERNAL, registerShared, SharedObject, type SharedInit } from "../objects/shared-object.js";
 import { Deadline } from "../memory/deadline.js";
 import { allocateWords } from "../memory/shared-words.js";
 import type { WaitOptions, WaitSyncOptions } from "./options.js";

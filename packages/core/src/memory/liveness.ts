@@ -11,27 +11,37 @@
  *
  * Memory ordering: bits are set with `Atomics.or` and read with `Atomics.load`; a set bit is final.
  */
-import { markNativeThreadEnded } from "./native-memory.js";
+import { isolateState, setIsolateState } from "../isolate-state.js";
 
-const KEY = Symbol.for("@ipc/core:liveness");
+const KEY = "@ipc/core:liveness";
 const WORDS = 4096; // 131072 threads
 
 /** The process-wide table of ended threads (created by the first isolate that needs it). */
 export function livenessTable(): Int32Array {
-  const g = globalThis as Record<symbol, unknown>;
-  return (g[KEY] ??= new Int32Array(new SharedArrayBuffer(WORDS * 4))) as Int32Array;
+  return isolateState(KEY, () => new Int32Array(new SharedArrayBuffer(WORDS * 4)));
 }
 
 /** Installs the table received from the parent thread (child bootstrap). */
 export function installLivenessTable(table: Int32Array): void {
-  (globalThis as Record<symbol, unknown>)[KEY] = table;
+  setIsolateState(KEY, table);
 }
 
-/** Records that thread `threadId` has ended (here, and in the native blocks other processes share). */
+/**
+ * What else records a thread's end: native-memory.ts registers the marking of its blocks here (so
+ * this module, below it, does not import it).
+ */
+const hooks = isolateState("@ipc/core:threadEndedHooks", () => new Set<(threadId: number) => void>());
+
+/** Calls `hook` with the thread id of every thread {@link markThreadEnded} records from now on. */
+export function onThreadEnded(hook: (threadId: number) => void): void {
+  hooks.add(hook);
+}
+
+/** Records that thread `threadId` has ended (here, and through the hooks in the native blocks other processes share). */
 export function markThreadEnded(threadId: number): void {
   if (threadId < 0 || threadId >= WORDS * 32) return;
   Atomics.or(livenessTable(), threadId >>> 5, 1 << (threadId & 31));
-  markNativeThreadEnded(threadId);
+  for (const hook of hooks) hook(threadId);
 }
 
 /** True when the owner id (threadId + 1) names a thread known to have ended. */

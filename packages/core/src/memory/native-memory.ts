@@ -51,7 +51,7 @@ import { lazyRequire } from "../lazy-require.js";
 import { threadId } from "node:worker_threads";
 import { IpcError, SerializationError } from "../errors/errors.js";
 import { abortReason } from "../errors/validate.js";
-import { ownerEnded as threadEnded } from "./liveness.js";
+import { onThreadEnded, ownerEnded as threadEnded } from "./liveness.js";
 import type { SharedWords } from "./shared-words.js";
 import type { WaitBackend, WaitResult } from "./wait-backend.js";
 
@@ -93,6 +93,7 @@ function load(): { binding?: Binding; error?: unknown } {
 export function markNativeThreadEnded(threadId: number): void {
   load().binding?.markThreadEnded?.(threadId);
 }
+onThreadEnded(markNativeThreadEnded);
 
 /**
  * A plain `ArrayBuffer` of `size` uninitialized bytes from @ipc/native's huge-page regions, or

@@ -1,6 +1,7 @@
 /**
- * The base of every primitive whose state lives in shared memory (locks now; queues, pipes and
- * values later). An instance is either *local* (its words are in this process's memory) or
+ * The base of every primitive whose state lives in shared memory (the locks here, @ipc/queue's
+ * queues, @ipc/pipe's pipe homes). It sits above the broker (a remote object's calls go to it) and
+ * below the primitives. An instance is either *local* (its words are in this process's memory) or
  * *remote* (it lives in another process and every call goes to that process's broker).
  *
  * Crossing a boundary: toward a thread, a local object travels as its SharedArrayBuffer (the same
@@ -16,7 +17,7 @@ import { isNative, nativeHandleState, nativeWordsFrom, type NativeHandleState } 
 import { exportToBroker } from "../broker/export.js";
 import { remoteClient } from "../broker/remote-client.js";
 import type { RemoteRef } from "../broker/protocol.js";
-import { type HandleContext, type HandleDescriptor, registerHandleType, toHandle } from "./handle.js";
+import { type HandleContext, type HandleDescriptor, registerHandleType, toHandle } from "../handles/handle.js";
 
 /** Token that selects the internal constructor path of shared objects. */
 export const INTERNAL: unique symbol = Symbol("@ipc/core:internal") as never;
