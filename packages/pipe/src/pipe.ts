@@ -26,9 +26,10 @@ export interface PipeOptions {
  * or a child process (as a Process argument or inside a message) and keeps working there.
  *
  * @example
+ * // echo: a function this module exports
  * const [parent, child] = Pipe();
- * const p = new Process({ target: echo, args: [child] });
- * await p.start();
+ * const p = new Process({ module: import.meta.url, target: echo, args: [child] });
+ * p.start();
  * parent.send([1, 2.25, null]);
  * await parent.recv(); // [1, 2.25, null]
  */

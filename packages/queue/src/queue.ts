@@ -4,6 +4,7 @@
  * (native-memory.ts), so every thread of every process uses it directly; without the addon, threads
  * of the home process use it directly and other processes reach it through the home's broker.
  */
+import { setMaxListeners } from "node:events";
 import {
   checkInt,
   checkSignal,
@@ -96,8 +97,13 @@ export class Queue<T = unknown> extends SharedObject<null> {
    * the wait with ClosedError and releases what kept the event loop alive for it).
    */
   protected waitSignal(signal: AbortSignal | undefined): AbortSignal {
-    const closing = (this.#closer ??= new AbortController()).signal;
-    return signal ? AbortSignal.any([signal, closing]) : closing;
+    let closer = this.#closer;
+    if (!closer) {
+      closer = this.#closer = new AbortController();
+      // every pending wait listens to it: thousands of waiting gets are normal, not a leak
+      setMaxListeners(0, closer.signal);
+    }
+    return signal ? AbortSignal.any([signal, closer.signal]) : closer.signal;
   }
 
   /**

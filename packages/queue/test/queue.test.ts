@@ -19,6 +19,23 @@ async function run(target: string, args: unknown[], context: "thread" | "process
 }
 
 describe("Queue in one thread", () => {
+  it("2,000 pending gets on one queue all complete, with no MaxListenersExceededWarning", async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on("warning", onWarning);
+    try {
+      const q = new Queue<number>();
+      const gets = Array.from({ length: 2000 }, () => q.get({ timeout: 20_000 }));
+      for (let i = 0; i < 2000; i++) await q.put(i);
+      expect((await Promise.all(gets)).sort((a, b) => a - b)).toEqual(Array.from({ length: 2000 }, (_, i) => i));
+      // warnings are emitted on the next tick
+      await new Promise((r) => setImmediate(r));
+      expect(warnings).not.toContain("MaxListenersExceededWarning");
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+
   it("put forms, full and Full timing (QUEUE-01)", async () => {
     const q = new Queue<number>({ maxSize: 6 });
     expect(q.empty()).toBe(true);

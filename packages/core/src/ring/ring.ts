@@ -1,6 +1,6 @@
 /**
  * A multi-producer, multi-consumer ring of variable-size frames in one SharedArrayBuffer: the
- * storage of @ipc/queue's queues and of other byte channels (ARCHITECTURE.md, layer 2).
+ * storage of @ipc/queue's queues and of @ipc/pipe's pipes (docs/architecture.md, layer 4).
  *
  * | word | who writes | meaning |
  * |---|---|---|
