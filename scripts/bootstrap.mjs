@@ -44,7 +44,10 @@ const env = { ...process.env, TURBO_TELEMETRY_DISABLED: "1", PATH: `${dirname(lo
 if (run(pnpm, ["install", "--frozen-lockfile"], { env }) !== 0) process.exit(1);
 
 if (command === "test") {
-  // typecheck too: the type-level tests (typed pool tasks, ...) are checked by tsc, not by vitest
+  // lint first (its type-aware rules read the built packages' types), then typecheck too: the
+  // type-level tests (typed pool tasks, ...) are checked by tsc, not by vitest
+  if (run(pnpm, ["exec", "turbo", "run", "build"], { env }) !== 0) process.exit(1);
+  if (run(pnpm, ["exec", "eslint", "."], { env }) !== 0) process.exit(1);
   process.exit(run(pnpm, ["exec", "turbo", "run", "typecheck", "test", "--concurrency=1", ...process.argv.slice(3)], { env }));
 } else if (command === "start") {
   if (run(pnpm, ["exec", "turbo", "run", "build", "--filter=@ipc/example-flagship..."], { env }) !== 0) process.exit(1);

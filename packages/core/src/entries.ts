@@ -35,8 +35,8 @@ const SCRIPT_FLAGS = new Map([
 export function childExecArgv(argv: readonly string[] = process.execArgv): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const name = a.startsWith("--") ? a.split("=", 1)[0]! : a;
+    const a = argv[i];
+    const name = a.startsWith("--") ? a.split("=", 1)[0] : a;
     const takesValue = SCRIPT_FLAGS.get(name);
     if (takesValue === undefined) out.push(a);
     else if (takesValue && !a.includes("=")) i++;
@@ -67,7 +67,7 @@ function newWorker(entry: URL | string, options: WorkerOptions): Worker {
     const err = e as NodeJS.ErrnoException;
     if (err.code !== "ERR_WORKER_INVALID_EXEC_ARGV" || !options.execArgv) throw e;
     const refused = new Set(err.message.slice(err.message.lastIndexOf(": ") + 2).split(/,\s*/));
-    const execArgv = options.execArgv.filter((a) => !refused.has(String(a)) && !refused.has(String(a).split("=", 1)[0]!));
+    const execArgv = options.execArgv.filter((a) => !refused.has(String(a)) && !refused.has(String(a).split("=", 1)[0]));
     if (execArgv.length === options.execArgv.length) throw e;
     return new Worker(entry, { ...options, execArgv });
   }

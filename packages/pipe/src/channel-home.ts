@@ -20,7 +20,7 @@ export class ChannelHome extends SharedObject<null> {
   constructor(init: SharedInit<null>) {
     super(init);
     if (!this.words) throw new IpcError("a pipe's home is always local to its process");
-    this.channel = new Channel(this.words.buffer as SharedArrayBuffer, atomicsBackend);
+    this.channel = new Channel(this.words.buffer, atomicsBackend);
   }
 
   override serve(method: string): Promise<unknown> {

@@ -76,7 +76,7 @@ export class Channel {
     this.i32 = new Int32Array(buffer, 0, CONTROL_BYTES / 4);
     this.duplex = Atomics.load(this.i32, DUPLEX) === 1;
     this.rings = [new Ring(buffer, CONTROL_BYTES, backend)];
-    if (this.duplex) this.rings.push(new Ring(buffer, CONTROL_BYTES + HEADER_BYTES + this.rings[0]!.capacity, backend));
+    if (this.duplex) this.rings.push(new Ring(buffer, CONTROL_BYTES + HEADER_BYTES + this.rings[0].capacity, backend));
     // a writer stalled mid-message (a sync send waits in this thread, with no event loop to notice
     // anything) looks at the reading end: when no holder of it is alive the end closes, shutting
     // the ring down, and the send fails with BrokenPipeError instead of waiting forever
@@ -197,7 +197,7 @@ export class Channel {
 
   private changed(): void {
     Atomics.add(this.i32, CHANGES, 1);
-    this.rings[0]!.backend.notify(this.i32, CHANGES);
+    this.rings[0].backend.notify(this.i32, CHANGES);
   }
 
   /** Index of the `CHANGES` word (for waits). */
@@ -234,7 +234,7 @@ export class Channel {
   wantMore(): void {
     if (Atomics.load(this.i32, BRIDGED) === 0) return;
     Atomics.add(this.i32, DEMAND, 1);
-    this.rings[0]!.backend.notify(this.i32, DEMAND);
+    this.rings[0].backend.notify(this.i32, DEMAND);
   }
 
   /** Records why the connection behind this pipe failed (first error wins). */

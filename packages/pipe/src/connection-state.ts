@@ -25,7 +25,7 @@ export interface ConnectionState {
 /** Describes end `end` of `channel` for `ctx`, counting the copy in flight on this isolate until the receiver counts its own. */
 export function connectionState(channel: Channel, end: number, ctx: HandleContext): ConnectionState {
   channel.hold(end);
-  const state: ConnectionState = { end, from: localOwnerId, duplex: channel.duplex, ringSize: channel.rings[0]!.capacity };
+  const state: ConnectionState = { end, from: localOwnerId, duplex: channel.duplex, ringSize: channel.rings[0].capacity };
   if (channel.peer) state.peer = true;
   if (channel.maxMessage !== 0) state.maxMessage = channel.maxMessage;
   if (ctx.target === "thread") state.sab = channel.buffer;

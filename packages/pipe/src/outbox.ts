@@ -96,7 +96,7 @@ export class Outbox {
   async #runPump(): Promise<void> {
     try {
       while (this.#next < this.#backlog.length) {
-        const bytes = this.#backlog[this.#next]!;
+        const bytes = this.#backlog[this.#next];
         // after a wake-up, fill the room there is without waiting again (one wake-up per batch)
         if (!(this.fits(bytes) && this.tryPut(bytes))) await this.#putAsync(bytes, FOREVER);
         this.#backlog[this.#next++] = EMPTY;

@@ -257,7 +257,7 @@ class Relay {
     try {
       if (!ring) throw new ProtocolError("the far end sent on a one-way pipe it may only read");
       while (this.inHead < this.incoming.length) {
-        const bytes = this.incoming[this.inHead]!;
+        const bytes = this.incoming[this.inHead];
         let put = false;
         if (bytes.byteLength + 8 <= ring.maxChunk) {
           try {
@@ -316,7 +316,7 @@ class Relay {
         if (!ring || (this.mode === "home" && ring.count() === 0)) await this.finish();
         return;
       }
-      await this.channel.rings[0]!.backend.waitAsync(i32, Channel.CHANGES, seq, LIVENESS_PROBE_MS);
+      await this.channel.rings[0].backend.waitAsync(i32, Channel.CHANGES, seq, LIVENESS_PROBE_MS);
     }
   }
 

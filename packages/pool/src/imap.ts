@@ -19,9 +19,7 @@ export async function* imapResults(
   opts: MapOptions,
 ): AsyncGenerator<unknown> {
   const size = opts.chunkSize === undefined ? 1 : checkInt(opts.chunkSize, "chunkSize", 1);
-  const source = (Symbol.asyncIterator in (iterable as object) ? (iterable as AsyncIterable<unknown>)[Symbol.asyncIterator]() : (iterable as Iterable<unknown>)[Symbol.iterator]()) as
-    | Iterator<unknown>
-    | AsyncIterator<unknown>;
+  const source = (Symbol.asyncIterator in (iterable as object) ? (iterable as AsyncIterable<unknown>)[Symbol.asyncIterator]() : (iterable as Iterable<unknown>)[Symbol.iterator]());
   // bounded read-ahead: enough to keep every worker busy between round trips, never the whole input
   const window = workers * Math.max(4, Math.ceil(64 / size));
   type Slot = { value?: unknown[]; error?: unknown; settled: boolean };
@@ -65,7 +63,7 @@ export async function* imapResults(
   };
   await fill();
   while (inflight.length > 0) {
-    const next = () => (ordered ? (inflight[0]!.settled ? inflight[0] : undefined) : settled[0]);
+    const next = () => (ordered ? (inflight[0].settled ? inflight[0] : undefined) : settled[0]);
     let slot = next();
     while (!slot) {
       await new Promise<void>((r) => (wake = r));
@@ -75,6 +73,8 @@ export async function* imapResults(
     inflight.splice(inflight.indexOf(slot), 1);
     const k = settled.indexOf(slot);
     if (k >= 0) settled.splice(k, 1);
+    // what the task threw, as it threw it (not always an Error)
+    // eslint-disable-next-line @typescript-eslint/only-throw-error
     if (slot.error !== undefined) throw slot.error;
     done += slot.value!.length;
     opts.onProgress?.(done, undefined);

@@ -39,7 +39,7 @@ export class Samples {
     const k = Math.min(this.n, WINDOW);
     if (k === 0) return { p50: 0, p90: 0, p99: 0, max: 0 };
     const sorted = Array.from(this.values.subarray(0, k)).sort((a, b) => a - b);
-    const at = (q: number) => sorted[Math.min(k - 1, Math.floor(q * k))]!;
-    return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted[k - 1]! };
+    const at = (q: number) => sorted[Math.min(k - 1, Math.floor(q * k))];
+    return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted[k - 1] };
   }
 }

@@ -30,7 +30,7 @@ async function runTask(mod: Record<string, unknown>, task: Task): Promise<Answer
     const f = fn as Fn;
     for (let i = 0; i < task.items.length; i++) {
       let r = task.star ? f(...(task.items[i] as unknown[])) : f(task.items[i]);
-      if (r instanceof Promise || (typeof r === "object" && r !== null && typeof (r as PromiseLike<unknown>).then === "function")) r = await r;
+      if (r instanceof Promise || (typeof r === "object" && r !== null && typeof (r as PromiseLike<unknown>).then === "function")) r = await Promise.resolve(r);
       value[i] = r;
     }
     return { id: task.id, ok: true, value };

@@ -11,5 +11,5 @@ watchParent();
 process.on("disconnect", () => process.exit(process.exitCode ?? 1));
 process.once("message", (payload: StartPayload) => {
   process.channel?.unref();
-  runChild(payload).then((code) => process.exit(code));
+  void runChild(payload).then((code) => process.exit(code));
 });

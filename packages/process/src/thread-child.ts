@@ -5,4 +5,4 @@ import { workerData } from "node:worker_threads";
 import { runChild } from "./bootstrap.js";
 import type { StartPayload } from "./payload.js";
 
-runChild(workerData as StartPayload).then((code) => process.exit(code));
+void runChild(workerData as StartPayload).then((code) => process.exit(code));

@@ -21,7 +21,7 @@ interface Link {
 }
 const links = new Map<string, Link>();
 
-function answer(id: number, sync: boolean, reply: ClientReply): void {
+function answer(sync: boolean, reply: ClientReply): void {
   if (sync) {
     syncPort.postMessage(reply);
     Atomics.store(flag, 0, 1);
@@ -41,11 +41,11 @@ function link(address: string): Link {
       const sync = calls.get(msg.id);
       if (sync === undefined) return;
       calls.delete(msg.id);
-      answer(msg.id, sync, { id: msg.id, frame });
+      answer(sync, { id: msg.id, frame });
     });
     c.onClose((error) => {
       links.delete(address);
-      for (const [id, sync] of calls) answer(id, sync, { id, error: `lost the connection to the home of this object (${address})${error ? `: ${error.message}` : ""}` });
+      for (const [id, sync] of calls) answer(sync, { id, error: `lost the connection to the home of this object (${address})${error ? `: ${error.message}` : ""}` });
       calls.clear();
     });
     return c;
@@ -54,7 +54,7 @@ function link(address: string): Link {
   links.set(address, l);
   conn.catch((e: Error) => {
     links.delete(address);
-    for (const [id, sync] of calls) answer(id, sync, { id, error: `cannot reach the home of this object (${address}): ${e.name}: ${e.message}` });
+    for (const [id, sync] of calls) answer(sync, { id, error: `cannot reach the home of this object (${address}): ${e.name}: ${e.message}` });
     calls.clear();
   });
   return l;
@@ -64,7 +64,7 @@ function link(address: string): Link {
 // call with the error before it dies.
 process.on("uncaughtException", (error) => {
   for (const [address, l] of links) {
-    for (const [id, sync] of l.calls) answer(id, sync, { id, error: `the @ipc client thread failed (${address}): ${error.message}` });
+    for (const [id, sync] of l.calls) answer(sync, { id, error: `the @ipc client thread failed (${address}): ${error.message}` });
     l.calls.clear();
   }
 });

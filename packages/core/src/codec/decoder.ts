@@ -69,7 +69,7 @@ class Decoder {
   }
   u8(): number {
     this.need(1);
-    return this.buf[this.pos++]!;
+    return this.buf[this.pos++];
   }
   varint(): number {
     let result = 0;
@@ -90,7 +90,7 @@ class Decoder {
     if (n < 32) {
       let s = "";
       for (let i = start; i < start + n; i++) {
-        const c = this.buf[i]!;
+        const c = this.buf[i];
         if (c >= 0x80) return this.utf8(start, n);
         s += String.fromCharCode(c);
       }
@@ -110,7 +110,7 @@ class Decoder {
     if (start + n > buf.length) return this.string();
     let h = n;
     for (let i = start; i < start + n; i++) {
-      const c = buf[i]!;
+      const c = buf[i];
       if (c >= 0x80) return this.string();
       h = (Math.imul(h, 31) + c) | 0;
     }
@@ -205,7 +205,7 @@ class Decoder {
         const negative = this.u8() === 1;
         const bytes = this.bytes();
         let v = 0n;
-        for (let i = bytes.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]!);
+        for (let i = bytes.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]);
         return negative ? -v : v;
       }
       case Tag.Object: {

@@ -263,7 +263,7 @@ class Encoder {
     if (!fieldsOnly) this.w.u8(Tag.Object);
     this.w.varint(keys.length);
     for (let i = 0; i < keys.length; i++) {
-      const k = keys[i]!;
+      const k = keys[i];
       this.w.string(k);
       try {
         this.value(o[k]);

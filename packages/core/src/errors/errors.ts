@@ -28,12 +28,12 @@ export class IpcError extends Error {
   }
 }
 
-function define<N extends string>(name: N, code: string, parent: typeof IpcError = IpcError) {
+function define(name: string, code: string, parent: typeof IpcError = IpcError): typeof IpcError {
   const cls = {
     [name]: class extends parent {
       override readonly code: string = code;
     },
-  }[name]!;
+  }[name];
   Object.defineProperty(cls.prototype, "name", { value: name, writable: true, configurable: true });
   return cls;
 }

@@ -102,8 +102,8 @@ function ownRoot(file: string, pkg: string): string | null {
  */
 export function ownPackageModule(type: string, module: string | undefined): string | undefined {
   const m = /^@ipc\/([a-z]+):/.exec(type);
-  if (!m || !OWN_PACKAGES.has(m[1]!)) return undefined;
-  const pkg = packageRoot(m[1]!);
+  if (!m || !OWN_PACKAGES.has(m[1])) return undefined;
+  const pkg = packageRoot(m[1]);
   if (!pkg) return undefined;
   if (module?.startsWith("file:")) {
     try {

@@ -62,7 +62,7 @@ export class Condition extends SharedObject<Extra> {
       if (lock !== undefined && !(lock instanceof Lock) && !(lock instanceof RLock)) {
         throw new TypeError(`Expected \`lock\` to be a Lock or an RLock, got ${typeof lock}`);
       }
-      resolved = { kind: "local", words: allocateWords(2), extra: { lock: (lock as Lock | RLock | undefined) ?? new Lock() } };
+      resolved = { kind: "local", words: allocateWords(2), extra: { lock: lock ?? new Lock() } };
     }
     super(resolved);
     Object.defineProperty(this, "lock", { value: resolved.extra.lock, enumerable: false });

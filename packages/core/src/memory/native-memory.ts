@@ -219,7 +219,7 @@ class NativeBackend implements WaitBackend {
   wait(i32: Int32Array, index: number, expected: number, timeout: number): WaitResult {
     // A thread blocked in a futex cannot be terminated (V8 stops JS only when JS runs), so a long
     // sleep returns to JS every SYNC_SLICE_MS as a spurious wake-up, which every caller tolerates.
-    const r = RESULTS[bound().wait(this.block.id, i32.byteOffset + index * 4, expected, Math.min(timeout, SYNC_SLICE_MS))]!;
+    const r = RESULTS[bound().wait(this.block.id, i32.byteOffset + index * 4, expected, Math.min(timeout, SYNC_SLICE_MS))];
     return r === "timed-out" && timeout > SYNC_SLICE_MS ? "ok" : r;
   }
 
@@ -230,7 +230,7 @@ class NativeBackend implements WaitBackend {
       let onAbort: (() => void) | undefined;
       bound().waitAsync(this.block.id, offset, expected, timeout, (r) => {
         if (onAbort) signal!.removeEventListener("abort", onAbort);
-        resolve(RESULTS[r]!);
+        resolve(RESULTS[r]);
       });
       if (signal) {
         onAbort = () => {

@@ -120,18 +120,18 @@ export class FrameDecoder {
 
   /** The big-endian u32 at byte `at` of the buffered bytes (at + 4 <= buffered). */
   private peekU32(at: number): number {
-    const first = this.chunks[0]!;
+    const first = this.chunks[0];
     if (first.length - this.offset >= at + 4) return first.readUInt32BE(this.offset + at);
     let v = 0;
     let chunk = 0;
     let pos = this.offset + at;
-    while (pos >= this.chunks[chunk]!.length) pos -= this.chunks[chunk++]!.length;
+    while (pos >= this.chunks[chunk].length) pos -= this.chunks[chunk++].length;
     for (let i = 0; i < 4; i++) {
-      while (pos >= this.chunks[chunk]!.length) {
+      while (pos >= this.chunks[chunk].length) {
         pos = 0;
         chunk++;
       }
-      v = v * 256 + this.chunks[chunk]![pos++]!;
+      v = v * 256 + this.chunks[chunk][pos++];
     }
     return v;
   }
@@ -139,7 +139,7 @@ export class FrameDecoder {
   /** Consumes `n` buffered bytes. */
   private skip(n: number): void {
     while (n > 0) {
-      const first = this.chunks[0]!;
+      const first = this.chunks[0];
       const k = Math.min(first.length - this.offset, n);
       this.advance(first, k);
       n -= k;
@@ -158,7 +158,7 @@ export class FrameDecoder {
 
   private take(n: number): Buffer {
     if (n === 0) return Buffer.alloc(0);
-    const first = this.chunks[0]!;
+    const first = this.chunks[0];
     if (first.length - this.offset >= n) {
       const out = first.subarray(this.offset, this.offset + n);
       this.advance(first, n);
@@ -167,7 +167,7 @@ export class FrameDecoder {
     const out = Buffer.allocUnsafe(n);
     let filled = 0;
     while (filled < n) {
-      const c = this.chunks[0]!;
+      const c = this.chunks[0];
       const k = Math.min(c.length - this.offset, n - filled);
       c.copy(out, filled, this.offset, this.offset + k);
       filled += k;

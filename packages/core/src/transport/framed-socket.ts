@@ -92,7 +92,7 @@ export class FramedSocket {
     for (const f of queued) {
       try {
         // the current handler: a handler may hand the connection on by setting another one
-        this.handler!(f);
+        this.handler(f);
       } catch (e) {
         this.destroy(e instanceof Error ? e : new ProtocolError(String(e)));
         return;
