@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { expect, it } from "vitest";
-import { runReadmeExamples } from "../../../scripts/readme-examples.js";
+import { runReadmeExamples } from "@ipc/test-utils/readme-examples";
 
 it("the taste in the root README runs (from here, where @ipc/core and @ipc/process resolve)", async () => {
   const out = await runReadmeExamples(fileURLToPath(new URL("../../..", import.meta.url)), fileURLToPath(new URL("..", import.meta.url)));

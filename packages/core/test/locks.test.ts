@@ -1,6 +1,6 @@
 import { Worker } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
-import { timed } from "../../../scripts/timed.js";
+import { timed } from "@ipc/test-utils/timed";
 import {
   Barrier,
   BoundedSemaphore,

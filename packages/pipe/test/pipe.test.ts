@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { timed } from "../../../scripts/timed.js";
+import { timed } from "@ipc/test-utils/timed";
 import {
   Event,
   BrokenPipeError,

@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { expect, it } from "vitest";
-import { runReadmeExamples } from "../../../scripts/readme-examples.js";
+import { runReadmeExamples } from "@ipc/test-utils/readme-examples";
 
 it("the README examples run and print what their comments say", async () => {
   const out = await runReadmeExamples(fileURLToPath(new URL("..", import.meta.url)));

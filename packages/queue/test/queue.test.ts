@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { timed } from "../../../scripts/timed.js";
+import { timed } from "@ipc/test-utils/timed";
 import { ClosedError, EmptyError, Event, FullError, InvalidStateError, nativeAvailable, SerializationError, ShutDownError } from "@ipc/core";
 import { Process } from "@ipc/process";
 import { JoinableQueue, Queue, SimpleQueue } from "@ipc/queue";
