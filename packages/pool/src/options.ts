@@ -15,6 +15,11 @@ export interface PoolOptions {
   maxTasksPerChild?: number;
   /** `'thread'` (default) or `'process'`. */
   context?: Context;
+  /**
+   * Tasks one worker runs at once (piscina's option): raise it for async tasks that mostly wait
+   * (I/O, timers). Default 1, as Python's workers, where a worker takes only what it can start.
+   */
+  concurrentTasksPerWorker?: number;
   /** Heap limits of thread workers; a worker that runs out of memory fails its task with WorkerLostError. */
   resourceLimits?: ResourceLimits;
 }
@@ -25,7 +30,12 @@ export interface SubmitOptions<R = unknown> {
   callback?: (result: R) => void;
   /** Called with the error. */
   errorCallback?: (error: unknown) => void;
-  /** Aborting removes a queued task, or ends the worker running it (a new one takes its place). */
+  /**
+   * Aborting rejects the task at once with the signal's reason. A task that has not started (in
+   * the pool's queue, or sent ahead to a worker) never runs; a running one ends its worker (a new
+   * one takes its place), unless the worker runs several tasks at once
+   * (`concurrentTasksPerWorker` > 1): then the task runs on and its result is dropped.
+   */
   signal?: AbortSignal;
 }
 

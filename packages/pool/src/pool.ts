@@ -35,6 +35,7 @@ export class Pool<M = Record<string, AnyFn>> {
     const module = opts.module instanceof URL ? opts.module.href : opts.module;
     const size = checkInt(opts.processes ?? cpuCount(), "processes", 1, 1024);
     if (opts.maxTasksPerChild !== undefined) checkInt(opts.maxTasksPerChild, "maxTasksPerChild", 1);
+    if (opts.concurrentTasksPerWorker !== undefined) checkInt(opts.concurrentTasksPerWorker, "concurrentTasksPerWorker", 1, 10_000);
     if (opts.initArgs !== undefined && !Array.isArray(opts.initArgs)) throw new TypeError("Expected `initArgs` to be an array");
     if (opts.initializer !== undefined && typeof opts.initializer !== "string") {
       throw new TypeError("Expected `initializer` to be the name of an exported function of `module`");

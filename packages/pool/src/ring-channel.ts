@@ -2,7 +2,7 @@
  * A one-way message channel over a core Ring (threads of one process): the writer puts codec
  * frames, the reader takes them. Used in pairs (tasks in, results out) for thread-context workers.
  */
-import { atomicsBackend, Deadline, deserialize, EmptyError, Ring, serialize } from "@ipc/core/slim";
+import { atomicsBackend, Deadline, deserialize, EmptyError, NOT_NOW, Ring, serialize } from "@ipc/core/slim";
 
 /** Both ends are threads of one process: large messages are handed over. */
 const HAND_OVER = { handOver: true } as const;
@@ -41,8 +41,15 @@ export class RingChannel {
     return this.ring.getSync(decode) as T;
   }
 
+  /** True when a message is waiting (a cheap look: no lock). */
+  pending(): boolean {
+    return this.ring.count() > 0;
+  }
+
   /** Reads a message if one is there or comes within `ms`, else undefined. */
   tryRecv<T>(ms = 0): T | undefined {
+    const got = this.ring.tryGetFrame(decode);
+    if (got !== NOT_NOW) return got as T;
     try {
       return this.ring.getSync(decode, { deadline: new Deadline(ms) }) as T;
     } catch (e) {

@@ -26,6 +26,8 @@ interface Entry {
   cancelled?: unknown;
   submitted: number;
   dispatched?: number;
+  /** A gated task the worker was allowed to start. */
+  started?: boolean;
 }
 
 interface Worker {
@@ -55,12 +57,16 @@ export class Scheduler {
   readonly #wait = new Samples();
   readonly #run = new Samples();
 
+  /** Tasks one worker runs at once. */
+  readonly concurrency: number;
+
   /** Starts `size` workers running the tasks of `module` (options checked by the caller). */
   constructor(
     readonly module: string,
     readonly size: number,
     readonly opts: PoolOptions,
   ) {
+    this.concurrency = opts.concurrentTasksPerWorker ?? 1;
     if ((opts.context ?? "thread") === "process") this.#hub = new SocketHub();
     for (let i = 0; i < size; i++) this.#spawn();
   }
@@ -84,6 +90,7 @@ export class Scheduler {
           initializer: this.opts.initializer,
           initArgs: this.opts.initArgs ?? [],
           maxTasks: this.opts.maxTasksPerChild ?? 0,
+          concurrency: this.concurrency,
           link: link.setup,
         },
       ],
@@ -116,13 +123,25 @@ export class Scheduler {
       case "initError":
         this.#breakPool(new ProcessError(`a pool worker could not start (loading the task module or running the initializer failed in ${w.proc.name})`, { cause: msg.error }));
         return;
+      case "starting": {
+        // a gated task asks to start: it runs unless it was aborted meanwhile
+        const entry = w.inflight.find((e) => e.task.id === msg.id);
+        const run = entry !== undefined && entry.cancelled === undefined;
+        if (entry) entry.started = true;
+        w.link.send({ t: "go", id: msg.id, run });
+        return;
+      }
       case "answers": {
         const now = performance.now();
         for (const answer of msg.answers) {
-          const entry = w.inflight.shift();
-          if (!entry || entry.task.id !== answer.id) continue;
+          // in order with one task at a time; in any order when a worker runs several
+          let k = 0;
+          if (w.inflight[0]?.task.id !== answer.id) k = w.inflight.findIndex((e) => e.task.id === answer.id);
+          if (k < 0) continue;
+          const entry = k === 0 ? w.inflight.shift()! : w.inflight.splice(k, 1)[0];
           this.#run.add(now - (entry.dispatched ?? now));
-          if (entry.cancelled !== undefined) entry.reject(entry.cancelled);
+          // a cancelled task (rejected already), skipped by the worker or run to its end
+          if (entry.cancelled !== undefined || "skipped" in answer) entry.reject(entry.cancelled);
           else if (answer.ok) {
             this.#completed++;
             entry.resolve(answer.value);
@@ -147,9 +166,11 @@ export class Scheduler {
     }
     w.link.close();
     this.#hub?.forget(w.index);
-    const [running, ...queued] = w.inflight;
+    // the first `concurrency` tasks it had not answered may have started: they are lost with it
+    const started = w.inflight.slice(0, this.concurrency);
+    const queued = w.inflight.slice(this.concurrency);
     w.inflight = [];
-    if (running) {
+    for (const running of started) {
       this.#failed++;
       const why =
         running.cancelled ??
@@ -185,10 +206,13 @@ export class Scheduler {
 
   #dispatch(): void {
     if (this.#state === State.Terminated || this.#state === State.Broken) return;
-    const ready = [...this.#workers].filter((w) => w.ready && !w.stopping);
+    const live = [...this.#workers].filter((w) => !w.stopping);
+    const ready = live.filter((w) => w.ready);
     if (ready.length > 0 && this.#pending.length > 0) {
-      // keep every worker busy, but do not hoard: send at most a fair share ahead
-      const share = Math.max(1, Math.min(MAX_AHEAD, Math.ceil(this.#pending.length / ready.length)));
+      // keep every worker busy, but do not hoard: send at most a fair share ahead, counted over
+      // every live worker, starting ones included, so that a worker never takes tasks it cannot
+      // start while another is about to be idle (three async tasks on three workers run at once)
+      const share = Math.max(1, Math.min(Math.max(MAX_AHEAD, this.concurrency), Math.ceil(this.#pending.length / live.length)));
       for (const w of ready) {
         const room = Math.min(share - w.inflight.length, w.allowance);
         if (room <= 0) continue;
@@ -226,7 +250,8 @@ export class Scheduler {
     if (this.#state !== State.Running) return Promise.reject(new InvalidStateError(`the pool is ${this.#state}`));
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     return new Promise((resolve, reject) => {
-      const entry: Entry = { task: { id: this.#nextTask++, fn, items, star }, resolve, reject, signal, submitted: performance.now() };
+      const task: Task = signal ? { id: this.#nextTask++, fn, items, star, gated: true } : { id: this.#nextTask++, fn, items, star };
+      const entry: Entry = { task, resolve, reject, signal, submitted: performance.now() };
       if (signal) {
         const onAbort = () => this.#abort(entry, abortReason(signal));
         signal.addEventListener("abort", onAbort, { once: true });
@@ -264,9 +289,14 @@ export class Scheduler {
       return;
     }
     entry.cancelled = reason;
+    entry.reject(reason);
     for (const w of this.#workers) {
-      // running right now: end its worker (a new one takes its place)
-      if (w.inflight[0] === entry) w.proc.kill();
+      if (!w.inflight.includes(entry)) continue;
+      // not started (it is gated: it has a signal): the worker will be told to skip it
+      if (!entry.started) continue;
+      // running: end its worker (a new one takes its place), unless the worker runs several at
+      // once: then it runs on beside the others, and its result is dropped
+      if (this.concurrency === 1) w.proc.kill();
     }
   }
 

@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { InvalidStateError, IpcError, ProcessError, SerializationError, TimeoutError, WorkerLostError } from "@ipc/core";
+import { Barrier, Event, InvalidStateError, IpcError, ProcessError, SerializationError, TimeoutError, WorkerLostError } from "@ipc/core";
 import { cpuCount } from "@ipc/process";
 import { Pool } from "@ipc/pool";
 import * as tasks from "./fixtures/tasks.mjs";
@@ -38,6 +38,46 @@ describe.each(contexts)("Pool in the %s context", (context) => {
     expect(back.map((x, k) => same(x as Uint8Array, inputs[k]!))).toEqual(inputs.map(() => true));
     expect(same((await pool.apply("slowEcho", [inputs[0]!, 0])) as Uint8Array, inputs[0]!)).toBe(true);
   });
+
+  it("async tasks run at once on every worker of a fresh pool: no worker takes tasks it cannot start while another is starting", async () => {
+    // each task waits until all three are running: it passes only if three workers took one each
+    await using pool = new Pool<Tasks>({ module, processes: 3, context });
+    const barrier = new Barrier(3);
+    const got = await pool.starmap("meetAt", [[barrier, "a"], [barrier, "b"], [barrier, "c"]], { chunkSize: 1 });
+    expect(got).toEqual(["a", "b", "c"]);
+  }, 60_000);
+
+  it("concurrentTasksPerWorker: one worker runs several async tasks at once", async () => {
+    await using pool = new Pool<Tasks>({ module, processes: 1, context, concurrentTasksPerWorker: 3 });
+    const barrier = new Barrier(3);
+    expect(await pool.starmap("meetAt", [[barrier, "a"], [barrier, "b"], [barrier, "c"]], { chunkSize: 1 })).toEqual(["a", "b", "c"]);
+    // more tasks than it runs at once: the rest wait their turn, in order
+    const go = new Event();
+    const results = ["p", "q", "r", "s"].map((tag) => pool.apply("waitEvent", [go, tag]));
+    go.set();
+    expect(await Promise.all(results)).toEqual(["p", "q", "r", "s"]);
+    expect(() => new Pool<Tasks>({ module, concurrentTasksPerWorker: 0 })).toThrow(RangeError);
+  }, 60_000);
+
+  it("aborting a task sent ahead to a busy worker rejects it at once, and it never runs", async () => {
+    await using pool = new Pool<Tasks>({ module, processes: 1, context });
+    await pool.apply("square", [2]); // the worker is up
+    const release = new Event();
+    const ran = new Event();
+    const controller = new AbortController();
+    // submitted in one tick: both go to the one worker, the second queued behind the first
+    const first = pool.apply("waitEvent", [release, "first"]);
+    const second = pool.apply("setEvent", [ran], { signal: controller.signal });
+    await new Promise((r) => setImmediate(r));
+    controller.abort(new RangeError("changed my mind"));
+    // rejected while the first task still holds the worker (it waits for `release`)
+    await expect(second).rejects.toThrow("changed my mind");
+    release.set();
+    expect(await first).toBe("first");
+    expect(await pool.apply("square", [3])).toBe(9); // the worker went on past the skipped task
+    expect(ran.isSet()).toBe(false);
+    expect(pool.metrics().workersReplaced).toBe(0);
+  }, 60_000);
 
   it("map, apply, starmap, typed tasks (seed: Pool(5).map(f, [1, 2, 3]))", async () => {
     await using pool = new Pool<Tasks>({ module, processes: 2, context });
