@@ -5,4 +5,16 @@ export type { RecvOptions, RecvSyncOptions } from "./connection.js";
 export { wait } from "./wait.js";
 export { Listener, Client } from "./listener.js";
 export type { ListenerOptions, ListenerAddress, ClientOptions } from "./listener.js";
-export { BrokenPipeError, BufferTooShortError, EOFError, AuthenticationError, ClosedError, TimeoutError } from "@ipc/core";
+export {
+  AuthenticationError,
+  BrokenPipeError,
+  BufferTooShortError,
+  ClosedError,
+  EOFError,
+  InvalidStateError,
+  IpcError,
+  MessageTooLargeError,
+  ProtocolError,
+  SerializationError,
+  TimeoutError,
+} from "@ipc/core";

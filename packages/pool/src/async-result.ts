@@ -1,5 +1,13 @@
 /** AsyncResult: the handle of a task submitted with `applyAsync`/`mapAsync`, as Python's. */
-import { InvalidStateError, TimeoutError } from "@ipc/core";
+import { abortReason, checkSignal, checkTimeout, InvalidStateError, TimeoutError } from "@ipc/core";
+
+/** Options of {@link AsyncResult.get} and {@link AsyncResult.wait}. */
+export interface ResultWaitOptions {
+  /** Milliseconds; omitted waits forever. */
+  timeout?: number;
+  /** Stops the wait, rejecting with its reason (the task runs on). */
+  signal?: AbortSignal;
+}
 
 /** The eventual result of a task. */
 export class AsyncResult<R> {
@@ -26,19 +34,37 @@ export class AsyncResult<R> {
 
   /**
    * The result; rejects with the task's error. With `timeout` (ms), rejects with TimeoutError
-   * when it passes first — the task keeps running, as in Python.
+   * when it passes first; with `signal`, with its reason when it is aborted first. Either way the
+   * task keeps running, as in Python (to cancel a task, give the signal when submitting it).
    */
-  get(opts: { timeout?: number } = {}): Promise<R> {
-    if (opts.timeout === undefined || opts.timeout === Infinity) return this.#promise;
+  get(opts: ResultWaitOptions = {}): Promise<R> {
+    let timeout: number;
+    let signal: AbortSignal | undefined;
+    try {
+      timeout = checkTimeout(opts.timeout);
+      signal = checkSignal(opts.signal);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (timeout === Infinity && !signal) return this.#promise;
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
     let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new TimeoutError(`no result within ${opts.timeout} ms`)), Math.max(0, opts.timeout!));
+    let onAbort: (() => void) | undefined;
+    const stopped = new Promise<never>((_, reject) => {
+      if (timeout !== Infinity) timer = setTimeout(() => reject(new TimeoutError(`no result within ${timeout} ms`)), Math.min(timeout, 0x7fffffff));
+      if (signal) {
+        onAbort = () => reject(abortReason(signal));
+        signal.addEventListener("abort", onAbort, { once: true });
+      }
     });
-    return Promise.race([this.#promise, timedOut]).finally(() => clearTimeout(timer));
+    return Promise.race([this.#promise, stopped]).finally(() => {
+      clearTimeout(timer);
+      if (onAbort) signal!.removeEventListener("abort", onAbort);
+    });
   }
 
-  /** Waits until the result is ready (or `timeout` ms pass); never rejects. */
-  async wait(opts: { timeout?: number } = {}): Promise<void> {
+  /** Waits until the result is ready (or `timeout` ms pass, or `signal` is aborted); never rejects. */
+  async wait(opts: ResultWaitOptions = {}): Promise<void> {
     await this.get(opts).catch(() => {});
   }
 

@@ -57,9 +57,13 @@ export class Pool<M = Record<string, AnyFn>> {
     throw new TypeError("Expected a task: an export name of the module, or an exported (named) function");
   }
 
-  /** Runs `fn(...args)` in a worker and resolves with its result. */
-  apply<K extends TaskRef<M>>(fn: K, args?: ArgsOf<M, K>, opts: Pick<SubmitOptions, "signal"> = {}): Promise<ResultOf<M, K>> {
-    return this.applyAsync(fn, args, opts).get();
+  /**
+   * Runs `fn(...args)` in a worker and resolves with its result. `signal` cancels the task (see
+   * {@link SubmitOptions.signal}); `timeout` (ms) rejects with TimeoutError when it passes first,
+   * the task running on (as `applyAsync(...).get({ timeout })`).
+   */
+  apply<K extends TaskRef<M>>(fn: K, args?: ArgsOf<M, K>, opts: { signal?: AbortSignal; timeout?: number } = {}): Promise<ResultOf<M, K>> {
+    return this.applyAsync(fn, args, { signal: opts.signal }).get({ timeout: opts.timeout });
   }
 
   /** As {@link apply}, returning an AsyncResult at once; `callback`/`errorCallback` are called when it settles. */

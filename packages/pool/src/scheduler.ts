@@ -5,7 +5,7 @@
  * exactly which task it was running (that one fails with WorkerLostError) and which were only
  * queued behind it (they go to another worker). `Pool` (pool.ts) is the public face over it.
  */
-import { abortReason, entryUrl, isTypeScript, InvalidStateError, IpcError, ProcessError, WorkerLostError } from "@ipc/core";
+import { abortReason, ClosedError, entryUrl, isTypeScript, InvalidStateError, IpcError, ProcessError, WorkerLostError } from "@ipc/core";
 import { Process } from "@ipc/process";
 import { type Link, RingLink, SocketHub } from "./links.js";
 import { type PoolMetrics, Samples } from "./metrics.js";
@@ -247,7 +247,8 @@ export class Scheduler {
   /** Queues one task: `fn` over `items` (each an argument list when `star`); resolves with its values. */
   submit(fn: string, items: unknown[], star: boolean, signal?: AbortSignal): Promise<unknown[]> {
     if (this.#state === State.Broken) return Promise.reject(this.#broken);
-    if (this.#state !== State.Running) return Promise.reject(new InvalidStateError(`the pool is ${this.#state}`));
+    // use after close() or terminate() (API.md): ClosedError
+    if (this.#state !== State.Running) return Promise.reject(new ClosedError(`the pool is ${this.#state === State.Closing ? "closed" : this.#state}: it takes no more tasks`));
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     return new Promise((resolve, reject) => {
       const task: Task = signal ? { id: this.#nextTask++, fn, items, star, gated: true } : { id: this.#nextTask++, fn, items, star };

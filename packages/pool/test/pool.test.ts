@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { Barrier, Event, InvalidStateError, IpcError, ProcessError, SerializationError, TimeoutError, WorkerLostError } from "@ipc/core";
+import { Barrier, ClosedError, Event, InvalidStateError, IpcError, ProcessError, SerializationError, TimeoutError, WorkerLostError } from "@ipc/core";
 import { cpuCount } from "@ipc/process";
 import { Pool } from "@ipc/pool";
 import * as tasks from "./fixtures/tasks.mjs";
@@ -116,6 +116,27 @@ describe.each(contexts)("Pool in the %s context", (context) => {
     await pool.mapAsync("square", [1, 2], { callback: (v) => (list = v) }).wait();
     expect(list).toEqual([1, 4]);
   });
+
+  it("{ timeout, signal } on AsyncResult.get/wait and Pool.apply: the wait ends, the task runs on", async () => {
+    await using pool = new Pool<Tasks>({ module, processes: 1, context });
+    const go = new Event();
+    const r = pool.applyAsync("waitEvent", [go, "done"]);
+    const stop = new AbortController();
+    const waiting = r.get({ signal: stop.signal });
+    stop.abort(new RangeError("stopped waiting"));
+    await expect(waiting).rejects.toThrow("stopped waiting");
+    await expect(r.get({ signal: AbortSignal.abort(new RangeError("already")) })).rejects.toThrow("already");
+    await r.wait({ signal: AbortSignal.abort() }); // wait never rejects
+    await expect(r.get({ timeout: 10 })).rejects.toThrow(TimeoutError);
+    expect(() => r.get({ timeout: "1" as never })).not.toThrow();
+    await expect(r.get({ timeout: "1" as never })).rejects.toThrow(TypeError);
+    await expect(r.get({ signal: {} as never })).rejects.toThrow(TypeError);
+    expect(r.ready()).toBe(false); // the task runs on
+    await expect(pool.apply("waitEvent", [go, "again"], { timeout: 10 })).rejects.toThrow(TimeoutError);
+    go.set();
+    expect(await r.get({ timeout: 20_000, signal: new AbortController().signal })).toBe("done");
+    expect(await pool.apply("square", [5], { timeout: 20_000 })).toBe(25);
+  }, 60_000);
 
   it("a task's error keeps its name, message and remote stack; an unserializable result fails that task only", async () => {
     await using pool = new Pool<Tasks>({ module, processes: 1, context });
@@ -303,7 +324,15 @@ describe.each(contexts)("Pool in the %s context", (context) => {
     expect(m.runTime.p50).toBeGreaterThanOrEqual(0);
     const last = pool.apply("slowSquare", [2, 50]);
     pool.close();
-    await expect(pool.apply("square", [1])).rejects.toThrow(InvalidStateError);
+    // use after close(): ClosedError for every way to submit
+    await expect(pool.apply("square", [1])).rejects.toThrow(ClosedError);
+    await expect(pool.applyAsync("square", [1]).get()).rejects.toThrow(ClosedError);
+    await expect(pool.map("square", [1])).rejects.toThrow(ClosedError);
+    await expect(pool.starmap("add", [[1, 2]])).rejects.toThrow(ClosedError);
+    await expect(pool.mapAsync("square", [1]).get()).rejects.toThrow(ClosedError);
+    await expect(async () => {
+      for await (const x of pool.imap("square", [1])) void x;
+    }).rejects.toThrow(ClosedError);
     expect(await last).toBe(4);
     await pool.join();
     expect(pool.metrics().workers).toBe(0);

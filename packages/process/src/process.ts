@@ -6,7 +6,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { constants } from "node:os";
 import { fileURLToPath } from "node:url";
 import { isMainThread, Worker } from "node:worker_threads";
-import { childExecArgv, createWorker, entryUrl, InvalidStateError, isTypeScript, livenessTable, markThreadEnded, serializeAt, waitable, type Waitable } from "@ipc/core";
+import { abortReason, checkSignal, childExecArgv, ClosedError, createWorker, entryUrl, InvalidStateError, isTypeScript, livenessTable, markThreadEnded, serializeAt, waitable, type Waitable } from "@ipc/core";
 import { trackChild, untrackChild } from "./children.js";
 import { currentProcess, type ProcessInfo } from "./identity.js";
 import type { Context, ProcessOptions } from "./options.js";
@@ -147,10 +147,10 @@ export class Process {
     return this.parent.exitCode;
   }
 
-  /** Starts the child. @throws InvalidStateError when started twice or closed. */
+  /** Starts the child. @throws InvalidStateError when started twice, ClosedError after `close()`. */
   start(): void {
     const s = this.parent;
-    if (s.phase === "closed") throw new InvalidStateError("process object is closed");
+    if (s.phase === "closed") throw new ClosedError("process object is closed");
     if (s.phase !== "initial") throw new InvalidStateError("cannot start a process twice");
     const payload = this.payload(s);
     s.phase = "started";
@@ -260,13 +260,16 @@ export class Process {
 
   /**
    * Waits until the child ends, or `timeout` ms pass (it then returns with the child still alive,
-   * as Python's `join(timeout)` does). @throws InvalidStateError before start or after close.
+   * as Python's `join(timeout)` does). `signal` stops the wait (rejecting with its reason; the
+   * child runs on). @throws InvalidStateError before start, ClosedError after `close()`.
    */
-  async join(opts: { timeout?: number } = {}): Promise<void> {
+  async join(opts: { timeout?: number; signal?: AbortSignal } = {}): Promise<void> {
     const s = this.parent;
-    if (s.phase === "closed") throw new InvalidStateError("process object is closed");
+    const signal = checkSignal(opts.signal);
+    if (s.phase === "closed") throw new ClosedError("process object is closed");
     if (s.phase === "initial") throw new InvalidStateError("can only join a started process");
     if (s.exitCode !== null) return;
+    if (signal?.aborted) throw abortReason(signal);
     const timeout = opts.timeout;
     if (timeout !== undefined && (typeof timeout !== "number" || Number.isNaN(timeout))) {
       throw new TypeError("Expected `timeout` to be a number of milliseconds");
@@ -274,12 +277,23 @@ export class Process {
     if (timeout !== undefined && timeout <= 0) return;
     // a daemon child does not keep the event loop alive, but someone waiting for it does
     this.holdLoop(s, +1);
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
     try {
-      if (timeout === undefined || timeout === Infinity) return await s.exited;
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([s.exited, new Promise<void>((r) => (timer = setTimeout(r, timeout)))]);
-      clearTimeout(timer);
+      const waits: Promise<void>[] = [s.exited!];
+      if (timeout !== undefined && timeout !== Infinity) waits.push(new Promise<void>((r) => (timer = setTimeout(r, timeout))));
+      if (signal) {
+        waits.push(
+          new Promise<void>((_, reject) => {
+            onAbort = () => reject(abortReason(signal));
+            signal.addEventListener("abort", onAbort, { once: true });
+          }),
+        );
+      }
+      await (waits.length === 1 ? waits[0] : Promise.race(waits));
     } finally {
+      clearTimeout(timer);
+      if (onAbort) signal!.removeEventListener("abort", onAbort);
       this.holdLoop(s, -1);
     }
   }
@@ -311,7 +325,7 @@ export class Process {
   isAlive(): boolean {
     const s = this[PROCESS_STATE];
     if ("self" in s) return true;
-    if (s.phase === "closed") throw new InvalidStateError("process object is closed");
+    if (s.phase === "closed") throw new ClosedError("process object is closed");
     return s.phase === "started" && s.exitCode === null;
   }
 
@@ -327,7 +341,7 @@ export class Process {
 
   private signal(num: number, name: NodeJS.Signals): void {
     const s = this.parent;
-    if (s.phase === "closed") throw new InvalidStateError("process object is closed");
+    if (s.phase === "closed") throw new ClosedError("process object is closed");
     if (s.phase !== "started" || s.exitCode !== null) return;
     if (s.worker) {
       s.signalled ??= num;

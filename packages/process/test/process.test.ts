@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { Event, InvalidStateError, Lock } from "@ipc/core";
+import { ClosedError, Event, InvalidStateError, Lock } from "@ipc/core";
 import { activeChildren, cpuCount, currentProcess, isMainProcess, parentProcess, Process } from "@ipc/process";
 import { contexts, ended, processesEnd, processGone, readReport, reportFile, targets } from "./helpers.js";
 // @ts-expect-error untyped fixture
@@ -149,10 +149,30 @@ describe.each(contexts)("Process in the %s context", (context) => {
     await ended(q);
     q.close();
     q.close();
-    expect(() => q.isAlive()).toThrow(InvalidStateError);
-    await expect(q.join()).rejects.toThrow(InvalidStateError);
-    expect(() => q.terminate()).toThrow(InvalidStateError);
-    expect(() => q.start()).toThrow(InvalidStateError);
+    // use after close(): ClosedError (API.md); calls in the wrong order stay InvalidStateError
+    expect(() => q.isAlive()).toThrow(ClosedError);
+    await expect(q.join()).rejects.toThrow(ClosedError);
+    expect(() => q.terminate()).toThrow(ClosedError);
+    expect(() => q.start()).toThrow(ClosedError);
+  });
+
+  it("join({ signal }) stops the wait with the signal's reason; the child runs on", async () => {
+    const started = new Event();
+    const p = new Process({ module: targets, target: "forever", args: [started], context });
+    p.start();
+    expect(await started.wait({ timeout: 20_000 })).toBe(true);
+    const stop = new AbortController();
+    const joining = p.join({ signal: stop.signal });
+    stop.abort(new RangeError("enough"));
+    await expect(joining).rejects.toThrow("enough");
+    await expect(p.join({ signal: AbortSignal.abort(new RangeError("at once")) })).rejects.toThrow("at once");
+    await expect(p.join({ signal: {} as never })).rejects.toThrow(TypeError);
+    expect(p.isAlive()).toBe(true);
+    p.kill();
+    await p.join({ timeout: 20_000, signal: new AbortController().signal });
+    expect(p.exitCode).toBe(-9);
+    // an ended child's join returns at once, whatever the signal
+    await p.join({ signal: AbortSignal.abort() });
   });
 
   it("daemon: default false, option and setter (PROC-04)", () => {

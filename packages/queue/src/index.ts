@@ -3,4 +3,4 @@ export { JoinableQueue } from "./joinable-queue.js";
 export { SimpleQueue } from "./simple-queue.js";
 export { DEFAULT_RING_SIZE } from "./options.js";
 export type { QueueOptions, QueueWaitOptions, QueueWaitSyncOptions, ShutdownOptions } from "./options.js";
-export { EmptyError, FullError, ShutDownError, ClosedError } from "@ipc/core";
+export { ClosedError, EmptyError, FullError, InvalidStateError, IpcError, SerializationError, ShutDownError } from "@ipc/core";
