@@ -1,4 +1,5 @@
 // The @ipc side of each bench case; every function returns one measurement in the case's unit.
+import { execFileSync } from "node:child_process";
 import v8 from "node:v8";
 import { Packr } from "msgpackr";
 import { Barrier, deserialize, Event, Lock, nativeAvailable, Semaphore, serialize } from "@ipc/core";
@@ -24,6 +25,31 @@ async function warmPools() {
   }
   return { ipcPool, piscina };
 }
+/** Milliseconds a start-up step took in a fresh node process (cases/startup.mjs). */
+function freshProcess(what) {
+  return Number(execFileSync(process.execPath, [new URL("./startup.mjs", import.meta.url).pathname, what], { encoding: "utf8" }).trim());
+}
+
+/** A fresh pool, one small call (its workers are up), then `run(pool)` timed: its first real work. */
+async function coldIpc(run) {
+  const p = new Pool({ module: poolTasks, processes: 2 });
+  await p.apply("square", [1]);
+  const t0 = performance.now();
+  const n = await run(p);
+  const rate = rateOf(n, t0);
+  await p.terminate();
+  return rate;
+}
+async function coldPiscina(run) {
+  const p = new Piscina({ filename: poolTasks.href, minThreads: 2, maxThreads: 2 });
+  await p.run(1);
+  const t0 = performance.now();
+  const n = await run(p);
+  const rate = rateOf(n, t0);
+  await p.destroy();
+  return rate;
+}
+const range = (n) => Array.from({ length: n }, (_, i) => i);
 function rateOf(n, t0) {
   return (n / (performance.now() - t0)) * 1000;
 }
@@ -314,6 +340,55 @@ export const cases = {
         await p.map("square", items);
         return rateOf(100_000, t0);
       },
+    },
+  },
+  pool_apply_async_cold: {
+    unit: "ops/s",
+    variants: {
+      "fresh Pool(2): applyAsync × 10k, threads": () => coldIpc(async (p) => (await Promise.all(range(10_000).map((i) => p.applyAsync("square", [i]).get()))).length),
+      "fresh piscina: run × 10k, 2 threads": () => coldPiscina(async (p) => (await Promise.all(range(10_000).map((i) => p.run(i)))).length),
+    },
+  },
+  pool_imap_unordered_cold: {
+    unit: "ops/s",
+    variants: {
+      "fresh Pool(2): imapUnordered over 100k (chunkSize 1)": () =>
+        coldIpc(async (p) => {
+          let n = 0;
+          for await (const v of p.imapUnordered("square", range(100_000))) n += v >= 0 ? 1 : 0;
+          return n;
+        }),
+      "fresh piscina: run × 100k, 2 threads": () => coldPiscina(async (p) => (await Promise.all(range(100_000).map((i) => p.run(i)))).length),
+    },
+  },
+  pool_map_cold: {
+    unit: "ops/s",
+    variants: {
+      "fresh Pool(2): map over 100k, default chunking": () => {
+        const items = range(100_000);
+        return coldIpc(async (p) => (await p.map("square", items)).length);
+      },
+    },
+  },
+  pool_startup_fresh: {
+    unit: "ms",
+    variants: {
+      "new Pool(2) to first result, fresh node process": () => freshProcess("ipc-pool"),
+      "new Piscina(2 threads) to first result, fresh node process": () => freshProcess("piscina"),
+    },
+  },
+  start_thread_fresh: {
+    unit: "ms",
+    variants: {
+      "Process thread: start to first message, fresh node process": () => freshProcess("ipc-thread"),
+      "empty Worker to first message (Node's floor), fresh node process": () => freshProcess("empty-worker"),
+    },
+  },
+  start_process_fresh: {
+    unit: "ms",
+    variants: {
+      "Process process: start to first message, fresh node process": () => freshProcess("ipc-process"),
+      "empty fork() to first message (Node's floor), fresh node process": () => freshProcess("empty-fork"),
     },
   },
   pool_startup: {

@@ -303,6 +303,83 @@ def start_spawn():
     return _start("spawn")
 
 
+
+def _cold(run):
+    """A fresh Pool(2), one small call (its workers are up), then `run(pool)` timed."""
+    with ctx.Pool(2) as pool:
+        pool.apply(_sq, (1,))
+        t0 = now()
+        n = run(pool)
+        return n / (now() - t0)
+
+
+def pool_apply_async_cold(n=10_000):
+    def run(pool):
+        rs = [pool.apply_async(_sq, (i,)) for i in range(n)]
+        for r in rs:
+            r.get()
+        return n
+
+    return _cold(run)
+
+
+def pool_imap_unordered_cold(n=100_000):
+    return _cold(lambda pool: sum(1 for _ in pool.imap_unordered(_sq, range(n))))
+
+
+def pool_map_cold(n=100_000):
+    return _cold(lambda pool: len(pool.map(_sq, range(n))))
+
+
+_FRESH = {
+    "pool": """
+import multiprocessing as mp, time, sys
+def sq(x): return x * x
+if __name__ == "__main__":
+    ctx = mp.get_context("fork")
+    t0 = time.perf_counter()
+    with ctx.Pool(2) as pool:
+        pool.apply(sq, (3,))
+        print((time.perf_counter() - t0) * 1e3)
+""",
+    "start": """
+import multiprocessing as mp, time, sys
+def hello(q): q.put(1)
+if __name__ == "__main__":
+    c = mp.get_context(sys.argv[1])
+    q = c.SimpleQueue()
+    t0 = time.perf_counter()
+    p = c.Process(target=hello, args=(q,))
+    p.start()
+    q.get()
+    print((time.perf_counter() - t0) * 1e3)
+    p.join()
+""",
+}
+
+
+def _fresh(script, *args):
+    """Milliseconds a start-up step took in a fresh python process."""
+    import subprocess
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+        f.write(_FRESH[script])
+    out = subprocess.run([sys.executable, f.name, *args], capture_output=True, text=True, check=True).stdout
+    return float(out.strip().splitlines()[-1])
+
+
+def pool_startup_fresh():
+    return _fresh("pool")
+
+
+def start_fork_fresh():
+    return _fresh("start", "fork")
+
+
+def start_spawn_fresh():
+    return _fresh("start", "spawn")
+
 CASES = {
     "codec_small": ("ops/s", codec_small),
     "codec_1k": ("ops/s", codec_1k),
@@ -323,6 +400,12 @@ CASES = {
     "pool_imap_unordered": ("ops/s", pool_imap_unordered),
     "pool_map": ("ops/s", pool_map),
     "pool_startup": ("ms", pool_startup),
+    "pool_apply_async_cold": ("ops/s", pool_apply_async_cold),
+    "pool_imap_unordered_cold": ("ops/s", pool_imap_unordered_cold),
+    "pool_map_cold": ("ops/s", pool_map_cold),
+    "pool_startup_fresh": ("ms", pool_startup_fresh),
+    "start_fork_fresh": ("ms", start_fork_fresh),
+    "start_spawn_fresh": ("ms", start_spawn_fresh),
     "start_fork": ("ms", start_fork),
     "start_spawn": ("ms", start_spawn),
 }

@@ -3,7 +3,7 @@ import { errorClasses, IpcError, SerializationError } from "../errors/errors.js"
 import { type HandleContext, type Reviver, reviverFor } from "../handles/handle.js";
 import { allocLarge } from "../memory/large-buffer.js";
 import { registeredClass } from "./class-registry.js";
-import { BUFFER_KIND, DATAVIEW_KIND, Tag, typedArrayKinds } from "./tags.js";
+import { BUFFER_KIND, DATAVIEW_KIND, LITTLE_ENDIAN, Tag, typedArrayKinds } from "./tags.js";
 
 /** Options for {@link deserialize}. */
 export interface DeserializeOptions {
@@ -178,6 +178,22 @@ class Decoder {
     return out;
   }
 
+  /** An array written as one block of int32 (`size` 4) or float64 (8) numbers. */
+  numbers(size: 4 | 8): unknown[] {
+    const n = this.varint();
+    if (n > (this.buf.length - this.pos) / size) this.fail("array length exceeds data");
+    const bytes = n * size;
+    // copied to an aligned block first: the message may sit at any offset of its buffer
+    const block = size === 4 ? new Int32Array(n) : new Float64Array(n);
+    if (LITTLE_ENDIAN) new Uint8Array(block.buffer).set(this.buf.subarray(this.pos, this.pos + bytes));
+    else for (let i = 0; i < n; i++) block[i] = size === 4 ? this.view.getInt32(this.pos + i * 4, true) : this.view.getFloat64(this.pos + i * 8, true);
+    this.pos += bytes;
+    const a: unknown[] = new Array(n);
+    this.refs.push(a);
+    for (let i = 0; i < n; i++) a[i] = block[i];
+    return a;
+  }
+
   value(): unknown {
     const tag = this.u8();
     switch (tag) {
@@ -214,6 +230,9 @@ class Decoder {
         this.fields(o);
         return o;
       }
+      case Tag.Int32s:
+      case Tag.Float64s:
+        return this.numbers(tag === Tag.Int32s ? 4 : 8);
       case Tag.Array: {
         const n = this.varint();
         if (n > this.buf.length - this.pos) this.fail("array length exceeds data");

@@ -8,7 +8,7 @@ import { isStackOverflow } from "./decoder.js";
 import { SerializationError } from "../errors/errors.js";
 import { type HandleContext, isHandleable, toHandle } from "../handles/handle.js";
 import { registeredName } from "./class-registry.js";
-import { BUFFER_KIND, DATAVIEW_KIND, Tag, typedArrayKinds } from "./tags.js";
+import { BUFFER_KIND, DATAVIEW_KIND, DENSE_MIN, LITTLE_ENDIAN, Tag, typedArrayKinds } from "./tags.js";
 
 const kindOf = new Map<unknown, number>(typedArrayKinds.map((ctor, i) => [ctor, i]));
 const objectProto = Object.prototype;
@@ -96,6 +96,12 @@ class Writer {
     }
     this.buf[p] = v;
     this.pos = start + written;
+  }
+  /** Writes `src` as it is (no length before it). */
+  raw(src: Uint8Array): void {
+    this.ensure(src.byteLength);
+    this.buf.set(src, this.pos);
+    this.pos += src.byteLength;
   }
   bytes(src: Uint8Array): void {
     this.varint(src.byteLength);
@@ -274,8 +280,9 @@ class Encoder {
   }
 
   array(a: unknown[]): void {
-    this.w.u8(Tag.Array);
     const n = a.length;
+    if (n >= DENSE_MIN && LITTLE_ENDIAN && this.numbers(a, n)) return;
+    this.w.u8(Tag.Array);
     this.w.varint(n);
     for (let i = 0; i < n; i++) {
       if (!(i in a)) {
@@ -288,6 +295,21 @@ class Encoder {
         throw prefix(e, i);
       }
     }
+  }
+
+  /** Writes `a` as one block when it holds numbers only (see `DENSE_MIN`); false otherwise. */
+  numbers(a: unknown[], n: number): boolean {
+    let ints = true;
+    for (let i = 0; i < n; i++) {
+      const v = a[i]; // a hole reads as undefined: not a number
+      if (typeof v !== "number") return false;
+      if (ints && ((v | 0) !== v || (v === 0 && 1 / v < 0))) ints = false;
+    }
+    const block = ints ? new Int32Array(a as number[]) : new Float64Array(a as number[]);
+    this.w.u8(ints ? Tag.Int32s : Tag.Float64s);
+    this.w.varint(n);
+    this.w.raw(new Uint8Array(block.buffer, 0, block.byteLength));
+    return true;
   }
 
   map(m: Map<unknown, unknown>): void {

@@ -27,7 +27,20 @@ export const Tag = {
   SharedArrayBuffer: 21, // varint index into the side table of shared buffers
   Boxed: 22, // inner primitive value (new Number(1), new String('a'), Object(1n), ...)
   SmallInt: 23, // 1 byte 0..255
+  Int32s: 24, // varint length, then that many int32 LE: an array of int32 numbers only (no holes)
+  Float64s: 25, // varint length, then that many float64 LE: an array of numbers only (no holes)
 } as const;
+
+/**
+ * Arrays of numbers from this length up travel as one block of int32 or float64 (`Int32s`,
+ * `Float64s`): copied by the engine's typed-array code on both sides, which is fast from the first
+ * call, where encoding item by item runs in the interpreter until the JIT has warmed up (a pool's
+ * first `map` of 100k numbers: 120 ms item by item, cold).
+ */
+export const DENSE_MIN = 16;
+
+/** True on a little-endian machine: typed arrays there are already in the wire's byte order. */
+export const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Typed-array kinds, by constructor. */
 export const typedArrayKinds = [
