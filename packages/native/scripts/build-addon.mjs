@@ -4,7 +4,7 @@
 // falls back to its broker for objects shared between processes. So a failed build warns, and
 // `IPC_NATIVE_REQUIRED=1` turns the warning into an error (CI on Linux sets it).
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -35,3 +35,8 @@ if (!gyp || !existsSync(gyp)) {
 }
 const r = spawnSync(process.execPath, [gyp, "rebuild", `--nodedir=${prefix}`, "--loglevel=warn"], { cwd: join(root, "addon"), stdio: "inherit" });
 if (r.status !== 0) fail(`node-gyp exited with ${r.status ?? r.signal}`);
+// kept per Node ABI too, so that one checkout serves several Node majors (the binary is tied to
+// the ABI of the Node it was built with): prebuilds/<platform>-<arch>/ipc_native.abi<N>.node
+const prebuilds = join(root, "prebuilds", `${process.platform}-${process.arch}`);
+mkdirSync(prebuilds, { recursive: true });
+copyFileSync(join(root, "addon", "build", "Release", "ipc_native.node"), join(prebuilds, `ipc_native.abi${process.versions.modules}.node`));

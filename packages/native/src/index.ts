@@ -82,11 +82,19 @@ export interface NativeBinding {
 function load(): { binding?: NativeBinding; error?: unknown } {
   if (process.env.IPC_NATIVE === "0") return { error: new Error("disabled by IPC_NATIVE=0") };
   if (process.platform !== "linux") return { error: new Error(`no @ipc/native addon for ${process.platform}`) };
-  try {
-    return { binding: createRequire(import.meta.url)("../addon/build/Release/ipc_native.node") as NativeBinding };
-  } catch (error) {
-    return { error };
+  const require = createRequire(import.meta.url);
+  // one built for this Node's ABI first (several can sit side by side), then the last build
+  const candidates = [`../prebuilds/${process.platform}-${process.arch}/ipc_native.abi${process.versions.modules}.node`, "../addon/build/Release/ipc_native.node"];
+  let why: unknown;
+  for (const path of candidates) {
+    try {
+      return { binding: require(path) as NativeBinding };
+    } catch (error) {
+      // a binary that exists and fails (another Node's ABI) says more than one that is missing
+      if (why === undefined || (error as NodeJS.ErrnoException).code !== "MODULE_NOT_FOUND") why = error;
+    }
   }
+  return { error: why };
 }
 
 const loaded = load();
