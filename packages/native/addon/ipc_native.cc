@@ -744,14 +744,14 @@ void submitToHub(HubWait wait) {
   std::thread(hubThread, hub).detach();
 }
 
-/** Drops the hub waits of an isolate that is going away. */
-void cancelHubWaits(const std::shared_ptr<Mailbox>& mailbox) {
+/** Drops the hub waits of an isolate that is going away, or only its wait `id` (0: all). */
+void cancelHubWaits(const std::shared_ptr<Mailbox>& mailbox, uint32_t id = 0) {
   std::lock_guard<std::mutex> lk(hubsMu);
   for (Hub* h : hubs) {
     std::lock_guard<std::mutex> hl(h->mu);
     bool any = false;
     for (HubWait& w : h->waits) {
-      if (w.mailbox == mailbox) w.cancelled = any = true;
+      if (w.mailbox == mailbox && (id == 0 || w.id == id)) w.cancelled = any = true;
     }
     if (any) {
       __atomic_add_fetch(&h->ctl, 1, __ATOMIC_SEQ_CST);
@@ -824,6 +824,23 @@ void WaitAsync(const FunctionCallbackInfo<Value>& args) {
   } else {
     submit(Job{addr, expected, timeoutMs, inst->mailbox, id});
   }
+  args.GetReturnValue().Set(id);
+}
+
+// cancelWait(waitId): the caller gave up on an async wait (its signal was aborted). Its callback is
+// dropped and it no longer keeps the loop alive at once; a hub forgets it on its next round. (A
+// wake of the word cannot do this reliably: it is lost when it comes while the hub is between two
+// waits, and the word is unchanged.) Without futex_waitv, the waiter thread that sleeps for it
+// stays until the word changes or the wait times out; its result is dropped.
+void CancelWait(const FunctionCallbackInfo<Value>& args) {
+  Isolate* iso = args.GetIsolate();
+  Instance* inst = static_cast<Instance*>(args.Data().As<v8::External>()->Value());
+  uint32_t id = args[0]->Uint32Value(iso->GetCurrentContext()).FromMaybe(0);
+  auto it = inst->pending.find(id);
+  if (id == 0 || it == inst->pending.end()) return;
+  inst->pending.erase(it);
+  if (inst->pending.empty()) uv_unref(reinterpret_cast<uv_handle_t*>(&inst->async));
+  if (waitvSupported()) cancelHubWaits(inst->mailbox, id);
 }
 
 // setParentDeathSignal(signal): the kernel sends `signal` to this process when the thread that
@@ -858,6 +875,7 @@ NODE_MODULE_INIT(/* exports, module, context */) {
   setMethod(iso, context, exports, "create", Create, data);
   setMethod(iso, context, exports, "open", Open, data);
   setMethod(iso, context, exports, "wait", Wait, data);
+  setMethod(iso, context, exports, "cancelWait", CancelWait, data);
   setMethod(iso, context, exports, "wake", Wake, data);
   setMethod(iso, context, exports, "waitAsync", WaitAsync, data);
   setMethod(iso, context, exports, "markThreadEnded", MarkThreadEnded, data);

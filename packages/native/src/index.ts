@@ -33,8 +33,17 @@ export interface NativeBinding {
   wait(id: number, byteOffset: number, expected: number, timeoutMs: number): NativeWaitResult;
   /** Wakes up to `count` sleepers of the word, in any process; returns how many. */
   wake(id: number, byteOffset: number, count: number): number;
-  /** {@link NativeBinding.wait} on a waiter thread; `done` runs on this thread's event loop. */
-  waitAsync(id: number, byteOffset: number, expected: number, timeoutMs: number, done: (result: NativeWaitResult) => void): void;
+  /**
+   * {@link NativeBinding.wait} on a waiter thread; `done` runs on this thread's event loop.
+   * Returns the wait's id, for {@link NativeBinding.cancelWait}.
+   */
+  waitAsync(id: number, byteOffset: number, expected: number, timeoutMs: number, done: (result: NativeWaitResult) => void): number;
+  /**
+   * Gives up on an async wait: its `done` is never called, and it no longer keeps the event loop
+   * alive. (Waking its word instead is not reliable: a wake that comes while a waiter thread is
+   * between two waits is lost, and the word is unchanged.)
+   */
+  cancelWait(waitId: number): void;
   /**
    * Records in the party table of every @ipc block this process maps (see @ipc/core's
    * native-memory.ts) that this process's thread `threadId` has ended; returns how many entries

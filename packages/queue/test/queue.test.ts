@@ -354,6 +354,14 @@ describe("without the native addon", () => {
     expect(JSON.parse(stdout)).toEqual({ native: false, out: [1, 4, 9], exitCode: 0 });
   });
 
+  it("400 waits aborted by close() in a plain process: it still ends by itself, with and without the addon", async () => {
+    const fixture = fileURLToPath(new URL("./fixtures/close-rounds.mjs", import.meta.url));
+    for (const native of ["1", "0"]) {
+      const { stdout } = await promisify(execFile)(process.execPath, [fixture], { env: { ...process.env, IPC_NATIVE: native }, timeout: 30_000 });
+      expect(stdout.trim()).toBe("400");
+    }
+  }, 90_000);
+
   it.each([
     ["through the broker (IPC_NATIVE=0)", "0"],
     ["in native shared memory", "1"],

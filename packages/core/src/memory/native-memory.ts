@@ -61,7 +61,8 @@ interface Binding {
   open(path: string, size: number): [SharedArrayBuffer, number, number];
   wait(id: number, byteOffset: number, expected: number, timeoutMs: number): 0 | 1 | 2;
   wake(id: number, byteOffset: number, count: number): number;
-  waitAsync(id: number, byteOffset: number, expected: number, timeoutMs: number, done: (r: 0 | 1 | 2) => void): void;
+  waitAsync(id: number, byteOffset: number, expected: number, timeoutMs: number, done: (r: 0 | 1 | 2) => void): number | undefined;
+  cancelWait?(waitId: number): void;
   markThreadEnded?(threadId: number): number;
   allocUnsafe?(size: number): ArrayBuffer;
   handOver?(bytes: Uint8Array, ring: SharedArrayBuffer): number;
@@ -228,15 +229,19 @@ class NativeBackend implements WaitBackend {
     const offset = i32.byteOffset + index * 4;
     return new Promise((resolve, reject) => {
       let onAbort: (() => void) | undefined;
-      bound().waitAsync(this.block.id, offset, expected, timeout, (r) => {
+      const binding = bound();
+      const waitId = binding.waitAsync(this.block.id, offset, expected, timeout, (r) => {
         if (onAbort) signal!.removeEventListener("abort", onAbort);
         resolve(RESULTS[r]);
       });
       if (signal) {
         onAbort = () => {
           reject(abortReason(signal));
-          // free the waiter thread; every caller tolerates a spurious wake-up
-          bound().wake(this.block.id, offset, Infinity);
+          // the wait is dropped at once (a wake alone can be lost: then it kept the loop alive, and
+          // a closed queue's aborted get left a process running); every caller tolerates the wake
+          if (binding.cancelWait && waitId !== undefined) binding.cancelWait(waitId);
+          // and frees a waiter thread that sleeps for it alone (no futex_waitv), as before
+          binding.wake(this.block.id, offset, Infinity);
         };
         signal.addEventListener("abort", onAbort, { once: true });
       }

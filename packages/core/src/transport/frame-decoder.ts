@@ -13,8 +13,12 @@
 import { constants } from "node:buffer";
 import { ProtocolError } from "../errors/errors.js";
 
-/** Default largest frame accepted: the largest Buffer this Node.js can hold. */
-export const DEFAULT_MAX_FRAME = constants.MAX_LENGTH;
+/**
+ * Default largest frame accepted: 4 GiB - 1, the largest item a pipe's ring carries (its length
+ * field is 32 bits), or less where a Buffer cannot be that large. (Node 24's Buffers may be far
+ * larger: a peer must not make the receiver try to allocate them.)
+ */
+export const DEFAULT_MAX_FRAME = Math.min(constants.MAX_LENGTH, 2 ** 32 - 1);
 
 /** The 4-byte length announcing an 8-byte length (a frame of 2 GiB or more). */
 const LONG = 0xffffffff;
@@ -81,7 +85,11 @@ export class FrameDecoder {
     if (this.buffered < this.need) {
       if (this.need >= STREAM_FROM) {
         // from here on its bytes are copied once, as they arrive
-        this.target = Buffer.allocUnsafeSlow(this.need);
+        try {
+          this.target = Buffer.allocUnsafeSlow(this.need);
+        } catch (error) {
+          throw new ProtocolError(`cannot hold a frame of ${this.need} bytes`, { cause: error });
+        }
         this.filled = this.buffered;
         if (this.buffered > 0) this.take(this.buffered).copy(this.target, 0);
       }

@@ -11,8 +11,8 @@ import { DEFAULT_MAX_FRAME, FrameDecoder, frameHeader } from "./frame-decoder.js
 /** Options of a {@link FramedSocket}. */
 export interface FramedSocketOptions {
   /**
-   * Largest message (frame) accepted once authenticated; default: the largest Buffer this Node.js
-   * can hold. A larger one is a protocol error that closes the connection.
+   * Largest message (frame) accepted once authenticated; default 4 GiB - 1 (what a pipe's ring
+   * carries). A larger one is a protocol error that closes the connection.
    */
   maxMessageSize?: number;
   /**
