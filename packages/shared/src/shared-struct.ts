@@ -1,0 +1,176 @@
+/**
+ * SharedStruct: a record of named typed fields in shared memory, what a ctypes `Structure` in a
+ * `multiprocessing.Value` gives Python. Layout: the fields in the order given, each at the next
+ * offset aligned to its size (as a C compiler lays out a struct of these types), the whole padded
+ * to the largest alignment; see {@link SharedStruct.layout}. Memory ordering: shared-data.ts (a
+ * field is one element).
+ */
+import { INTERNAL, registerShared, type SharedInit } from "@ipc/core";
+import { lockFor, type LockOption } from "./lock-option.js";
+import { allocateData, NOT_SERVED, SharedData, type DataExtra } from "./shared-data.js";
+import { codeOf, load, store, toStored, viewOf, type Code, type ElementOf, type Typecode } from "./typecodes.js";
+
+const TYPE = "@ipc/shared:SharedStruct";
+
+/** Field names and their typecodes, in order. */
+export type StructFields = Record<string, Typecode>;
+/** The values of a struct's fields, typed from their codes. */
+export type FieldValues<F extends StructFields> = { -readonly [K in keyof F]: ElementOf<F[K]> };
+
+interface Extra extends DataExtra {
+  fields: [string, string][];
+}
+
+/** Options of {@link SharedStruct}. */
+export interface SharedStructOptions {
+  /** `true` or omitted: a new RLock guards every field access (Python's default); `false`: none; or the Lock/RLock to use. */
+  lock?: LockOption;
+}
+
+/** Where each field lives: byte offset and typecode. */
+export interface FieldLayout {
+  name: string;
+  typecode: string;
+  offset: number;
+  size: number;
+}
+
+/** Names a field cannot have: the struct's own members. */
+const RESERVED = new Set(["getLock", "withLock", "withLockSync", "toObject", "raw", "layout", "toString", "constructor", "serve", "attach", "finished", "releaseOwner", "then"]);
+
+/** C layout of `fields`: offsets aligned to each field's size, total padded to the largest. */
+function layOut(fields: [string, string][]): { layout: FieldLayout[]; size: number } {
+  let offset = 0;
+  let align = 1;
+  const layout: FieldLayout[] = [];
+  for (const [name, typecode] of fields) {
+    const code = codeOf(typecode);
+    offset = Math.ceil(offset / code.size) * code.size;
+    layout.push({ name, typecode: code.letter, offset, size: code.size });
+    offset += code.size;
+    align = Math.max(align, code.size);
+  }
+  return { layout, size: Math.ceil(offset / align) * align };
+}
+
+class SharedStructImpl<F extends StructFields> extends SharedData<Extra> {
+  static readonly handleType: string = TYPE;
+  static readonly handleModule: string = import.meta.url;
+
+  declare private readonly fieldViews: Map<string, { code: Code; view: ReturnType<typeof viewOf> | undefined }>;
+  declare private readonly fieldLayout: FieldLayout[];
+
+  constructor(fields: F, init?: Partial<FieldValues<F>>, opts?: SharedStructOptions);
+  constructor(token: typeof INTERNAL, init: SharedInit<Extra>);
+  constructor(a: F | typeof INTERNAL, b?: unknown, opts: SharedStructOptions = {}) {
+    let init: SharedInit<Extra>;
+    let first: Record<string, unknown> | undefined;
+    if (a === INTERNAL) init = b as SharedInit<Extra>;
+    else {
+      if (typeof a !== "object" || a === null) throw new TypeError("Expected `fields` to be an object of field names and typecodes");
+      const fields = Object.entries(a) as [string, string][];
+      if (fields.length === 0) throw new TypeError("a SharedStruct needs at least one field");
+      for (const [name, typecode] of fields) {
+        if (RESERVED.has(name)) throw new TypeError(`a SharedStruct field cannot be named "${name}"`);
+        codeOf(typecode);
+      }
+      if (b !== undefined && (typeof b !== "object" || b === null)) throw new TypeError("Expected `init` to be an object of field values");
+      first = b as Record<string, unknown> | undefined;
+      for (const name of Object.keys(first ?? {})) {
+        if (!Object.hasOwn(a, name)) throw new TypeError(`no field "${name}" in this SharedStruct`);
+        toStored(codeOf(a[name]), first![name]);
+      }
+      if (typeof opts !== "object" || opts === null) throw new TypeError("Expected `opts` to be an object");
+      init = { kind: "local", words: allocateData(layOut(fields).size), extra: { fields, lock: lockFor(opts.lock) } };
+    }
+    super(init);
+    const { layout } = layOut(init.extra.fields);
+    const buffer = this.buffer;
+    const views = new Map<string, { code: Code; view: ReturnType<typeof viewOf> | undefined }>();
+    for (const f of layout) {
+      const code = codeOf(f.typecode);
+      views.set(f.name, { code, view: buffer ? viewOf(code, buffer, this.byteOffset + f.offset, 1) : undefined });
+      Object.defineProperty(this, f.name, {
+        get: () => this.#get(f.name),
+        set: (v: unknown) => this.#set(f.name, v),
+        enumerable: true,
+      });
+    }
+    Object.defineProperty(this, "fieldViews", { value: views, enumerable: false });
+    Object.defineProperty(this, "fieldLayout", { value: layout, enumerable: false });
+    if (first) for (const [name, v] of Object.entries(first)) store(views.get(name)!.code, views.get(name)!.view!, 0, v);
+  }
+
+  #get(name: string): unknown {
+    const f = this.fieldViews.get(name)!;
+    return this.locked(() => (f.view ? load(f.code, f.view, 0) : this.remoteSync("get", [name])));
+  }
+
+  #set(name: string, v: unknown): void {
+    const f = this.fieldViews.get(name)!;
+    toStored(f.code, v);
+    this.locked(() => (f.view ? store(f.code, f.view, 0, v) : this.remoteSync("set", [name, v])));
+  }
+
+  /** A plain snapshot of every field, read under the lock once. */
+  toObject(): FieldValues<F> {
+    return this.locked(() => {
+      if (this.isRemote) return this.remoteSync("toObject", []) as FieldValues<F>;
+      return this.#snapshot();
+    });
+  }
+
+  #snapshot(): FieldValues<F> {
+    const out: Record<string, unknown> = {};
+    for (const [name, f] of this.fieldViews) out[name] = load(f.code, f.view!, 0);
+    return out as FieldValues<F>;
+  }
+
+  /** Each field's offset, size and typecode (the C layout). */
+  get layout(): readonly FieldLayout[] {
+    return this.fieldLayout;
+  }
+
+  /** The record's bytes (C layout). @throws InvalidStateError where the memory is not mapped. */
+  get raw(): DataView {
+    const buffer = this.mapped("raw");
+    const last = this.fieldLayout.at(-1)!;
+    return new DataView(buffer, this.byteOffset, layOut(this.extra.fields).size || last.offset + last.size);
+  }
+
+  protected serveData(method: string, args: unknown[]): unknown {
+    const f = typeof args[0] === "string" ? this.fieldViews.get(args[0]) : undefined;
+    if (method === "get" && f) return load(f.code, f.view!, 0);
+    if (method === "set" && f) return store(f.code, f.view!, 0, args[1]);
+    if (method === "toObject") return this.#snapshot();
+    return NOT_SERVED;
+  }
+
+  override toString(): string {
+    return `<SharedStruct ${this.fieldLayout.map((f) => `${f.name}: '${f.typecode}'`).join(", ")}${this.isRemote ? " remote" : ""}>`;
+  }
+}
+
+registerShared<Extra>(TYPE, (init) => new SharedStructImpl(INTERNAL, init));
+
+/** A SharedStruct whose fields `F` are properties typed from their codes. */
+export type SharedStruct<F extends StructFields = StructFields> = SharedStructImpl<F> & FieldValues<F>;
+
+/** The constructor of {@link SharedStruct}. */
+export interface SharedStructConstructor {
+  /**
+   * A record of named typed fields in shared memory; every field is a property (`s.count` is a
+   * `bigint` for `'q'`, `s.mean = 1.5` for `'d'`). Each read or write of one field takes the lock
+   * when there is one; use `withLock` for several at once.
+   *
+   * @example
+   * const stats = new SharedStruct({ count: "q", mean: "d", flags: "B" });
+   * await stats.withLock((s) => { s.count += 1n; s.mean = 0.5; });
+   */
+  new <F extends StructFields>(fields: F, init?: Partial<FieldValues<F>>, opts?: SharedStructOptions): SharedStruct<F>;
+  readonly handleType: string;
+  readonly handleModule: string;
+}
+
+/** A record of named typed fields in shared memory (see {@link SharedStructConstructor}). */
+export const SharedStruct = SharedStructImpl as unknown as SharedStructConstructor;

