@@ -96,7 +96,7 @@ export function fromStored(code: Code, s: number | bigint): unknown {
 
 /** Reads element `i` of `view` (atomically where the type allows). */
 export function load(code: Code, view: View, i: number): unknown {
-  const s = code.atomic ? Atomics.load(view as Int32Array, i) : view[i]!;
+  const s = code.atomic ? Atomics.load(view as Int32Array, i) : view[i];
   return fromStored(code, s);
 }
 
@@ -104,7 +104,7 @@ export function load(code: Code, view: View, i: number): unknown {
 export function store(code: Code, view: View, i: number, v: unknown): void {
   const s = toStored(code, v);
   if (code.atomic) Atomics.store(view as Int32Array, i, s as number);
-  else view[i] = s as number;
+  else view[i] = s;
 }
 
 /** A typed view of `length` elements of `code` at `byteOffset` of `buffer`. */
