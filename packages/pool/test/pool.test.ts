@@ -128,7 +128,6 @@ describe.each(contexts)("Pool in the %s context", (context) => {
     await expect(r.get({ signal: AbortSignal.abort(new RangeError("already")) })).rejects.toThrow("already");
     await r.wait({ signal: AbortSignal.abort() }); // wait never rejects
     await expect(r.get({ timeout: 10 })).rejects.toThrow(TimeoutError);
-    expect(() => r.get({ timeout: "1" as never })).not.toThrow();
     await expect(r.get({ timeout: "1" as never })).rejects.toThrow(TypeError);
     await expect(r.get({ signal: {} as never })).rejects.toThrow(TypeError);
     expect(r.ready()).toBe(false); // the task runs on
