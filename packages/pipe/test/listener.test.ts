@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { execFileSync, spawn } from "node:child_process";
-import { connect as netConnect } from "node:net";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { AuthenticationError, ClosedError, EOFError, frameHeader, ProtocolError } from "@ipc/core";
 import { Process } from "@ipc/process";
 import { Client, Connection, Listener, Pipe } from "@ipc/pipe";
+import { rawSession } from "./raw-session.js";
 
 const workers = new URL("./fixtures/workers.mjs", import.meta.url).href;
 const peer = fileURLToPath(new URL("./fixtures/net-peer.mjs", import.meta.url));
@@ -14,18 +14,6 @@ const families = ["unix", "tcp"] as const;
 async function finish(p: Process): Promise<number | null> {
   await p.join({ timeout: 30_000 });
   return p.exitCode;
-}
-
-/** Writes raw bytes to a listener (then ends, with `end`) and resolves when the socket closes. */
-function rawSession(address: Listener["address"], bytes: Uint8Array, end = false): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const s = netConnect(typeof address === "string" ? { path: address } : address);
-    s.on("connect", () => (end ? s.end(bytes) : s.write(bytes)));
-    s.on("data", () => {});
-    s.on("error", () => resolve());
-    s.on("close", () => resolve());
-    setTimeout(() => reject(new Error("the server kept a garbage connection open")), 20_000).unref();
-  });
 }
 
 describe.each(families)("Listener and Client (%s)", (family) => {

@@ -3,6 +3,7 @@ import { connect as netConnect } from "node:net";
 import { MessageTooLargeError, ProtocolError, serialize } from "@ipc/core";
 import { Process } from "@ipc/process";
 import { Client, Listener, Pipe } from "@ipc/pipe";
+import { rawSession } from "./raw-session.js";
 
 const workers = new URL("./fixtures/workers.mjs", import.meta.url).href;
 const contexts = ["thread", "process"] as const;
@@ -19,18 +20,6 @@ function pattern(n: number): Uint8Array {
 
 function same(a: Uint8Array, b: Uint8Array): boolean {
   return a.byteLength === b.byteLength && Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
-}
-
-/** Writes raw bytes to a listener and resolves when the server closes the socket. */
-function rawSession(address: Listener["address"], bytes: Uint8Array): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const s = netConnect(typeof address === "string" ? { path: address } : address);
-    s.on("connect", () => s.write(bytes));
-    s.on("data", () => {});
-    s.on("error", () => resolve());
-    s.on("close", () => resolve());
-    setTimeout(() => reject(new Error("the server kept the connection open")), 20_000).unref();
-  });
 }
 
 describe.each(contexts)("messages of any size (%s)", (context) => {
