@@ -1,0 +1,104 @@
+/**
+ * The client side: one authenticated connection per manager address in this isolate, shared by
+ * every proxy to that manager; calls are matched to replies by id. The socket does not keep the
+ * process alive while no call is pending.
+ */
+import { ClosedError, connectFramed, currentAuthkey, deserialize, formatAddress, isolateState, serialize, type Address, type FramedSocket } from "@ipc/core";
+import type { Reply, RequestBody } from "./protocol.js";
+
+type Pending = { resolve: (v: unknown) => void; reject: (e: unknown) => void };
+interface Link {
+  conn: Promise<FramedSocket>;
+  pending: Map<number, Pending>;
+}
+
+const links = new Map<string, Link>();
+/** Authkeys of managers this isolate was told about (BaseManager with its own authkey). */
+const keys = isolateState("@ipc/manager:authkeys", () => new Map<string, Buffer>());
+let nextId = 1;
+/** The key of the connection whose reply is being decoded: proxies inside it use it too. */
+let decoding: Buffer | undefined;
+
+/** The manager key proxies revived right now should use (those inside a reply), if any. */
+export function decodingAuthkey(): Buffer | undefined {
+  return decoding;
+}
+
+const keyOf = (address: Address) => (typeof address === "string" ? address : `${address.host}:${address.port}`);
+
+/** Uses `authkey` for the manager at `address` (instead of this process's authkey). */
+export function setManagerAuthkey(address: Address, authkey: Buffer): void {
+  keys.set(keyOf(address), authkey);
+}
+
+function link(address: Address, given: Buffer | undefined): Link {
+  const authkey = given ?? keys.get(keyOf(address)) ?? currentAuthkey();
+  // one connection per address and key: a client with another key must prove it on its own
+  const key = `${keyOf(address)}#${authkey.toString("hex")}`;
+  let l = links.get(key);
+  if (l) return l;
+  const pending = new Map<number, Pending>();
+  const fail = (why: string) => {
+    links.delete(key);
+    for (const p of pending.values()) p.reject(new ClosedError(why));
+    pending.clear();
+  };
+  const conn = connectFramed(address, { authkey, retryFor: 2000 }).then((c) => {
+    c.setHandler((frame) => {
+      decoding = authkey;
+      let r: Reply;
+      try {
+        r = deserialize<Reply>(frame, { peer: true });
+      } finally {
+        decoding = undefined;
+      }
+      const p = pending.get(r.id);
+      if (!p) return;
+      pending.delete(r.id);
+      if (pending.size === 0) c.socket.unref();
+      if (r.t === "ok") p.resolve(r.v);
+      else p.reject(r.e);
+    });
+    c.onClose((error) => fail(`lost the connection to the manager at ${formatAddress(address)}${error ? `: ${error.message}` : ""}`));
+    return c;
+  });
+  conn.catch((e: Error) => fail(`cannot reach the manager at ${formatAddress(address)}: ${e.name}: ${e.message}`));
+  l = { conn, pending };
+  links.set(key, l);
+  return l;
+}
+
+/**
+ * Sends `req` (its id is filled in) to the manager at `address` and resolves with the result.
+ * `authkey`: the manager's key; default the one given for `address`, else this process's.
+ */
+export function managerCall(address: Address, req: RequestBody, authkey?: Buffer): Promise<unknown> {
+  const l = link(address, authkey);
+  const id = nextId++;
+  let bytes: Uint8Array;
+  try {
+    bytes = serialize({ ...req, id });
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  return new Promise((resolve, reject) => {
+    l.pending.set(id, { resolve, reject });
+    l.conn.then(
+      (c) => {
+        c.socket.ref();
+        c.send(bytes);
+      },
+      () => {},
+    );
+  });
+}
+
+/** Closes this isolate's connections to the manager at `address` (their pending calls fail). */
+export function dropManagerLink(address: Address): void {
+  const prefix = `${keyOf(address)}#`;
+  for (const [key, l] of links) {
+    if (!key.startsWith(prefix)) continue;
+    links.delete(key);
+    void l.conn.then((c) => c.close(), () => {});
+  }
+}

@@ -1,0 +1,158 @@
+import { describe, expect, it } from "vitest";
+import { AuthenticationError, ClosedError, InvalidStateError, IpcError } from "@ipc/core";
+import { Process } from "@ipc/process";
+import { BaseManager, DictProxy, ListProxy, Manager, SyncManager } from "@ipc/manager";
+
+const targets = new URL("./fixtures/targets.mjs", import.meta.url).href;
+const counterModule = new URL("./fixtures/counter-manager.mjs", import.meta.url).href;
+const contexts = ["thread", "process"] as const;
+
+describe.each(contexts)("Manager with its server in the %s context", (context) => {
+  it("dict and list as the seed program: keys keep their type (65 and '65'), 0.25 is a key", async () => {
+    await using m = await Manager({ context });
+    const d = await m.dict<unknown, unknown>();
+    const l = await m.list<number>([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    await d.set(1, "1");
+    await d.set("2", 2);
+    await d.set(0.25, null);
+    await d.set(65, "number");
+    await d.set("65", "string");
+    await l.reverse();
+    expect(await d.get(1)).toBe("1");
+    expect(await d.get("1")).toBeUndefined();
+    expect(await d.get("missing", "fallback")).toBe("fallback");
+    expect(await d.get(0.25)).toBeNull();
+    expect(await d.get(65)).toBe("number");
+    expect(await d.get("65")).toBe("string");
+    expect(await d.keys()).toEqual([1, "2", 0.25, 65, "65"]);
+    expect(await d.size()).toBe(5);
+    expect(await l.toArray()).toEqual([9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
+    expect(await l.slice(0, 3)).toEqual([9, 8, 7]);
+    expect(await l.length()).toBe(10);
+    const copy = await d.copy();
+    expect(copy).toBeInstanceOf(Map);
+    await d.clear();
+    expect(copy.size).toBe(5); // a copy is plain data
+    expect(await d.size()).toBe(0);
+  });
+
+  it("every dict and list method, and Python's errors as RangeError (KeyError, IndexError, ValueError)", async () => {
+    await using m = await Manager({ context });
+    const d = await m.dict<string, number>({ a: 1 });
+    await d.update({ b: 2, c: 3 });
+    expect(await d.items()).toEqual([["a", 1], ["b", 2], ["c", 3]]);
+    expect(await d.values()).toEqual([1, 2, 3]);
+    expect(await d.has("b")).toBe(true);
+    expect(await d.pop("b")).toBe(2);
+    expect(await d.pop("b", 0)).toBe(0);
+    await expect(d.pop("b")).rejects.toThrow(/KeyError/);
+    await expect(d.delete("zz")).rejects.toThrow(RangeError);
+    expect(await d.setdefault("x", 9)).toBe(9);
+    expect(await d.setdefault("x", 10)).toBe(9);
+    expect(await d.popitem()).toEqual(["x", 9]);
+    const l = await m.list<number>();
+    await l.append(3);
+    await l.extend([1, 2, 1]);
+    await l.insert(0, 7);
+    expect(await l.toArray()).toEqual([7, 3, 1, 2, 1]);
+    expect(await l.index(2)).toBe(3);
+    expect(await l.count(1)).toBe(2);
+    await l.remove(1);
+    expect(await l.pop()).toBe(1);
+    await l.set(-1, 5);
+    await l.sort();
+    expect(await l.toArray()).toEqual([3, 5, 7]);
+    await l.sort({ reverse: true });
+    expect(await l.get(0)).toBe(7);
+    await expect(l.get(10)).rejects.toThrow(/IndexError/);
+    await expect(l.remove(99)).rejects.toThrow(/ValueError/);
+    const ns = await m.Namespace({ x: 1 });
+    await ns.set("y", "two");
+    expect(await ns.get("y")).toBe("two");
+    expect(await ns.toObject()).toEqual({ x: 1, y: "two" });
+    await expect(ns.get("nope")).rejects.toThrow(/AttributeError/);
+    // a method that is not exposed is refused
+    await expect(d.callMethod("map")).rejects.toThrow(/not exposed/);
+    await expect(m.create("nosuchtype")).rejects.toThrow(/no type "nosuchtype"/);
+  });
+
+  it("five children in turn write i + 100 into one dict (the seed program); a nested proxy is a live reference", async () => {
+    await using m = await Manager({ context });
+    const d = await m.dict<number, number>();
+    for (let i = 0; i < 5; i++) {
+      const p = new Process({ module: targets, target: "writeIPlus100", args: [d, i], context: i % 2 ? "thread" : "process" });
+      p.start();
+      await p.join({ timeout: 30_000 });
+      expect(p.exitCode).toBe(0);
+    }
+    expect((await d.values()).sort()).toEqual([100, 101, 102, 103, 104]);
+    // a list stored in a dict: whoever gets it gets the list itself, in any context
+    const holder = await m.dict<string, unknown>();
+    const l = await m.list<string>();
+    await holder.set("l", l);
+    const again = (await holder.get("l")) as ListProxy<string>;
+    expect(again).toBeInstanceOf(ListProxy);
+    await again.append("from here");
+    const p = new Process({ module: targets, target: "appendThroughNested", args: [holder, "from a child"], context });
+    p.start();
+    await p.join({ timeout: 30_000 });
+    expect(p.exitCode).toBe(0);
+    expect(await l.toArray()).toEqual(["from here", "from a child"]);
+  }, 120_000);
+
+  it("a registered type with exposed methods; errors thrown in the server keep their name and message", async () => {
+    const { CounterManager } = (await import(counterModule)) as { CounterManager: typeof BaseManager };
+    const m = new CounterManager({ context });
+    await m.start({ module: counterModule });
+    type Counter = { incr(k?: number): number; value(): number; fail(): never; secret(): string };
+    const c = await m.create<Counter>("Counter", 5);
+    expect(await c.incr()).toBe(6);
+    expect(await c.incr(4)).toBe(10);
+    expect(await c.value()).toBe(10);
+    const err = await c.fail().catch((e: unknown) => e);
+    expect((err as Error).name).toBe("RangeError");
+    expect((err as Error).message).toBe("counter says no");
+    await expect(c.secret()).rejects.toThrow(/not exposed/);
+    await m.shutdown();
+    await expect(c.value()).rejects.toThrow(ClosedError);
+    await expect(m.create("Counter")).rejects.toThrow(InvalidStateError);
+  });
+});
+
+describe("remote managers", () => {
+  it("a server on TCP with an authkey serves clients that connect(); a wrong key is refused and the server keeps serving", async () => {
+    const server = new SyncManager({ address: { host: "127.0.0.1", port: 0 }, authkey: "sesame" });
+    let serving!: Promise<void>;
+    const address = await new Promise<{ host: string; port: number }>((onReady) => {
+      serving = server.serveForever({ onReady: (a) => onReady(a as { host: string; port: number }) });
+    });
+    expect(server.address).toEqual(address);
+    expect(address.port).toBeGreaterThan(0);
+    const client = new SyncManager({ address, authkey: "sesame" });
+    await client.connect();
+    const q = await client.list<string>();
+    await q.append("job 1");
+    const intruder = new SyncManager({ address, authkey: "wrong" });
+    await intruder.connect();
+    await expect(intruder.dict()).rejects.toThrow(/AuthenticationError|cannot reach|lost the connection/);
+    expect(await q.toArray()).toEqual(["job 1"]);
+    await server.shutdown();
+    await serving;
+  });
+
+  it("manager lifecycle errors: use before start, start twice, bad options", async () => {
+    const m = new SyncManager();
+    await expect(m.dict()).rejects.toThrow(InvalidStateError);
+    expect(() => new SyncManager(null as never)).toThrow(TypeError);
+    expect(() => BaseManager.register("", () => ({}))).toThrow(TypeError);
+    expect(() => BaseManager.register("x", 1 as never)).toThrow(TypeError);
+    await m.start();
+    await expect(m.start()).rejects.toThrow(InvalidStateError);
+    const d = await m.dict();
+    expect(d).toBeInstanceOf(DictProxy);
+    expect(String(d)).toMatch(/DictProxy dict/);
+    await m.shutdown();
+    await m.shutdown(); // idempotent
+    expect(IpcError.isIpcError(new AuthenticationError())).toBe(true);
+  });
+});
