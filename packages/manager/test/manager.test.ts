@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { AuthenticationError, ClosedError, InvalidStateError, IpcError } from "@ipc/core";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { AuthenticationError, ClosedError, connectFramed, InvalidStateError, IpcError, serialize, toAuthkey, toHandle, type HandleDescriptor } from "@ipc/core";
 import { Process } from "@ipc/process";
 import { BaseManager, DictProxy, ListProxy, Manager, SyncManager } from "@ipc/manager";
 
@@ -136,6 +140,45 @@ describe("remote managers", () => {
     await intruder.connect();
     await expect(intruder.dict()).rejects.toThrow(/AuthenticationError|cannot reach|lost the connection/);
     expect(await q.toArray()).toEqual(["job 1"]);
+    await server.shutdown();
+    await serving;
+  });
+
+  it("a malformed request, or one carrying a handle that names a module, closes only that connection; nothing is loaded; the server keeps serving", async () => {
+    const server = new SyncManager({ address: { host: "127.0.0.1", port: 0 }, authkey: "k2" });
+    let serving!: Promise<void>;
+    const address = await new Promise<{ host: string; port: number }>((onReady) => {
+      serving = server.serveForever({ onReady: (a) => onReady(a as { host: string; port: number }) });
+    });
+    const raw = await connectFramed(address, { authkey: toAuthkey("k2") });
+    const closed = new Promise<Error | undefined>((r) => raw.onClose(r));
+    raw.send(Buffer.from([250, 1, 2, 3])); // not a codec value
+    await closed;
+    const odd = await connectFramed(address, { authkey: toAuthkey("k2") });
+    const replies: unknown[] = [];
+    odd.setHandler((f) => replies.push(f));
+    odd.send(serialize({ t: "create", id: 1, typeid: "dict", args: [] }));
+    odd.send(serialize({ t: "call", id: 2, obj: 1, m: "constructor", args: [] })); // not exposed: an error reply
+    // a handle naming a module that would leave a marker if it ever ran: refused, nothing loaded
+    const dir = mkdtempSync(join(tmpdir(), "ipc-evil-"));
+    const marker = join(dir, "ran");
+    writeFileSync(join(dir, "evil.png"), `require("node:fs").writeFileSync(${JSON.stringify(marker)}, "pwned");`);
+    const forged = new (class Forged {
+      [toHandle](): HandleDescriptor {
+        return { type: "test:Evil", module: pathToFileURL(join(dir, "evil.png")).href, state: null };
+      }
+    })();
+    const evil = await connectFramed(address, { authkey: toAuthkey("k2") });
+    const evilClosed = new Promise((r) => evil.onClose(r));
+    evil.send(serialize({ t: "create", id: 3, typeid: "dict", args: [forged] }));
+    await evilClosed;
+    expect(existsSync(marker)).toBe(false);
+    const client = new SyncManager({ address, authkey: "k2" });
+    await client.connect();
+    const d = await client.dict();
+    await d.set("still", "serving");
+    expect(await d.get("still")).toBe("serving");
+    odd.close();
     await server.shutdown();
     await serving;
   });
