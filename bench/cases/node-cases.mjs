@@ -6,6 +6,8 @@ import { Barrier, deserialize, Event, Lock, nativeAvailable, Semaphore, serializ
 import { Process } from "@ipc/process";
 import { JoinableQueue, Queue } from "@ipc/queue";
 import { Pool } from "@ipc/pool";
+import { SharedArray, Value } from "@ipc/shared";
+import { Manager } from "@ipc/manager";
 import { Pipe } from "@ipc/pipe";
 import Piscina from "piscina";
 
@@ -197,6 +199,66 @@ export const cases = {
         for (const p of ps) await p.join();
         if (counter[0] !== 2 * n) throw new Error(`lost updates: ${counter[0]}`);
         return (2 * n) / ((Math.max(spans[1], spans[3]) - Math.min(spans[0], spans[2])) / 1000);
+      },
+    },
+  },
+  counter_value: {
+    unit: "ops/s",
+    variants: Object.fromEntries(
+      ["thread", "process"].map((context) => [
+        `2 ${context === "thread" ? "threads" : "processes"}, @ipc/shared Value('i') += 1 under withLockSync`,
+        async () => {
+          // shared memory with @ipc/native; one broker round trip per access without it
+          const n = context === "process" && !nativeAvailable() ? 500 : 100_000;
+          const v = new Value("i", 0);
+          const spans = new SharedArray("d", 4, { lock: false });
+          const barrier = new Barrier(2);
+          const ps = [0, 1].map((slot) => new Process({ module: workers, target: "incrementValue", args: [v, barrier, n, spans, slot], context }));
+          for (const p of ps) p.start();
+          for (const p of ps) await p.join();
+          if (v.value !== 2 * n) throw new Error(`lost updates: ${v.value}`);
+          const t = spans.toArray();
+          return (2 * n) / ((Math.max(t[1], t[3]) - Math.min(t[0], t[2])) / 1000);
+        },
+      ]),
+    ),
+  },
+  manager_dict: {
+    unit: "ops/s",
+    variants: {
+      "Manager().dict(): set + get from a process child, sequential": async () => {
+        const m = await Manager();
+        const d = await m.dict();
+        const out = new Value("d", 0);
+        const p = new Process({ module: workers, target: "managerDictLoop", args: [d, 5000, out], context: "process" });
+        p.start();
+        await p.join();
+        await m.shutdown();
+        return out.value;
+      },
+      "Manager().dict(): 1,000 concurrent sets from one client (Promise.all)": async () => {
+        const m = await Manager();
+        const d = await m.dict();
+        await d.set("warm", 1);
+        const t0 = performance.now();
+        await Promise.all(Array.from({ length: 1000 }, (_, i) => d.set(i, i)));
+        const rate = rateOf(1000, t0);
+        await m.shutdown();
+        return rate;
+      },
+    },
+  },
+  manager_start: {
+    unit: "ms",
+    variants: {
+      "await Manager() to a dict's first reply": async () => {
+        const t0 = performance.now();
+        const m = await Manager();
+        const d = await m.dict();
+        await d.set("x", 1);
+        const ms = performance.now() - t0;
+        await m.shutdown();
+        return ms;
       },
     },
   },

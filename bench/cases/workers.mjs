@@ -40,3 +40,23 @@ export function remoteLockLoopSync(lock, n, ready, go, done) {
   }
   done.set();
 }
+
+/** n increments of a @ipc/shared Value under its lock, between two barrier waits (times in spans). */
+export function incrementValue(v, barrier, n, spans, slot) {
+  barrier.waitSync();
+  const t0 = performance.timeOrigin + performance.now();
+  for (let i = 0; i < n; i++) v.withLockSync((c) => void (c.value += 1));
+  spans.set(slot * 2, t0);
+  spans.set(slot * 2 + 1, performance.timeOrigin + performance.now());
+}
+
+/** n sequential set + get on a manager dict; reports ops/s on `out`. */
+export async function managerDictLoop(d, n, out) {
+  await d.set("warm", 1);
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    await d.set(i, i);
+    await d.get(i);
+  }
+  out.value = (2 * n) / ((performance.now() - t0) / 1000);
+}

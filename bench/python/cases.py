@@ -331,6 +331,35 @@ def pool_map_cold(n=100_000):
     return _cold(lambda pool: len(pool.map(_sq, range(n))))
 
 
+
+def _dict_loop(d, n, res):
+    d["warm"] = 1
+    t0 = now()
+    for i in range(n):
+        d[i] = i
+        d[i]
+    res.put(2 * n / (now() - t0))
+
+
+def manager_dict(n=5000):
+    with ctx.Manager() as m:
+        d = m.dict()
+        res = ctx.SimpleQueue()
+        p = ctx.Process(target=_dict_loop, args=(d, n, res))
+        p.start()
+        rate = res.get()
+        p.join()
+        return rate
+
+
+def manager_start():
+    t0 = now()
+    with ctx.Manager() as m:
+        d = m.dict()
+        d["x"] = 1
+        ms = (now() - t0) * 1e3
+    return ms
+
 _FRESH = {
     "pool": """
 import multiprocessing as mp, time, sys
@@ -404,6 +433,8 @@ CASES = {
     "pool_imap_unordered_cold": ("ops/s", pool_imap_unordered_cold),
     "pool_map_cold": ("ops/s", pool_map_cold),
     "pool_startup_fresh": ("ms", pool_startup_fresh),
+    "manager_dict": ("ops/s", manager_dict),
+    "manager_start": ("ms", manager_start),
     "start_fork_fresh": ("ms", start_fork_fresh),
     "start_spawn_fresh": ("ms", start_spawn_fresh),
     "start_fork": ("ms", start_fork),

@@ -4,7 +4,7 @@
 // falls back to its broker for objects shared between processes. So a failed build warns, and
 // `IPC_NATIVE_REQUIRED=1` turns the warning into an error (CI on Linux sets it).
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, renameSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -39,4 +39,8 @@ if (r.status !== 0) fail(`node-gyp exited with ${r.status ?? r.signal}`);
 // the ABI of the Node it was built with): prebuilds/<platform>-<arch>/ipc_native.abi<N>.node
 const prebuilds = join(root, "prebuilds", `${process.platform}-${process.arch}`);
 mkdirSync(prebuilds, { recursive: true });
-copyFileSync(join(root, "addon", "build", "Release", "ipc_native.node"), join(prebuilds, `ipc_native.abi${process.versions.modules}.node`));
+// copied beside it, then renamed over it: a process that has the old binary loaded keeps its
+// file (overwriting a mapped binary in place kills such processes with SIGBUS)
+const target = join(prebuilds, `ipc_native.abi${process.versions.modules}.node`);
+copyFileSync(join(root, "addon", "build", "Release", "ipc_native.node"), `${target}.${process.pid}.tmp`);
+renameSync(`${target}.${process.pid}.tmp`, target);
