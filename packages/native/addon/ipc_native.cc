@@ -196,6 +196,70 @@ void Open(const FunctionCallbackInfo<Value>& args) {
   returnMapping(iso, args, fd, static_cast<size_t>(size));
 }
 
+// ---- named shared memory (Python's multiprocessing.shared_memory) ---------------------------
+//
+// A file under /dev/shm, as POSIX shm_open names it: attachable by name from any process of the
+// user, which is its purpose. Only what the program itself names is opened (a name never comes
+// from a network peer: handles from peers are not revived at all).
+
+bool validShmName(const std::string& name) {
+  if (name.empty() || name.size() > 255 || name == "." || name == "..") return false;
+  for (char c : name)
+    if (c == '/' || c == 0) return false;
+  return true;
+}
+
+void throwShm(Isolate* iso, const char* what, const std::string& name) {
+  int e = errno;
+  const char* code = e == EEXIST ? "EEXIST" : e == ENOENT ? "ENOENT" : e == EACCES ? "EACCES" : e == EINVAL ? "EINVAL" : "EIO";
+  throwError(iso, std::string(code) + ": " + what + " " + name + ": " + strerror(e));
+}
+
+// shmOpen(name, create, size): [SharedArrayBuffer, id, fd, size]. create: a new zeroed file of
+// `size` bytes (EEXIST when the name is taken); else the existing one, at its own size (ENOENT).
+void ShmOpen(const FunctionCallbackInfo<Value>& args) {
+  Isolate* iso = args.GetIsolate();
+  Local<Context> ctx = iso->GetCurrentContext();
+  String::Utf8Value nameArg(iso, args[0]);
+  std::string name = *nameArg == nullptr ? "" : std::string(*nameArg, nameArg.length());
+  bool create = args[1]->BooleanValue(iso);
+  double size = args[2]->NumberValue(ctx).FromMaybe(0);
+  if (!validShmName(name)) return throwError(iso, "EINVAL: bad shared memory name");
+  std::string path = "/dev/shm/" + name;
+  int fd = open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | (create ? O_CREAT | O_EXCL : 0), 0600);
+  if (fd < 0) return throwShm(iso, create ? "create" : "open", name);
+  struct stat st;
+  if (create) {
+    if (!(size >= 1) || size > (double)(1ull << 40) || ftruncate(fd, static_cast<off_t>(size)) != 0) {
+      int e = errno;
+      close(fd);
+      unlink(path.c_str());
+      errno = e == 0 ? EINVAL : e;
+      return throwShm(iso, "ftruncate", name);
+    }
+  } else {
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) {
+      close(fd);
+      errno = EINVAL;
+      return throwShm(iso, "open (not a shared memory file)", name);
+    }
+    size = static_cast<double>(st.st_size);
+  }
+  returnMapping(iso, args, fd, static_cast<size_t>(size));
+  if (args.GetReturnValue().Get()->IsArray()) {
+    args.GetReturnValue().Get().As<v8::Array>()->Set(ctx, 3, v8::Number::New(iso, size)).Check();
+  }
+}
+
+// shmUnlink(name): removes the name (mappings stay valid until unmapped). ENOENT when it is gone.
+void ShmUnlink(const FunctionCallbackInfo<Value>& args) {
+  Isolate* iso = args.GetIsolate();
+  String::Utf8Value nameArg(iso, args[0]);
+  std::string name = *nameArg == nullptr ? "" : std::string(*nameArg, nameArg.length());
+  if (!validShmName(name)) return throwError(iso, "EINVAL: bad shared memory name");
+  if (unlink(("/dev/shm/" + name).c_str()) != 0) return throwShm(iso, "unlink", name);
+}
+
 // ---- large private buffers -------------------------------------------------------------------
 //
 // allocUnsafe(size): a plain (not shared) ArrayBuffer of `size` uninitialized bytes for a large
@@ -876,6 +940,8 @@ NODE_MODULE_INIT(/* exports, module, context */) {
   setMethod(iso, context, exports, "open", Open, data);
   setMethod(iso, context, exports, "wait", Wait, data);
   setMethod(iso, context, exports, "cancelWait", CancelWait, data);
+  setMethod(iso, context, exports, "shmOpen", ShmOpen, data);
+  setMethod(iso, context, exports, "shmUnlink", ShmUnlink, data);
   setMethod(iso, context, exports, "wake", Wake, data);
   setMethod(iso, context, exports, "waitAsync", WaitAsync, data);
   setMethod(iso, context, exports, "markThreadEnded", MarkThreadEnded, data);

@@ -45,6 +45,14 @@ export interface NativeBinding {
    */
   cancelWait(waitId: number): void;
   /**
+   * Named shared memory, as POSIX `shm_open` (a file under /dev/shm): maps `name`, making it
+   * (zeroed, `size` bytes, EEXIST when taken) with `create`, else opening it at its own size
+   * (ENOENT). Returns `[buffer, id, fd, size]`. Errors read `CODE: message`.
+   */
+  shmOpen(name: string, create: boolean, size: number): [buffer: SharedArrayBuffer, id: number, fd: number, size: number];
+  /** Removes the name `name` (mappings stay valid). ENOENT when it is gone. */
+  shmUnlink(name: string): void;
+  /**
    * Records in the party table of every @ipc block this process maps (see @ipc/core's
    * native-memory.ts) that this process's thread `threadId` has ended; returns how many entries
    * it marked. Other processes then know that thread's locks may be taken over.

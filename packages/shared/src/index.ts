@@ -3,6 +3,8 @@ export type { ValueOptions } from "./value.js";
 export { SharedArray, RawArray } from "./shared-array.js";
 export type { SharedArrayOptions } from "./shared-array.js";
 export { SharedStruct } from "./shared-struct.js";
+export { SharedMemory } from "./shared-memory.js";
+export type { SharedMemoryOptions } from "./shared-memory.js";
 export type { FieldLayout, FieldValues, SharedStructConstructor, SharedStructOptions, StructFields } from "./shared-struct.js";
 export type { ElementOf, Typecode } from "./typecodes.js";
 export type { LockOption } from "./lock-option.js";

@@ -70,6 +70,8 @@ interface Binding {
   isFiled?(token: number): boolean;
   takeInto?(token: number, target: Uint8Array): boolean;
   setParentDeathSignal?(signal: number): number;
+  shmOpen?(name: string, create: boolean, size: number): [SharedArrayBuffer, number, number, number];
+  shmUnlink?(name: string): void;
 }
 
 let loaded: { binding?: Binding; error?: unknown } | undefined;
@@ -135,6 +137,40 @@ export function nativeIsFiled(token: number): boolean {
  */
 export function nativeParentDeathSignal(signal: number): number | undefined {
   return load().binding?.setParentDeathSignal?.(signal);
+}
+
+/**
+ * Opens (or, with `create`, makes) the named shared memory `name` (a file under /dev/shm, as
+ * POSIX `shm_open` names it) and maps it: its buffer and its size. Errors carry a `code`:
+ * `EEXIST`, `ENOENT`, `EINVAL`. @throws IpcError without an addon that can.
+ */
+export function nativeShmOpen(name: string, create: boolean, size: number): { buffer: SharedArrayBuffer; size: number } {
+  const b = requireBinding();
+  if (!b.shmOpen) throw new IpcError("this @ipc/native has no named shared memory: rebuild it");
+  try {
+    const [buffer, , , actual] = b.shmOpen(name, create, size);
+    return { buffer, size: actual };
+  } catch (e) {
+    throw withCode(e);
+  }
+}
+
+/** Removes the name of shared memory `name` (mappings stay valid). Errors carry a `code` (`ENOENT`). */
+export function nativeShmUnlink(name: string): void {
+  const b = requireBinding();
+  if (!b.shmUnlink) throw new IpcError("this @ipc/native has no named shared memory: rebuild it");
+  try {
+    b.shmUnlink(name);
+  } catch (e) {
+    throw withCode(e);
+  }
+}
+
+/** The addon's `CODE: message` errors as errors with a `code`, as Node's own. */
+function withCode(e: unknown): unknown {
+  const m = /^(E[A-Z]+): (.*)$/s.exec((e as Error)?.message ?? "");
+  if (!m) return e;
+  return Object.assign(new Error(m[2]), { code: m[1] });
 }
 
 /** True when this process's addon can hand blocks over ({@link nativeHandOver}). */
