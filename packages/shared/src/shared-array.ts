@@ -6,7 +6,7 @@
 import { checkInt, INTERNAL, registerShared, type SharedInit } from "@ipc/core";
 import { lockFor, type LockOption } from "./lock-option.js";
 import { allocateData, NOT_SERVED, SharedData, type DataExtra } from "./shared-data.js";
-import { codeOf, load, store, toStored, viewOf, type Code, type ElementOf, type Typecode } from "./typecodes.js";
+import { codeOf, load, store, toStored, viewOf, type Code, type Typecode } from "./typecodes.js";
 
 const TYPE = "@ipc/shared:SharedArray";
 
@@ -218,5 +218,3 @@ export function RawArray(typecode: Typecode, sizeOrInit: number | ArrayLike<unkn
   return view;
 }
 
-/** The element type of a SharedArray of `C`. */
-export type SharedArrayOf<C extends Typecode> = SharedArray<ElementOf<C>>;
