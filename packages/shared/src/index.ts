@@ -5,6 +5,8 @@ export type { SharedArrayOptions } from "./shared-array.js";
 export { SharedStruct } from "./shared-struct.js";
 export { SharedMemory } from "./shared-memory.js";
 export type { SharedMemoryOptions } from "./shared-memory.js";
+export { ShareableList } from "./shareable-list.js";
+export type { ShareableItem } from "./shareable-list.js";
 export type { FieldLayout, FieldValues, SharedStructConstructor, SharedStructOptions, StructFields } from "./shared-struct.js";
 export type { ElementOf, Typecode } from "./typecodes.js";
 export type { LockOption } from "./lock-option.js";
