@@ -2,7 +2,7 @@
  * BaseManager, SyncManager and Manager(), as Python's `multiprocessing.managers`: a server (in a
  * child by default) holds objects, and proxies call their methods from any thread or process.
  */
-import { checkSignal, currentAuthkey, Event, InvalidStateError, privateAddress, toAuthkey, type Address } from "@ipc/core";
+import { checkSignal, currentAuthkey, Event, InvalidStateError, loadModule, privateAddress, toAuthkey, type Address } from "@ipc/core";
 import { Process, type Context } from "@ipc/process";
 import { dropManagerLink, managerCall, setManagerAuthkey } from "./client.js";
 import { DictProxy, ListProxy, NamespaceProxy, proxyFor, type BaseProxy, type Proxy } from "./proxy.js";
@@ -29,7 +29,7 @@ export interface StartOptions {
 
 /** What the server child runs (exported for the child's bootstrap). */
 export async function runManagerServer(opts: { address: Address; authkey: Uint8Array; owner: string; module?: string; ready: Event }): Promise<void> {
-  if (opts.module) await import(opts.module);
+  if (opts.module) await loadModule(opts.module);
   const server = new ManagerServer({ address: opts.address, authkey: Buffer.from(opts.authkey), owner: opts.owner });
   await server.listen();
   opts.ready.set();

@@ -5,7 +5,7 @@
  */
 import { checkInt, INTERNAL, registerShared, type SharedInit } from "@ipc/core";
 import { lockFor, type LockOption } from "./lock-option.js";
-import { allocateData, NOT_SERVED, SharedData, type DataExtra } from "./shared-data.js";
+import { allocateData, dataBytes, NOT_SERVED, SharedData, type DataExtra } from "./shared-data.js";
 import { codeOf, load, store, toStored, viewOf, type Code, type Typecode } from "./typecodes.js";
 
 const TYPE = "@ipc/shared:SharedArray";
@@ -213,7 +213,7 @@ export function RawArray(typecode: Typecode, sizeOrInit: number | ArrayLike<unkn
   const values = typeof sizeOrInit === "number" ? undefined : Array.from(sizeOrInit as ArrayLike<unknown>);
   const length = values ? values.length : checkInt(sizeOrInit, "size", 0, 2 ** 31 - 1);
   if (values) for (const v of values) toStored(code, v);
-  const view = viewOf(code, new SharedArrayBuffer(Math.max(8, Math.ceil((length * code.size) / 8) * 8)), 0, length);
+  const view = viewOf(code, new SharedArrayBuffer(dataBytes(length * code.size)), 0, length);
   if (values) for (let i = 0; i < length; i++) store(code, view, i, values[i]);
   return view;
 }

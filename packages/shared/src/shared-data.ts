@@ -35,9 +35,14 @@ import { noLock } from "./lock-option.js";
 /** Blocks up to this size come from core's arena of small objects. */
 const SMALL = 4096;
 
+/** Bytes of a data block holding `bytes`: at least 8, a multiple of 8 (see the layout table). */
+export function dataBytes(bytes: number): number {
+  return Math.max(8, Math.ceil(bytes / 8) * 8);
+}
+
 /** Allocates a zeroed block of at least `bytes` bytes for shared data. */
 export function allocateData(bytes: number): SharedWords {
-  const size = Math.max(8, Math.ceil(bytes / 8) * 8);
+  const size = dataBytes(bytes);
   if (size <= SMALL) return allocateWords(size / 4);
   return tryAllocateNativeWords(size, size / 4, []) ?? wordsOf(new SharedArrayBuffer(size), 0, size / 4);
 }

@@ -59,6 +59,8 @@ class SharedStructImpl<F extends StructFields> extends SharedData<Extra> {
 
   declare private readonly fieldViews: Map<string, { code: Code; view: ReturnType<typeof viewOf> | undefined }>;
   declare private readonly fieldLayout: FieldLayout[];
+  /** Bytes of the record (C layout, padded). */
+  declare private readonly recordSize: number;
 
   constructor(fields: F, init?: Partial<FieldValues<F>>, opts?: SharedStructOptions);
   constructor(token: typeof INTERNAL, init: SharedInit<Extra>);
@@ -84,7 +86,7 @@ class SharedStructImpl<F extends StructFields> extends SharedData<Extra> {
       init = { kind: "local", words: allocateData(layOut(fields).size), extra: { fields, lock: lockFor(opts.lock) } };
     }
     super(init);
-    const { layout } = layOut(init.extra.fields);
+    const { layout, size } = layOut(init.extra.fields);
     const buffer = this.buffer;
     const views = new Map<string, { code: Code; view: ReturnType<typeof viewOf> | undefined }>();
     for (const f of layout) {
@@ -98,6 +100,7 @@ class SharedStructImpl<F extends StructFields> extends SharedData<Extra> {
     }
     Object.defineProperty(this, "fieldViews", { value: views, enumerable: false });
     Object.defineProperty(this, "fieldLayout", { value: layout, enumerable: false });
+    Object.defineProperty(this, "recordSize", { value: size, enumerable: false });
     if (first) for (const [name, v] of Object.entries(first)) store(views.get(name)!.code, views.get(name)!.view!, 0, v);
   }
 
@@ -133,9 +136,7 @@ class SharedStructImpl<F extends StructFields> extends SharedData<Extra> {
 
   /** The record's bytes (C layout). @throws InvalidStateError where the memory is not mapped. */
   get raw(): DataView {
-    const buffer = this.mapped("raw");
-    const last = this.fieldLayout.at(-1)!;
-    return new DataView(buffer, this.byteOffset, layOut(this.extra.fields).size || last.offset + last.size);
+    return new DataView(this.mapped("raw"), this.byteOffset, this.recordSize);
   }
 
   protected serveData(method: string, args: unknown[]): unknown {
