@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { leftSince, reportShm, shmSnapshot } from "./check-dev-shm.mjs";
 
 const PNPM_VERSION = "12.4.2";
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -48,7 +49,11 @@ if (command === "test") {
   // type-level tests (typed pool tasks, ...) are checked by tsc, not by vitest
   if (run(pnpm, ["exec", "turbo", "run", "build"], { env }) !== 0) process.exit(1);
   if (run(pnpm, ["exec", "eslint", "."], { env }) !== 0) process.exit(1);
-  process.exit(run(pnpm, ["exec", "turbo", "run", "typecheck", "test", "--concurrency=1", ...process.argv.slice(3)], { env }));
+  const shmBefore = shmSnapshot();
+  const status = run(pnpm, ["exec", "turbo", "run", "typecheck", "test", "--concurrency=1", ...process.argv.slice(3)], { env });
+  // a suite that passed but left shared memory behind has failed
+  const shmClean = reportShm(await leftSince(shmBefore));
+  process.exit(status !== 0 ? status : shmClean ? 0 : 1);
 } else if (command === "start") {
   if (run(pnpm, ["exec", "turbo", "run", "build", "--filter=@ipc/example-flagship..."], { env }) !== 0) process.exit(1);
   process.exit(run(pnpm, ["--filter", "@ipc/example-flagship", "start"], { env }));

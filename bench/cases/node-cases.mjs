@@ -6,7 +6,7 @@ import { Barrier, deserialize, Event, Lock, nativeAvailable, Semaphore, serializ
 import { Process } from "@ipc/process";
 import { JoinableQueue, Queue } from "@ipc/queue";
 import { Pool } from "@ipc/pool";
-import { SharedArray, Value } from "@ipc/shared";
+import { SharedArray, SharedMemory, Value } from "@ipc/shared";
 import { Manager } from "@ipc/manager";
 import { Pipe } from "@ipc/pipe";
 import Piscina from "piscina";
@@ -189,7 +189,7 @@ export const cases = {
     unit: "ops/s",
     variants: {
       "2 threads, Lock + SAB counter": async () => {
-        const n = 200_000;
+        const n = 1_000_000;
         const counter = new Int32Array(new SharedArrayBuffer(4));
         const spans = new Float64Array(new SharedArrayBuffer(32));
         const lock = new Lock();
@@ -209,7 +209,8 @@ export const cases = {
         `2 ${context === "thread" ? "threads" : "processes"}, @ipc/shared Value('i') += 1 under withLockSync`,
         async () => {
           // shared memory with @ipc/native; one broker round trip per access without it
-          const n = context === "process" && !nativeAvailable() ? 500 : 100_000;
+          // the issue's figure: 2 × 1,000,000, as CPython's counterpart
+          const n = context === "process" && !nativeAvailable() ? 500 : 1_000_000;
           const v = new Value("i", 0);
           const spans = new SharedArray("d", 4, { lock: false });
           const barrier = new Barrier(2);
@@ -259,6 +260,68 @@ export const cases = {
         const ms = performance.now() - t0;
         await m.shutdown();
         return ms;
+      },
+    },
+  },
+  array_fill_sum: {
+    unit: "ops/s",
+    variants: {
+      "SharedArray('d', 1M) filled through raw by a process child, summed through raw by the parent": async () => {
+        const n = 1_000_000;
+        const arr = new SharedArray("d", n);
+        const fill = new Value("d", 0);
+        const p = new Process({ module: workers, target: "fillRaw", args: [arr, fill], context: "process" });
+        p.start();
+        await p.join();
+        const t0 = performance.now();
+        const raw = arr.raw;
+        let total = 0;
+        for (let i = 0; i < raw.length; i++) total += raw[i];
+        const sum = performance.now() - t0;
+        if (total !== (n * (n - 1)) / 2) throw new Error(`wrong sum ${total}`);
+        return n / ((fill.value + sum) / 1000);
+      },
+    },
+  },
+  array_sum_api: {
+    unit: "ops/s",
+    variants: {
+      "sum of SharedArray('d', 1M) by for...of (one snapshot under the lock)": () => {
+        const n = 1_000_000;
+        const arr = new SharedArray("d", Array.from({ length: n }, (_, i) => i));
+        const t0 = performance.now();
+        let total = 0;
+        for (const x of arr) total += x;
+        const rate = rateOf(n, t0);
+        if (total !== (n * (n - 1)) / 2) throw new Error(`wrong sum ${total}`);
+        return rate;
+      },
+      "sum of SharedArray('d', 1M) by get(i) (the lock taken per element, as Python's sum)": () => {
+        const n = 1_000_000;
+        const arr = new SharedArray("d", Array.from({ length: n }, (_, i) => i));
+        const t0 = performance.now();
+        let total = 0;
+        for (let i = 0; i < n; i++) total += arr.get(i);
+        const rate = rateOf(n, t0);
+        if (total !== (n * (n - 1)) / 2) throw new Error(`wrong sum ${total}`);
+        return rate;
+      },
+    },
+  },
+  shm_create_attach: {
+    unit: "ops/s",
+    variants: {
+      "SharedMemory 1 MiB: create, attach by name, close both, unlink": () => {
+        const n = 2000;
+        const t0 = performance.now();
+        for (let i = 0; i < n; i++) {
+          const a = new SharedMemory({ create: true, size: 1 << 20 });
+          const b = new SharedMemory({ name: a.name });
+          b.close();
+          a.close();
+          a.unlink();
+        }
+        return rateOf(n, t0);
       },
     },
   },

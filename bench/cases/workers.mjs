@@ -60,3 +60,11 @@ export async function managerDictLoop(d, n, out) {
   }
   out.value = (2 * n) / ((performance.now() - t0) / 1000);
 }
+
+/** Fills a SharedArray with 0..n-1 through its raw view; the milliseconds it took go to `ms`. */
+export function fillRaw(arr, ms) {
+  const t0 = performance.now();
+  const raw = arr.raw;
+  for (let i = 0; i < raw.length; i++) raw[i] = i;
+  ms.value = performance.now() - t0;
+}

@@ -56,7 +56,7 @@ def _incr(v, bar, n, res):
     res.put((t0, now()))
 
 
-def counter_2proc(n=100_000):
+def counter_2proc(n=1_000_000):
     v = ctx.Value("i", 0)
     res = ctx.SimpleQueue()
     bar = ctx.Barrier(2)
@@ -360,6 +360,51 @@ def manager_start():
         ms = (now() - t0) * 1e3
     return ms
 
+
+def _fill(arr, n, res):
+    a = arr.get_obj()
+    t0 = now()
+    for i in range(n):
+        a[i] = i
+    res.put(now() - t0)
+
+
+def array_fill_sum(n=1_000_000):
+    """Array('d') filled by a child through get_obj(), summed by the parent through get_obj()."""
+    arr = ctx.Array("d", n)
+    res = ctx.SimpleQueue()
+    p = ctx.Process(target=_fill, args=(arr, n, res))
+    p.start()
+    fill = res.get()
+    p.join()
+    t0 = now()
+    total = sum(arr.get_obj())
+    assert total == n * (n - 1) / 2
+    return n / (fill + now() - t0)
+
+
+def array_sum_api(n=1_000_000):
+    """sum(arr) over a synchronized Array('d') (each element read takes its lock)."""
+    arr = ctx.Array("d", range(n))
+    t0 = now()
+    total = sum(arr)
+    assert total == n * (n - 1) / 2
+    return n / (now() - t0)
+
+
+def shm_create_attach(n=2000):
+    """SharedMemory of 1 MiB: create, attach by name, close both, unlink."""
+    from multiprocessing import shared_memory
+    t0 = now()
+    for _ in range(n):
+        a = shared_memory.SharedMemory(create=True, size=1 << 20)
+        b = shared_memory.SharedMemory(name=a.name)
+        b.close()
+        a.close()
+        a.unlink()
+    return n / (now() - t0)
+
+
 _FRESH = {
     "pool": """
 import multiprocessing as mp, time, sys
@@ -435,6 +480,9 @@ CASES = {
     "pool_startup_fresh": ("ms", pool_startup_fresh),
     "manager_dict": ("ops/s", manager_dict),
     "manager_start": ("ms", manager_start),
+    "array_fill_sum": ("ops/s", array_fill_sum),
+    "array_sum_api": ("ops/s", array_sum_api),
+    "shm_create_attach": ("ops/s", shm_create_attach),
     "start_fork_fresh": ("ms", start_fork_fresh),
     "start_spawn_fresh": ("ms", start_spawn_fresh),
     "start_fork": ("ms", start_fork),

@@ -6,7 +6,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { constants } from "node:os";
 import { fileURLToPath } from "node:url";
 import { isMainThread, Worker } from "node:worker_threads";
-import { abortReason, checkSignal, childExecArgv, ClosedError, createWorker, entryUrl, InvalidStateError, isTypeScript, livenessTable, markThreadEnded, serializeAt, waitable, type Waitable } from "@ipc/core";
+import { abortReason, checkSignal, childExecArgv, ClosedError, createWorker, entryUrl, InvalidStateError, isTypeScript, livenessTable, markThreadEnded, serializeAt, trackerEnv, trackerStdio, waitable, type Waitable } from "@ipc/core";
 import { trackChild, untrackChild } from "./children.js";
 import { currentProcess, type ProcessInfo } from "./identity.js";
 import type { Context, ProcessOptions } from "./options.js";
@@ -232,9 +232,10 @@ export class Process {
     const child = fork(fileURLToPath(entry), [], {
       serialization: "advanced",
       // the child ends with this process (parent-watch.ts)
-      env: { ...process.env, ...s.opts.env, [PARENT_PID_ENV]: String(process.pid), [PARENT_MAIN_ENV]: isMainThread ? "1" : "0" },
+      env: { ...process.env, ...s.opts.env, ...trackerEnv(), [PARENT_PID_ENV]: String(process.pid), [PARENT_MAIN_ENV]: isMainThread ? "1" : "0" },
       execArgv: [...execArgv, ...v8Limits(s.opts.resourceLimits)],
-      stdio: ["inherit", "inherit", "inherit", "ipc"],
+      // fd 4: the tree's SharedMemory tracker, when one runs (segment-tracker.ts in core)
+      stdio: ["inherit", "inherit", "inherit", "ipc", ...trackerStdio()],
     });
     s.child = child;
     s.pid = child.pid;

@@ -90,14 +90,25 @@ export class SharedArray<T = number> extends SharedData<Extra> {
   /** Element `i` (negative counts from the end, as in Python). @throws RangeError out of range. */
   get(i: number): T {
     const k = this.#index(i);
-    return this.locked(() => (this.view ? load(this.code, this.view, k) : this.remoteSync("get", [k]))) as T;
+    const lock = this.enter();
+    try {
+      return (this.view ? load(this.code, this.view, k) : this.remoteSync("get", [k])) as T;
+    } finally {
+      lock?.release();
+    }
   }
 
   /** Sets element `i`. @throws RangeError out of range, TypeError for a value of the wrong type. */
   set(i: number, v: T): void {
     const k = this.#index(i);
     toStored(this.code, v);
-    this.locked(() => (this.view ? store(this.code, this.view, k, v) : this.remoteSync("set", [k, v])));
+    const lock = this.enter();
+    try {
+      if (this.view) store(this.code, this.view, k, v);
+      else this.remoteSync("set", [k, v]);
+    } finally {
+      lock?.release();
+    }
   }
 
   #range(start: number | undefined, end: number | undefined): [number, number] {

@@ -135,17 +135,24 @@ export abstract class SharedData<E extends DataExtra> extends SharedObject<E> {
   }
 
   /**
-   * Runs `fn` under the lock when there is one (one element access). Inside this thread's own
-   * withLock of an RLock the access would only re-enter it: skipped (a third of a `+=` there).
+   * Takes the lock for one element access and returns it (the caller releases it in a `finally`),
+   * or null when there is no lock or this thread holds it already inside its own withLock: there
+   * the access would only re-enter an RLock (a third of a `+=`) and would deadlock on a Lock.
    */
-  protected locked<R>(fn: () => R): R {
+  protected enter(): Lock | RLock | null {
     const lock = this.#extra.lock;
-    if (!lock || (this.#held > 0 && lock instanceof RLock)) return fn();
+    if (lock === null || this.#held > 0) return null;
     lock.acquireSync();
+    return lock;
+  }
+
+  /** Runs `fn` as one access under {@link enter}'s rule (for the bulk accesses; single elements inline it). */
+  protected locked<R>(fn: () => R): R {
+    const lock = this.enter();
     try {
       return fn();
     } finally {
-      lock.release();
+      lock?.release();
     }
   }
 

@@ -10,8 +10,8 @@
  * Memory ordering: none of its own: it is raw memory, as Python's. Coordinate with a Lock, or
  * with `Atomics` on an `Int32Array` over `buf.buffer`.
  */
-import { randomBytes } from "node:crypto";
-import { ClosedError, IpcError, nativeShmOpen, nativeShmUnlink, registerHandleType, toHandle, type HandleDescriptor } from "@ipc/core";
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { ClosedError, currentAuthkey, IpcError, nativeShmOpen, nativeShmUnlink, registerHandleType, toHandle, trackSegment, untrackSegment, type HandleDescriptor } from "@ipc/core";
 
 const TYPE = "@ipc/shared:SharedMemory";
 
@@ -28,8 +28,8 @@ export interface SharedMemoryOptions {
 function checkName(name: unknown): string {
   if (typeof name !== "string") throw new TypeError(`Expected \`name\` to be a string, got ${typeof name}`);
   const n = name.startsWith("/") ? name.slice(1) : name;
-  if (n.length === 0 || n.length > 255 || n.includes("/") || n.includes("\0") || n === "." || n === "..") {
-    throw new RangeError(`bad shared memory name ${JSON.stringify(name)} (no "/" or NUL inside, 1-255 characters)`);
+  if (n.length === 0 || n.length > 255 || /[/\0\n]/.test(n) || n === "." || n === "..") {
+    throw new RangeError(`bad shared memory name ${JSON.stringify(name)} (no "/", NUL or newline inside, 1-255 characters)`);
   }
   return n;
 }
@@ -80,6 +80,8 @@ export class SharedMemory {
     }
     this.name = name!;
     this.size = mapped.size;
+    // unlinked when this process tree is gone, unless unlink() comes first (segment-tracker.ts)
+    if (create) trackSegment(this.name);
     this.#buf = new Uint8Array(mapped.buffer, 0, mapped.size);
   }
 
@@ -104,11 +106,12 @@ export class SharedMemory {
    */
   unlink(): void {
     nativeShmUnlink(this.name);
+    untrackSegment(this.name);
   }
 
-  /** @internal handed on by name (the receiver attaches) */
+  /** @internal handed on by name, with a proof that a process of this tree made the handle */
   [toHandle](): HandleDescriptor {
-    return { type: TYPE, module: import.meta.url, state: { name: this.name } };
+    return { type: TYPE, module: import.meta.url, state: { name: this.name, mac: macOf(this.name) } };
   }
 
   toString(): string {
@@ -116,7 +119,21 @@ export class SharedMemory {
   }
 }
 
-registerHandleType(TYPE, (state: { name?: unknown }) => {
-  if (typeof state?.name !== "string") throw new IpcError("bad SharedMemory handle");
+/**
+ * The proof a handle carries: an HMAC of the name under the tree's authkey (inherited by every
+ * thread and child). A handle that did not come from this tree cannot make a receiver map some
+ * other program's segment by naming it.
+ */
+function macOf(name: string): string {
+  return createHmac("sha256", currentAuthkey()).update(`@ipc/shared:SharedMemory:${name}`).digest("hex");
+}
+
+registerHandleType(TYPE, (state: { name?: unknown; mac?: unknown }) => {
+  if (typeof state?.name !== "string" || typeof state.mac !== "string") throw new IpcError("bad SharedMemory handle");
+  const expected = Buffer.from(macOf(state.name), "hex");
+  const given = Buffer.from(state.mac, "hex");
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    throw new IpcError("refused a SharedMemory handle that was not made by this process tree");
+  }
   return new SharedMemory({ name: state.name });
 });

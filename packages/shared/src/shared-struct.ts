@@ -106,13 +106,24 @@ class SharedStructImpl<F extends StructFields> extends SharedData<Extra> {
 
   #get(name: string): unknown {
     const f = this.fieldViews.get(name)!;
-    return this.locked(() => (f.view ? load(f.code, f.view, 0) : this.remoteSync("get", [name])));
+    const lock = this.enter();
+    try {
+      return f.view ? load(f.code, f.view, 0) : this.remoteSync("get", [name]);
+    } finally {
+      lock?.release();
+    }
   }
 
   #set(name: string, v: unknown): void {
     const f = this.fieldViews.get(name)!;
     toStored(f.code, v);
-    this.locked(() => (f.view ? store(f.code, f.view, 0, v) : this.remoteSync("set", [name, v])));
+    const lock = this.enter();
+    try {
+      if (f.view) store(f.code, f.view, 0, v);
+      else this.remoteSync("set", [name, v]);
+    } finally {
+      lock?.release();
+    }
   }
 
   /** A plain snapshot of every field, read under the lock once. */

@@ -66,12 +66,23 @@ export class Value<T = number> extends SharedData<Extra> {
 
   /** The element; each read and each write takes the lock when there is one. @throws TypeError for a value of the wrong type. */
   get value(): T {
-    return this.locked(() => (this.view ? load(this.code, this.view, 0) : this.remoteSync("get", []))) as T;
+    const lock = this.enter();
+    try {
+      return (this.view ? load(this.code, this.view, 0) : this.remoteSync("get", [])) as T;
+    } finally {
+      lock?.release();
+    }
   }
 
   set value(v: T) {
     toStored(this.code, v);
-    this.locked(() => (this.view ? store(this.code, this.view, 0, v) : this.remoteSync("set", [v])));
+    const lock = this.enter();
+    try {
+      if (this.view) store(this.code, this.view, 0, v);
+      else this.remoteSync("set", [v]);
+    } finally {
+      lock?.release();
+    }
   }
 
   protected serveData(method: string, args: unknown[]): unknown {

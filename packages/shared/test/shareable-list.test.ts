@@ -33,7 +33,9 @@ describe.runIf(nativeAvailable())("ShareableList (Python's, in a named SharedMem
       expect(() => sl.index("nope")).toThrow(RangeError);
       expect([...sl].length).toBe(7);
       expect(() => new ShareableList([undefined as never])).toThrow(TypeError);
-      expect(new ShareableList([]).length).toBe(0);
+      const empty = new ShareableList([]);
+      expect(empty.length).toBe(0);
+      empty.shm.unlink();
     } finally {
       sl.shm.unlink();
     }

@@ -1,4 +1,5 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
@@ -8,6 +9,21 @@ import { SharedMemory } from "@ipc/shared";
 
 const targets = new URL("./fixtures/targets.mjs", import.meta.url).href;
 const attach = fileURLToPath(new URL("./fixtures/attach-by-name.mjs", import.meta.url));
+const leak = fileURLToPath(new URL("./fixtures/leak-segments.mjs", import.meta.url));
+
+/**
+ * Runs the leak fixture to its end and on until its tracker has finished too: the tracker shares
+ * the fixture's stderr, which ends only when the tracker exits.
+ */
+async function runLeaking(args: string[]): Promise<{ stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [leak, ...args], { stdio: ["ignore", "pipe", "pipe"], timeout: 30_000 });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+  child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+  await new Promise((resolve) => child.stderr.on("close", resolve));
+  return { stdout, stderr };
+}
 const td = new TextDecoder();
 const codeOf = (f: () => unknown): unknown => {
   try {
@@ -108,6 +124,52 @@ describe.runIf(nativeAvailable())("SharedMemory (Python's shared_memory)", () =>
       shm.unlink();
     }
   }, 60_000);
+});
+
+describe.runIf(nativeAvailable())("SharedMemory cleanup (Python's resource tracker)", () => {
+  for (const how of ["exit", "kill"]) {
+    it(`a segment its creator left linked is removed once the creator is gone (${how === "kill" ? "SIGKILL" : "normal exit"}), with a warning`, async () => {
+      const { stdout, stderr } = await runLeaking([how]);
+      const [name] = /names: (\S+)/.exec(stdout)!.slice(1);
+      expect(stderr).toContain(`leaked SharedMemory segment(s) to clean up at shutdown: ${name}\n`);
+      expect(stderr).toMatch(/there appear to be 1 leaked/); // the one it unlinked itself is not reported
+      expect(existsSync(`/dev/shm/${name}`)).toBe(false);
+    }, 60_000);
+  }
+
+  it("a segment a process child created outlives the child while its tree runs, and goes with the tree", async () => {
+    const { stdout, stderr } = await runLeaking(["kill", "tree"]);
+    expect(stdout).toContain("child segment alive: true");
+    const names = /names: (.+)/.exec(stdout)![1].split(" ");
+    expect(names).toHaveLength(2);
+    expect(stderr).toMatch(/there appear to be 2 leaked/);
+    for (const name of names) {
+      expect(stderr).toContain(name);
+      expect(existsSync(`/dev/shm/${name}`)).toBe(false);
+    }
+  }, 60_000);
+
+  it("a handle not made by this process tree is refused: no segment is mapped by a forged name", () => {
+    const shm = new SharedMemory({ create: true, size: 16 });
+    try {
+      const bytes = Buffer.from(serialize(shm));
+      const text = bytes.toString("latin1");
+      const mac = /[0-9a-f]{64}/.exec(text)!;
+      const forged = Buffer.from(bytes);
+      forged.write(mac[0].startsWith("0") ? "1" : "0", mac.index, "latin1");
+      let error: unknown;
+      try {
+        deserialize(forged);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(IpcError);
+      expect((error as Error).message).toMatch(/not made by this process tree/);
+      expect(deserialize<SharedMemory>(bytes).name).toBe(shm.name);
+    } finally {
+      shm.unlink();
+    }
+  });
 });
 
 describe.runIf(!nativeAvailable())("SharedMemory without @ipc/native", () => {

@@ -90,9 +90,13 @@ describe("Value and RawValue in one thread", () => {
       c.getLock().release();
     });
     expect(counter.withLockSync((c) => (c.value += 1))).toBe(2);
-    // with a plain Lock, the value's own access inside withLock would wait for itself (as in
-    // Python): the lock is held while fn runs
+    // with a plain Lock the lock is held while fn runs, and the value's own accesses inside it do
+    // not wait for it (in Python they would wait for themselves forever)
     await v.withLock(() => expect(lock.acquireSync({ timeout: 0 })).toBe(false));
+    expect(v.withLockSync((c) => (c.value += 1))).toBe(6);
+    await v.withLock((c) => void (c.value *= 2));
+    expect(v.value).toBe(12);
+    expect(lock.locked()).toBe(false);
     await expect(new Value("i", 0, { lock: false }).withLock(() => 1)).rejects.toThrow(InvalidStateError);
   });
 });

@@ -10,7 +10,9 @@
  *
  * Memory ordering: `owner` and `count` change only while the mutex is held. A thread reading
  * `owner === me` can only see its own earlier store (no other party stores its id), so the
- * re-entrant fast path needs no lock.
+ * re-entrant fast path needs no lock. `count` is only ever read and written by the owner, so it is
+ * a plain word (the mutex's acquire and release order it for the next owner); `owner` is read by
+ * waiters (the dead-owner check) and stays atomic.
  */
 import { IpcError, InvalidStateError } from "../errors/errors.js";
 import { checkSignal, checkTimeout } from "../errors/validate.js";
@@ -56,7 +58,8 @@ export class RLock extends SharedObject<null> {
     const i32 = this.words!.i32;
     const me = this.selfId();
     if (this.reenter(me)) return true;
-    if (!lockOwnedSync(i32, STATE, OWNER, me, this.words!.backend, new Deadline(timeout))) return false;
+    // uncontended: one compare-exchange, no deadline
+    if (!tryLockMutex(i32, STATE) && !lockOwnedSync(i32, STATE, OWNER, me, this.words!.backend, new Deadline(timeout))) return false;
     this.own(me);
     return true;
   }
@@ -95,13 +98,14 @@ export class RLock extends SharedObject<null> {
   private reenter(owner: number): boolean {
     const i32 = this.words!.i32;
     if (Atomics.load(i32, OWNER) !== owner) return false;
-    Atomics.add(i32, COUNT, 1);
+    i32[COUNT]++;
     return true;
   }
 
   private own(owner: number, count = 1): void {
-    Atomics.store(this.words!.i32, OWNER, owner);
-    Atomics.store(this.words!.i32, COUNT, count);
+    const i32 = this.words!.i32;
+    i32[COUNT] = count;
+    Atomics.store(i32, OWNER, owner);
   }
 
   /** @internal */
@@ -124,10 +128,10 @@ export class RLock extends SharedObject<null> {
   /** @internal */
   releaseAs(owner: number): void {
     const i32 = this.words!.i32;
-    if (Atomics.load(i32, OWNER) !== owner || Atomics.load(i32, COUNT) <= 0) {
-      throw new InvalidStateError("cannot release un-acquired lock");
-    }
-    if (Atomics.sub(i32, COUNT, 1) === 1) {
+    const depth = i32[COUNT];
+    if (Atomics.load(i32, OWNER) !== owner || depth <= 0) throw new InvalidStateError("cannot release un-acquired lock");
+    i32[COUNT] = depth - 1;
+    if (depth === 1) {
       Atomics.store(i32, OWNER, 0);
       unlockMutex(i32, STATE, this.words!.backend);
     }
@@ -137,7 +141,8 @@ export class RLock extends SharedObject<null> {
   releaseAllAs(owner: number): number {
     const i32 = this.words!.i32;
     if (Atomics.load(i32, OWNER) !== owner) throw new InvalidStateError("cannot release un-acquired lock");
-    const depth = Atomics.exchange(i32, COUNT, 0);
+    const depth = i32[COUNT];
+    i32[COUNT] = 0;
     Atomics.store(i32, OWNER, 0);
     unlockMutex(i32, STATE, this.words!.backend);
     return depth;
