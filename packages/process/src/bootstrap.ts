@@ -22,6 +22,9 @@ export async function runChild(payload: StartPayload): Promise<number> {
   const name = payload.identity.self.name;
   try {
     if (payload.kind === "none") return 0;
+    // the handle types' modules load alongside the target's (one module graph walk, not two in a row)
+    const handles = loadHandleModules(payload.handleModules);
+    handles.catch(() => {}); // reported below, after the target's own errors
     const mod = await loadModule(payload.module);
     const exported = mod[payload.exportName];
     if (typeof exported !== "function") {
@@ -33,7 +36,7 @@ export async function runChild(payload: StartPayload): Promise<number> {
     const url = moduleUrl(payload.module);
     allowHandleModule(url);
     addHandleResolutionBase(url);
-    await loadHandleModules(payload.handleModules);
+    await handles;
     if (payload.kind === "target") {
       const { args, kwargs } = deserialize<{ args: unknown[]; kwargs?: Record<string, unknown> }>(payload.bytes, { shared: payload.shared });
       await (exported as (...a: unknown[]) => unknown)(...args, ...(kwargs ? [kwargs] : []));

@@ -122,13 +122,15 @@ export function reviverFor(type: string, module: string | undefined, ctx: Handle
  * @throws SerializationError naming the module that failed to load (its error as `cause`).
  */
 export async function loadHandleModules(modules: Iterable<[type: string, module: string]>): Promise<void> {
+  const loads: Promise<unknown>[] = [];
   for (const [type, module] of modules) {
     allowHandleModule(module);
     if (revivers.has(type)) continue;
-    try {
-      await loadModule(module);
-    } catch (error) {
-      throw new SerializationError(`cannot load ${module} to revive a handle`, { cause: error });
-    }
+    loads.push(
+      loadModule(module).catch((error: unknown) => {
+        throw new SerializationError(`cannot load ${module} to revive a handle`, { cause: error });
+      }),
+    );
   }
+  await Promise.all(loads);
 }
