@@ -3,7 +3,7 @@
  * every proxy to that manager; calls are matched to replies by id. The socket does not keep the
  * process alive while no call is pending.
  */
-import { ClosedError, connectFramed, currentAuthkey, deserialize, formatAddress, isolateState, serialize, type Address, type FramedSocket } from "@ipc/core";
+import { abortReason, ClosedError, connectFramed, currentAuthkey, deserialize, formatAddress, isolateState, serialize, type Address, type FramedSocket } from "@ipc/core";
 import type { Reply, RequestBody } from "./protocol.js";
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: unknown) => void };
@@ -71,8 +71,11 @@ function link(address: Address, given: Buffer | undefined): Link {
 /**
  * Sends `req` (its id is filled in) to the manager at `address` and resolves with the result.
  * `authkey`: the manager's key; default the one given for `address`, else this process's.
+ * `signal`: rejects at once with its reason and tells the server the call is no longer wanted (a
+ * wait it parked ends there).
  */
-export function managerCall(address: Address, req: RequestBody, authkey?: Buffer): Promise<unknown> {
+export function managerCall(address: Address, req: RequestBody, authkey?: Buffer, signal?: AbortSignal): Promise<unknown> {
+  if (signal?.aborted) return Promise.reject(abortReason(signal));
   const l = link(address, authkey);
   const id = nextId++;
   let bytes: Uint8Array;
@@ -82,7 +85,26 @@ export function managerCall(address: Address, req: RequestBody, authkey?: Buffer
     return Promise.reject(e);
   }
   return new Promise((resolve, reject) => {
-    l.pending.set(id, { resolve, reject });
+    let onAbort: (() => void) | undefined;
+    if (signal) {
+      onAbort = () => {
+        if (!l.pending.delete(id)) return;
+        reject(abortReason(signal));
+        void l.conn.then(
+          (c) => {
+            c.send(serialize({ t: "cancel", id }));
+            if (l.pending.size === 0) c.socket.unref();
+          },
+          () => {},
+        );
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+    }
+    const settle = <T>(fn: (v: T) => void) => (v: T) => {
+      if (onAbort) signal!.removeEventListener("abort", onAbort);
+      fn(v);
+    };
+    l.pending.set(id, { resolve: settle(resolve), reject: settle(reject) });
     l.conn.then(
       (c) => {
         c.socket.ref();

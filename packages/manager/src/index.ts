@@ -2,5 +2,10 @@ export { BaseManager, SyncManager, Manager, runManagerServer } from "./manager.j
 export type { ManagerOptions, StartOptions } from "./manager.js";
 export { BaseProxy, DictProxy, ListProxy, NamespaceProxy } from "./proxy.js";
 export type { Proxy } from "./proxy.js";
+export { QueueProxy } from "./proxies/queue-proxy.js";
+export { ConditionProxy, LockProxy, SemaphoreProxy } from "./proxies/lock-proxies.js";
+export { BarrierProxy, EventProxy } from "./proxies/event-proxies.js";
+export { ArrayProxy, ValueProxy } from "./proxies/value-proxies.js";
+export type { ProxyWaitOptions } from "./proxies/wait-options.js";
 export type { ProxyRef } from "./protocol.js";
-export { AuthenticationError, ClosedError, InvalidStateError, IpcError } from "@ipc/core";
+export { AuthenticationError, BrokenBarrierError, ClosedError, EmptyError, FullError, InvalidStateError, IpcError, ShutDownError, TimeoutError } from "@ipc/core";

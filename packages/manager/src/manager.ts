@@ -6,6 +6,10 @@ import { checkSignal, currentAuthkey, Event, InvalidStateError, loadModule, priv
 import { Process, type Context } from "@ipc/process";
 import { dropManagerLink, managerCall, setManagerAuthkey } from "./client.js";
 import { DictProxy, ListProxy, NamespaceProxy, proxyFor, type BaseProxy, type Proxy } from "./proxy.js";
+import type { ArrayProxy, ValueProxy } from "./proxies/value-proxies.js";
+import type { BarrierProxy, EventProxy } from "./proxies/event-proxies.js";
+import type { ConditionProxy, LockProxy, SemaphoreProxy } from "./proxies/lock-proxies.js";
+import type { QueueProxy } from "./proxies/queue-proxy.js";
 import { typesOf } from "./registry.js";
 import { ManagerServer } from "./server.js";
 
@@ -169,6 +173,61 @@ export class SyncManager extends BaseManager {
   /** A new Namespace on the server. */
   Namespace(init?: Record<string, unknown>): Promise<NamespaceProxy> {
     return this.builtin<NamespaceProxy>("Namespace", init === undefined ? [] : [init]);
+  }
+
+  /** A new queue on the server (`maxSize` 0: unbounded). */
+  Queue<T = unknown>(maxSize = 0): Promise<QueueProxy<T>> {
+    return this.builtin<QueueProxy<T>>("Queue", [maxSize]);
+  }
+
+  /** A new queue with `taskDone()`/`join()` on the server. */
+  JoinableQueue<T = unknown>(maxSize = 0): Promise<QueueProxy<T>> {
+    return this.builtin<QueueProxy<T>>("JoinableQueue", [maxSize]);
+  }
+
+  /** A new Lock on the server: released by any client; a client that dies holding it lets go. */
+  Lock(): Promise<LockProxy> {
+    return this.builtin<LockProxy>("Lock", []);
+  }
+
+  /** A new RLock on the server: re-entered and released by the thread that holds it. */
+  RLock(): Promise<LockProxy> {
+    return this.builtin<LockProxy>("RLock", []);
+  }
+
+  /** A new Semaphore on the server. */
+  Semaphore(value = 1): Promise<SemaphoreProxy> {
+    return this.builtin<SemaphoreProxy>("Semaphore", [value]);
+  }
+
+  /** A new BoundedSemaphore on the server: releasing past `value` is an error. */
+  BoundedSemaphore(value = 1): Promise<SemaphoreProxy> {
+    return this.builtin<SemaphoreProxy>("BoundedSemaphore", [value]);
+  }
+
+  /** A new Condition on the server, over `lock` (a Lock/RLock of this manager) or a new RLock. */
+  Condition(lock?: LockProxy): Promise<ConditionProxy> {
+    return this.builtin<ConditionProxy>("Condition", lock === undefined ? [] : [lock]);
+  }
+
+  /** A new Event on the server. */
+  Event(): Promise<EventProxy> {
+    return this.builtin<EventProxy>("Event", []);
+  }
+
+  /** A new Barrier for `parties` on the server; `timeout`: the default of each `wait`. */
+  Barrier(parties: number, opts: { timeout?: number } = {}): Promise<BarrierProxy> {
+    return this.builtin<BarrierProxy>("Barrier", opts.timeout === undefined ? [parties] : [parties, opts.timeout]);
+  }
+
+  /** A new Value on the server (Python's `Manager().Value(typecode, value)`). */
+  Value<T = unknown>(typecode: string, value: T): Promise<ValueProxy<T>> {
+    return this.builtin<ValueProxy<T>>("Value", [typecode, value]);
+  }
+
+  /** A new Array on the server, from a length (zeroed) or initial values. */
+  Array<T = unknown>(typecode: string, sizeOrValues: number | Iterable<T>): Promise<ArrayProxy<T>> {
+    return this.builtin<ArrayProxy<T>>("Array", [typecode, typeof sizeOrValues === "number" ? sizeOrValues : [...sizeOrValues]]);
   }
 }
 

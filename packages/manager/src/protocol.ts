@@ -4,11 +4,15 @@
  * only (no handle is revived but a {@link ProxyRef}, which is itself data).
  */
 
-/** Client → server. `create`: a new object of `typeid` from `args`; `call`: method `m` of object `obj`. */
+/**
+ * Client → server. `create`: a new object of `typeid` from `args`; `call`: method `m` of object
+ * `obj`; `cancel`: the call `id` is no longer wanted (its wait ends; no reply of its own).
+ */
 export type Request =
   | { t: "create"; id: number; typeid: string; args: unknown[] }
   | { t: "call"; id: number; obj: number; m: string; args: unknown[] }
-  | { t: "shutdown"; id: number };
+  | { t: "shutdown"; id: number }
+  | { t: "cancel"; id: number };
 
 /** A request before its id is given. */
 export type RequestBody = Request extends infer R ? (R extends { id: number } ? Omit<R, "id"> : never) : never;

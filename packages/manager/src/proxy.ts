@@ -1,47 +1,18 @@
+export { BaseProxy } from "./base-proxy.js";
+
 /**
  * Proxies: a reference to an object of a manager server, whose every method is an async call to
  * it. A proxy is shareable: handed to a thread or a child process (as an argument or inside a
  * message), or stored inside another proxy's container, it refers to the same object there.
  */
-import { registerHandleType, toHandle, type HandleDescriptor } from "@ipc/core";
-import { decodingAuthkey, managerCall } from "./client.js";
+import { registerHandleType } from "@ipc/core";
+import { BaseProxy, PROXY_HANDLE_TYPE } from "./base-proxy.js";
+import { decodingAuthkey } from "./client.js";
 import type { ProxyRef } from "./protocol.js";
-
-const TYPE = "@ipc/manager:Proxy";
-
-/** The base of every proxy: its reference, and the call every method makes. */
-export class BaseProxy {
-  /** Handle type name. */
-  static readonly handleType: string = TYPE;
-  declare readonly ref: ProxyRef;
-  /** The manager's key when this proxy was made by a manager of this isolate (never sent anywhere). */
-  declare private readonly authkey: Buffer | undefined;
-
-  /** @internal */
-  constructor(ref: ProxyRef, authkey?: Buffer) {
-    Object.defineProperty(this, "ref", { value: ref, enumerable: false });
-    Object.defineProperty(this, "authkey", { value: authkey, enumerable: false });
-  }
-
-  /** Calls method `name` of the object on the server with `args` (what every proxy method does). */
-  callMethod(name: string, args: unknown[] = []): Promise<unknown> {
-    return managerCall(this.ref.address, { t: "call", obj: this.ref.id, m: name, args }, this.authkey);
-  }
-
-  /** The typeid of the object on the server (`"dict"`, `"list"`, a registered one). */
-  get typeid(): string {
-    return this.ref.typeid;
-  }
-
-  /** @internal */
-  [toHandle](): HandleDescriptor {
-    return { type: TYPE, module: import.meta.url, state: this.ref };
-  }
-
-  toString(): string {
-    return `<${this.constructor.name} ${this.ref.typeid} #${this.ref.id}>`;
-  }
-}
+import { ArrayProxy, ValueProxy } from "./proxies/value-proxies.js";
+import { BarrierProxy, EventProxy } from "./proxies/event-proxies.js";
+import { ConditionProxy, LockProxy, SemaphoreProxy } from "./proxies/lock-proxies.js";
+import { QueueProxy } from "./proxies/queue-proxy.js";
 
 /** A proxy to a manager dict: keys keep their type (`65` and `"65"` are two keys). */
 export class DictProxy<K = unknown, V = unknown> extends BaseProxy {
@@ -163,11 +134,27 @@ export class NamespaceProxy extends BaseProxy {
 /** A proxy to an object of a registered type: every method name is an async call (the server refuses names it does not expose). */
 export type Proxy<T> = BaseProxy & { [K in keyof T]: T[K] extends (...a: infer A) => infer R ? (...a: A) => Promise<Awaited<R>> : never };
 
+/** The proxy class of each built-in typeid. */
+const BUILTIN_PROXIES: Record<string, new (ref: ProxyRef, authkey?: Buffer) => BaseProxy> = {
+  dict: DictProxy,
+  list: ListProxy,
+  Namespace: NamespaceProxy,
+  Queue: QueueProxy,
+  JoinableQueue: QueueProxy,
+  Lock: LockProxy,
+  RLock: LockProxy,
+  Semaphore: SemaphoreProxy,
+  BoundedSemaphore: SemaphoreProxy,
+  Condition: ConditionProxy,
+  Event: EventProxy,
+  Barrier: BarrierProxy,
+  Value: ValueProxy,
+  Array: ArrayProxy,
+};
+
 /** The proxy for `ref`: typed for the built-in types, by method name for registered ones. */
 export function proxyFor(ref: ProxyRef, authkey?: Buffer): BaseProxy {
-  if (ref.typeid === "dict") return new DictProxy(ref, authkey);
-  if (ref.typeid === "list") return new ListProxy(ref, authkey);
-  if (ref.typeid === "Namespace") return new NamespaceProxy(ref, authkey);
+  if (Object.hasOwn(BUILTIN_PROXIES, ref.typeid)) return new BUILTIN_PROXIES[ref.typeid](ref, authkey);
   const base = new BaseProxy(ref, authkey);
   return new Proxy(base, {
     get(target, name, receiver) {
@@ -187,4 +174,4 @@ function checkRef(state: unknown): ProxyRef {
 
 // a proxy reference is data (an address, an id, a type name): it may arrive from a peer (a
 // manager client storing a proxy in a dict); it connects only when a method is called
-registerHandleType(TYPE, (state) => proxyFor(checkRef(state), decodingAuthkey()), { fromPeers: true });
+registerHandleType(PROXY_HANDLE_TYPE, (state) => proxyFor(checkRef(state), decodingAuthkey()), { fromPeers: true });

@@ -7,17 +7,54 @@ import type { Server } from "node:net";
 import { deserialize, IpcError, listenFramed, serialize, type Address, type FramedSocket } from "@ipc/core";
 import { DICT_EXPOSED, LIST_EXPOSED, ManagedDict, ManagedList, ManagedNamespace, NAMESPACE_EXPOSED } from "./builtins.js";
 import type { Reply, Request } from "./protocol.js";
+import { BaseProxy } from "./base-proxy.js";
 import { publicMethods, typesOf, type ManagedType } from "./registry.js";
+import { BARRIER_EXPOSED, ManagedBarrier } from "./served/barrier.js";
+import { CALL, RELEASE, type CallContext, type ContextualObject } from "./served/call-context.js";
+import { CONDITION_EXPOSED, ManagedCondition } from "./served/condition.js";
+import { EVENT_EXPOSED, ManagedEvent } from "./served/event.js";
+import { LOCK_EXPOSED, ManagedLock } from "./served/lock.js";
+import { ManagedQueue, QUEUE_EXPOSED } from "./served/queue.js";
+import { ManagedSemaphore, SEMAPHORE_EXPOSED } from "./served/semaphore.js";
+import { ARRAY_EXPOSED, ManagedArray, ManagedValue, VALUE_EXPOSED } from "./served/value.js";
 
 /** Reply bytes a client leaves unread past which the server stops reading from it. */
 const REPLY_HIGH_WATER = 4 * 1024 * 1024;
 
-/** The built-in types of every manager. */
-const BUILTINS: Record<string, ManagedType> = {
-  dict: { factory: (init?: Iterable<[unknown, unknown]> | Record<string, unknown>) => new ManagedDict(init), exposed: DICT_EXPOSED },
-  list: { factory: (init?: Iterable<unknown>) => new ManagedList(init), exposed: LIST_EXPOSED },
-  Namespace: { factory: (init?: Record<string, unknown>) => new ManagedNamespace(init), exposed: NAMESPACE_EXPOSED },
+/** A built-in type: made from the request's arguments; `local` finds an object of this server a proxy argument refers to. */
+interface BuiltinType {
+  make: (args: unknown[], local: (p: unknown) => object | undefined) => object;
+  exposed: readonly string[];
+}
+
+/** The built-in types of every manager (SyncManager's methods create them). */
+const BUILTINS: Record<string, BuiltinType> = {
+  dict: { make: (a) => new ManagedDict(a[0] as Iterable<[unknown, unknown]> | undefined), exposed: DICT_EXPOSED },
+  list: { make: (a) => new ManagedList(a[0] as Iterable<unknown> | undefined), exposed: LIST_EXPOSED },
+  Namespace: { make: (a) => new ManagedNamespace(a[0] as Record<string, unknown> | undefined), exposed: NAMESPACE_EXPOSED },
+  Queue: { make: (a) => new ManagedQueue(a[0] ?? 0), exposed: QUEUE_EXPOSED },
+  JoinableQueue: { make: (a) => new ManagedQueue(a[0] ?? 0), exposed: QUEUE_EXPOSED },
+  Lock: { make: () => new ManagedLock(false), exposed: LOCK_EXPOSED },
+  RLock: { make: () => new ManagedLock(true), exposed: LOCK_EXPOSED },
+  Semaphore: { make: (a) => new ManagedSemaphore(a[0] ?? 1), exposed: SEMAPHORE_EXPOSED },
+  BoundedSemaphore: { make: (a) => new ManagedSemaphore(a[0] ?? 1, true), exposed: SEMAPHORE_EXPOSED },
+  Condition: {
+    make: (a, local) => {
+      if (a[0] === undefined || a[0] === null) return new ManagedCondition();
+      const lock = local(a[0]);
+      if (!(lock instanceof ManagedLock)) throw new TypeError("a manager Condition's lock must be a Lock or RLock of the same manager");
+      return new ManagedCondition(lock);
+    },
+    exposed: CONDITION_EXPOSED,
+  },
+  Event: { make: () => new ManagedEvent(), exposed: EVENT_EXPOSED },
+  Barrier: { make: (a) => new ManagedBarrier(a[0], a[1]), exposed: BARRIER_EXPOSED },
+  Value: { make: (a) => new ManagedValue(a[0] as string, a[1]), exposed: VALUE_EXPOSED },
+  Array: { make: (a) => new ManagedArray(a[0] as string, a[1]), exposed: ARRAY_EXPOSED },
 };
+
+/** In-flight calls a client may have at once; past it the server stops reading from it until some end. */
+const MAX_IN_FLIGHT = 1024;
 
 /** Options of {@link ManagerServer}. */
 export interface ManagerServerOptions {
@@ -29,8 +66,9 @@ export interface ManagerServerOptions {
 
 /** Serves the objects of one manager. */
 export class ManagerServer {
-  readonly #objects = new Map<number, { obj: object; type: ManagedType; typeid: string }>();
+  readonly #objects = new Map<number, { obj: object; exposed: readonly string[]; typeid: string }>();
   #nextId = 1;
+  #nextClient = 1;
   #server: Server | undefined;
   readonly #connections = new Set<FramedSocket>();
   #stopped: (() => void) | undefined;
@@ -45,20 +83,35 @@ export class ManagerServer {
   async listen(): Promise<Address> {
     this.#server = await listenFramed(this.options.address, { authkey: this.options.authkey, onConnection: (c) => this.#accept(c) });
     const bound = this.#server.address();
-    return typeof bound === "object" && bound !== null ? { host: bound.address, port: bound.port } : this.options.address;
+    this.#address = typeof bound === "object" && bound !== null ? { host: bound.address, port: bound.port } : this.options.address;
+    return this.#address;
   }
 
-  #type(typeid: string): ManagedType {
-    const t = BUILTINS[typeid] ?? typesOf(this.options.owner).get(typeid);
+  #address: Address | undefined;
+
+  #type(typeid: string): ManagedType | BuiltinType {
+    const t = typesOf(this.options.owner).get(typeid) ?? (Object.hasOwn(BUILTINS, typeid) ? BUILTINS[typeid] : undefined);
     if (!t) throw new IpcError(`this manager has no type "${typeid}"`);
     return t;
   }
 
+  /** The object of this server a proxy (revived from a request) refers to. */
+  #local(p: unknown): object | undefined {
+    if (!(p instanceof BaseProxy)) return undefined;
+    const here = this.#address;
+    const there = p.ref.address;
+    const same = typeof here === "string" ? there === here : typeof there === "object" && there.port === here?.port;
+    return same ? this.#objects.get(p.ref.id)?.obj : undefined;
+  }
+
   #accept(conn: FramedSocket): void {
     this.#connections.add(conn);
+    const client = this.#nextClient++;
+    const closed = new AbortController();
+    const inFlight = new Map<number, AbortController>();
     let paused = false;
     const throttle = () => {
-      const over = conn.socket.writableLength > REPLY_HIGH_WATER;
+      const over = conn.socket.writableLength > REPLY_HIGH_WATER || inFlight.size >= MAX_IN_FLIGHT;
       if (over === paused || conn.closed) return;
       paused = over;
       if (over) conn.socket.pause();
@@ -66,6 +119,7 @@ export class ManagerServer {
     };
     conn.socket.on("drain", throttle);
     const reply = (r: Reply) => {
+      inFlight.delete(r.id);
       if (conn.closed) return;
       let bytes: Uint8Array;
       try {
@@ -79,32 +133,48 @@ export class ManagerServer {
     conn.setHandler((frame) => {
       const req = deserialize<Request>(frame, { peer: true });
       if (typeof req !== "object" || req === null || typeof req.id !== "number") throw new IpcError("manager: malformed request");
-      void this.#handle(req).then(
+      if (req.t === "cancel") {
+        inFlight.get(req.id)?.abort(new IpcError("the call was cancelled"));
+        return;
+      }
+      const cancel = new AbortController();
+      inFlight.set(req.id, cancel);
+      const ctx: CallContext = { client, signal: AbortSignal.any([cancel.signal, closed.signal]), closed: closed.signal };
+      throttle();
+      void this.#handle(req, ctx).then(
         (v) => reply({ t: "ok", id: req.id, v }),
         (e: unknown) => reply({ t: "err", id: req.id, e }),
       );
     });
-    conn.onClose(() => this.#connections.delete(conn));
+    conn.onClose(() => {
+      this.#connections.delete(conn);
+      // its waits end, and what it held (locks) is let go of
+      closed.abort(new IpcError("the client disconnected"));
+      for (const { obj } of this.#objects.values()) (obj as Partial<ContextualObject>)[RELEASE]?.(client);
+    });
   }
 
-  async #handle(req: Request): Promise<unknown> {
+  async #handle(req: Request, ctx: CallContext): Promise<unknown> {
     switch (req.t) {
       case "create": {
-        const type = this.#type(String(req.typeid));
-        const obj = type.factory(...(Array.isArray(req.args) ? req.args : []));
+        const typeid = String(req.typeid);
+        const type = this.#type(typeid);
+        const args = Array.isArray(req.args) ? req.args : [];
+        const obj = "make" in type ? type.make(args, (p) => this.#local(p)) : type.factory(...args);
         const id = this.#nextId++;
-        this.#objects.set(id, { obj, type, typeid: req.typeid });
+        this.#objects.set(id, { obj, exposed: type.exposed.length > 0 ? type.exposed : publicMethods(obj), typeid });
         return id;
       }
       case "call": {
         const entry = this.#objects.get(req.obj);
         if (!entry) throw new IpcError(`no object ${req.obj} in this manager`);
         const m = String(req.m);
-        const exposed = entry.type.exposed.length > 0 ? entry.type.exposed : publicMethods(entry.obj);
-        if (!exposed.includes(m)) throw new IpcError(`method "${m}" of ${entry.typeid} is not exposed`);
+        if (!entry.exposed.includes(m)) throw new IpcError(`method "${m}" of ${entry.typeid} is not exposed`);
+        const args = Array.isArray(req.args) ? req.args : [];
+        if (CALL in entry.obj) return await (entry.obj as ContextualObject)[CALL](m, args, ctx);
         const fn = (entry.obj as Record<string, unknown>)[m];
         if (typeof fn !== "function") throw new IpcError(`${entry.typeid} has no method "${m}"`);
-        return await (fn as (...a: unknown[]) => unknown).apply(entry.obj, Array.isArray(req.args) ? req.args : []);
+        return await (fn as (...a: unknown[]) => unknown).apply(entry.obj, args);
       }
       case "shutdown":
         setImmediate(() => this.close());

@@ -1,0 +1,83 @@
+/**
+ * The Barrier a manager serves (Python's `threading.Barrier` behind `SyncManager.Barrier()`):
+ * `parties` callers meet, each gets a distinct index; a timeout, `abort()` or `reset()` breaks it
+ * for everyone waiting (`BrokenBarrierError`). A waiter that is cancelled or disconnects breaks it
+ * too, as a thread that leaves a barrier does.
+ */
+import { BrokenBarrierError, InvalidStateError } from "@ipc/core";
+import { CALL, timeoutArg, type CallContext, type ContextualObject } from "./call-context.js";
+import { Waiters } from "./waiters.js";
+
+/** Methods a barrier proxy may call. */
+export const BARRIER_EXPOSED = ["wait", "reset", "abort", "parties", "nWaiting", "broken"] as const;
+
+/** A barrier held by the server. */
+export class ManagedBarrier implements ContextualObject {
+  readonly #parties: number;
+  readonly #timeout: number;
+  #count = 0;
+  /** This round: replaced by a new one when the barrier trips or resets; `broken` ends it for its waiters. */
+  #round = { broken: false };
+  readonly #waiters = new Waiters();
+
+  constructor(parties: unknown, timeout?: unknown) {
+    if (typeof parties !== "number" || !Number.isInteger(parties) || parties < 1) throw new RangeError(`parties must be a positive integer, got ${String(parties)}`);
+    this.#parties = parties;
+    this.#timeout = timeoutArg(timeout);
+  }
+
+  #break(): void {
+    this.#round.broken = true;
+    this.#waiters.wakeAll();
+  }
+
+  async #wait(timeout: number, ctx: CallContext): Promise<number> {
+    const round = this.#round;
+    if (round.broken) throw new BrokenBarrierError("the barrier is broken");
+    const index = this.#count++;
+    if (this.#count === this.#parties) {
+      this.#count = 0;
+      this.#round = { broken: false };
+      this.#waiters.wakeAll();
+      return index;
+    }
+    const end = timeout === Infinity ? Infinity : performance.now() + timeout;
+    try {
+      while (this.#round === round && !round.broken) {
+        const left = end === Infinity ? Infinity : end - performance.now();
+        if (left <= 0 || !(await this.#waiters.park(left, ctx.signal))) {
+          if (this.#round === round) this.#break(); // timed out: the barrier breaks for everyone
+        }
+      }
+    } catch (e) {
+      if (this.#round === round) this.#break();
+      throw e;
+    }
+    if (round.broken) throw new BrokenBarrierError("the barrier is broken");
+    return index;
+  }
+
+  [CALL](method: string, args: unknown[], ctx: CallContext): unknown {
+    switch (method) {
+      case "wait":
+        return this.#wait(args[0] === undefined ? this.#timeout : timeoutArg(args[0]), ctx);
+      case "reset":
+        // the parties waiting now fail; the barrier starts over
+        this.#break();
+        this.#count = 0;
+        this.#round = { broken: false };
+        return undefined;
+      case "abort":
+        this.#break();
+        return undefined;
+      case "parties":
+        return this.#parties;
+      case "nWaiting":
+        return this.#count;
+      case "broken":
+        return this.#round.broken;
+      default:
+        throw new InvalidStateError(`Barrier has no method ${method}`);
+    }
+  }
+}
