@@ -3,7 +3,7 @@
  * every proxy to that manager; calls are matched to replies by id. The socket does not keep the
  * process alive while no call is pending.
  */
-import { abortReason, ClosedError, connectFramed, currentAuthkey, deserialize, formatAddress, isolateState, serialize, type Address, type FramedSocket } from "@ipc/core";
+import { abortReason, AuthenticationError, ClosedError, connectFramed, currentAuthkey, deserialize, formatAddress, isolateState, serialize, type Address, type FramedSocket } from "@ipc/core";
 import type { Reply, RequestBody } from "./protocol.js";
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: unknown) => void };
@@ -38,9 +38,11 @@ function link(address: Address, given: Buffer | undefined): Link {
   let l = links.get(key);
   if (l) return l;
   const pending = new Map<number, Pending>();
-  const fail = (why: string) => {
+  const fail = (why: string, cause?: Error) => {
     links.delete(key);
-    for (const p of pending.values()) p.reject(new ClosedError(why));
+    // a refused key is said as such (Python's AuthenticationError); anything else closed the link
+    const error = cause instanceof AuthenticationError ? new AuthenticationError(why, { cause }) : new ClosedError(why, cause ? { cause } : undefined);
+    for (const p of pending.values()) p.reject(error);
     pending.clear();
   };
   const conn = connectFramed(address, { authkey, retryFor: 2000 }).then((c) => {
@@ -62,7 +64,7 @@ function link(address: Address, given: Buffer | undefined): Link {
     c.onClose((error) => fail(`lost the connection to the manager at ${formatAddress(address)}${error ? `: ${error.message}` : ""}`));
     return c;
   });
-  conn.catch((e: Error) => fail(`cannot reach the manager at ${formatAddress(address)}: ${e.name}: ${e.message}`));
+  conn.catch((e: Error) => fail(`cannot reach the manager at ${formatAddress(address)}: ${e.name}: ${e.message}`, e));
   l = { conn, pending };
   links.set(key, l);
   return l;

@@ -121,15 +121,13 @@ export class BaseManager {
   /** Creates an object of `typeid` on the server and returns its proxy. */
   async create<T = unknown>(typeid: string, ...args: unknown[]): Promise<Proxy<T>> {
     this.#usable();
-    const id = (await managerCall(this.#address, { t: "create", typeid, args }, this.#authkey)) as number;
-    return proxyFor({ address: this.#address, id, typeid }, this.#authkey) as Proxy<T>;
+    const made = (await managerCall(this.#address, { t: "create", typeid, args }, this.#authkey)) as { id: number; typeid: string };
+    return proxyFor({ address: this.#address, id: made.id, typeid: made.typeid }, this.#authkey) as Proxy<T>;
   }
 
   /** @internal a built-in proxy. */
-  protected async builtin<P extends BaseProxy>(typeid: string, args: unknown[]): Promise<P> {
-    this.#usable();
-    const id = (await managerCall(this.#address, { t: "create", typeid, args }, this.#authkey)) as number;
-    return proxyFor({ address: this.#address, id, typeid }, this.#authkey) as P;
+  protected builtin<P extends BaseProxy>(typeid: string, args: unknown[]): Promise<P> {
+    return this.create(typeid, ...args) as Promise<unknown> as Promise<P>;
   }
 
   #usable(): void {

@@ -53,6 +53,22 @@ const BUILTINS: Record<string, BuiltinType> = {
   Array: { make: (a) => new ManagedArray(a[0] as string, a[1]), exposed: ARRAY_EXPOSED },
 };
 
+/** The built-in typeid of a served synchronization object or container, if `obj` is one. */
+function builtinOf(obj: object): string | undefined {
+  if (obj instanceof ManagedQueue) return "Queue";
+  if (obj instanceof ManagedLock) return obj.reentrant ? "RLock" : "Lock";
+  if (obj instanceof ManagedSemaphore) return obj.bounded ? "BoundedSemaphore" : "Semaphore";
+  if (obj instanceof ManagedCondition) return "Condition";
+  if (obj instanceof ManagedEvent) return "Event";
+  if (obj instanceof ManagedBarrier) return "Barrier";
+  if (obj instanceof ManagedValue) return "Value";
+  if (obj instanceof ManagedArray) return "Array";
+  if (obj instanceof ManagedDict) return "dict";
+  if (obj instanceof ManagedList) return "list";
+  if (obj instanceof ManagedNamespace) return "Namespace";
+  return undefined;
+}
+
 /** In-flight calls a client may have at once; past it the server stops reading from it until some end. */
 const MAX_IN_FLIGHT = 1024;
 
@@ -161,9 +177,14 @@ export class ManagerServer {
         const type = this.#type(typeid);
         const args = Array.isArray(req.args) ? req.args : [];
         const obj = "make" in type ? type.make(args, (p) => this.#local(p)) : type.factory(...args);
+        if (typeof obj !== "object" || obj === null) throw new TypeError(`the factory of "${typeid}" did not return an object`);
+        // a registered factory may hand out a served Queue, Lock... (Python's remote-manager
+        // example): it is served, and proxied, as that built-in type
+        const builtin = builtinOf(obj);
+        const exposed = builtin ? BUILTINS[builtin].exposed : type.exposed.length > 0 ? type.exposed : publicMethods(obj);
         const id = this.#nextId++;
-        this.#objects.set(id, { obj, exposed: type.exposed.length > 0 ? type.exposed : publicMethods(obj), typeid });
-        return id;
+        this.#objects.set(id, { obj, exposed, typeid });
+        return { id, typeid: builtin ?? typeid };
       }
       case "call": {
         const entry = this.#objects.get(req.obj);

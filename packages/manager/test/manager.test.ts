@@ -138,7 +138,7 @@ describe("remote managers", () => {
     await q.append("job 1");
     const intruder = new SyncManager({ address, authkey: "wrong" });
     await intruder.connect();
-    await expect(intruder.dict()).rejects.toThrow(/AuthenticationError|cannot reach|lost the connection/);
+    await expect(intruder.dict()).rejects.toThrow(AuthenticationError);
     expect(await q.toArray()).toEqual(["job 1"]);
     await server.shutdown();
     await serving;
