@@ -155,7 +155,15 @@ export class ManagerServer {
       }
       const cancel = new AbortController();
       inFlight.set(req.id, cancel);
-      const ctx: CallContext = { client, signal: AbortSignal.any([cancel.signal, closed.signal]), closed: closed.signal };
+      // the combined signal is made only by the calls that wait (most calls never read it)
+      let signal: AbortSignal | undefined;
+      const ctx: CallContext = {
+        client,
+        get signal() {
+          return (signal ??= AbortSignal.any([cancel.signal, closed.signal]));
+        },
+        closed: closed.signal,
+      };
       throttle();
       void this.#handle(req, ctx).then(
         (v) => reply({ t: "ok", id: req.id, v }),
