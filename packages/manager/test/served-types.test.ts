@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BrokenBarrierError, EmptyError, FullError, InvalidStateError, ShutDownError } from "@ipc/core";
+import { BrokenBarrierError, EmptyError, FullError, InvalidStateError, ShutDownError, TimeoutError } from "@ipc/core";
 import { Process } from "@ipc/process";
 import { ConditionProxy, LockProxy, Manager, QueueProxy } from "@ipc/manager";
 
@@ -115,6 +115,9 @@ describe("a manager's locks, semaphores and conditions", () => {
     await lock.release();
     await expect(lock.release()).rejects.toThrow(InvalidStateError);
     expect(await lock.withLock(() => 42)).toBe(42);
+    await lock.acquire();
+    await expect(lock.withLock(() => 1, { timeout: 10 })).rejects.toThrow(TimeoutError);
+    await lock.release();
     const r = await m.RLock();
     expect(await r.acquire()).toBe(true);
     expect(await r.acquire({ timeout: 0 })).toBe(true); // re-entered

@@ -3,13 +3,24 @@ import { TimeoutError } from "@ipc/core";
 import { BaseProxy } from "../base-proxy.js";
 import type { ProxyWaitOptions } from "./wait-options.js";
 
-/** Runs `fn` between `acquire` and `release` of `p`. */
-async function withAcquired<R>(p: { acquire(o?: ProxyWaitOptions): Promise<boolean>; release(): Promise<void> }, fn: () => R | Promise<R>, opts: ProxyWaitOptions): Promise<R> {
-  if (!(await p.acquire(opts))) throw new TimeoutError("withLock: timed out acquiring the lock");
-  try {
-    return await fn();
-  } finally {
-    await p.release();
+/** What Lock, Semaphore and Condition proxies share: acquiring, and running code while holding. */
+abstract class AcquirableProxy extends BaseProxy {
+  /** Acquires, waiting up to `timeout` ms (`blocking: false`: not at all); false when it could not. */
+  acquire(opts: ProxyWaitOptions & { blocking?: boolean } = {}): Promise<boolean> {
+    return this.callMethod("acquire", [opts.blocking !== false, opts.timeout], opts.signal) as Promise<boolean>;
+  }
+
+  /** Gives back what `acquire` took. */
+  abstract release(): Promise<void>;
+
+  /** Runs `fn` between `acquire` and `release`. @throws TimeoutError when `timeout` passed first. */
+  async withLock<R>(fn: () => R | Promise<R>, opts: ProxyWaitOptions = {}): Promise<R> {
+    if (!(await this.acquire(opts))) throw new TimeoutError("withLock: timed out acquiring the lock");
+    try {
+      return await fn();
+    } finally {
+      await this.release();
+    }
   }
 }
 
@@ -17,11 +28,7 @@ async function withAcquired<R>(p: { acquire(o?: ProxyWaitOptions): Promise<boole
  * A manager Lock or RLock. The holder is this thread's connection to the manager: an RLock is
  * re-entered by it, and a client that ends or is killed while holding either lets go of it.
  */
-export class LockProxy extends BaseProxy {
-  /** Acquires, waiting up to `timeout` ms (`blocking: false`: not at all); false when it could not. */
-  acquire(opts: ProxyWaitOptions & { blocking?: boolean } = {}): Promise<boolean> {
-    return this.callMethod("acquire", [opts.blocking !== false, opts.timeout], opts.signal) as Promise<boolean>;
-  }
+export class LockProxy extends AcquirableProxy {
   /** @throws InvalidStateError when it is not held (an RLock: not held by this thread). */
   release(): Promise<void> {
     return this.callMethod("release") as Promise<void>;
@@ -29,18 +36,10 @@ export class LockProxy extends BaseProxy {
   locked(): Promise<boolean> {
     return this.callMethod("locked") as Promise<boolean>;
   }
-  /** Runs `fn` holding the lock. @throws TimeoutError when `timeout` passed first. */
-  withLock<R>(fn: () => R | Promise<R>, opts: ProxyWaitOptions = {}): Promise<R> {
-    return withAcquired(this, fn, opts);
-  }
 }
 
 /** A manager Semaphore or BoundedSemaphore. */
-export class SemaphoreProxy extends BaseProxy {
-  /** Takes one, waiting up to `timeout` ms (`blocking: false`: not at all); false when it could not. */
-  acquire(opts: ProxyWaitOptions & { blocking?: boolean } = {}): Promise<boolean> {
-    return this.callMethod("acquire", [opts.blocking !== false, opts.timeout], opts.signal) as Promise<boolean>;
-  }
+export class SemaphoreProxy extends AcquirableProxy {
   /** Gives `n` back. @throws InvalidStateError past a BoundedSemaphore's initial value. */
   release(n = 1): Promise<void> {
     return this.callMethod("release", [n]) as Promise<void>;
@@ -48,20 +47,13 @@ export class SemaphoreProxy extends BaseProxy {
   getValue(): Promise<number> {
     return this.callMethod("getValue") as Promise<number>;
   }
-  /** Runs `fn` holding one. @throws TimeoutError when `timeout` passed first. */
-  withLock<R>(fn: () => R | Promise<R>, opts: ProxyWaitOptions = {}): Promise<R> {
-    return withAcquired(this, fn, opts);
-  }
 }
 
 /**
  * A manager Condition (over a new RLock, or a Lock/RLock proxy of the same manager). No `waitFor`:
  * a predicate is code, which a manager never receives; loop over `wait`.
  */
-export class ConditionProxy extends BaseProxy {
-  acquire(opts: ProxyWaitOptions & { blocking?: boolean } = {}): Promise<boolean> {
-    return this.callMethod("acquire", [opts.blocking !== false, opts.timeout], opts.signal) as Promise<boolean>;
-  }
+export class ConditionProxy extends AcquirableProxy {
   release(): Promise<void> {
     return this.callMethod("release") as Promise<void>;
   }
@@ -78,9 +70,5 @@ export class ConditionProxy extends BaseProxy {
   }
   notifyAll(): Promise<void> {
     return this.callMethod("notifyAll") as Promise<void>;
-  }
-  /** Runs `fn` holding the condition's lock. */
-  withLock<R>(fn: () => R | Promise<R>, opts: ProxyWaitOptions = {}): Promise<R> {
-    return withAcquired(this, fn, opts);
   }
 }
