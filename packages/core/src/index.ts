@@ -44,7 +44,7 @@ export type { WaitBackend, WaitResult } from "./memory/wait-backend.js";
 export { allocateWords, wordsOf } from "./memory/shared-words.js";
 export type { SharedWords } from "./memory/shared-words.js";
 export { allocateNativeWords, isNative, nativeAvailable, nativeShmOpen, nativeShmUnlink, PARTY_TABLE_BYTES, tryAllocateNativeWords } from "./memory/native-memory.js";
-export { trackSegment, trackerEnv, trackerPid, trackerStdio, untrackSegment } from "./memory/segment-tracker.js";
+export { trackSegment, trackerEnv, trackerStdio, untrackSegment } from "./memory/segment-tracker.js";
 export type { NativeBlock, NativeWords } from "./memory/native-memory.js";
 export { Deadline } from "./memory/deadline.js";
 export { allocLarge } from "./memory/large-buffer.js";

@@ -54,8 +54,8 @@ process.stdin.on("end", () => {
 `;
 
 let fd: number | undefined;
-/** The tracker started by this thread (kept referenced so that its stdin stays open). */
-let tracker: ChildProcess | undefined;
+/** The tracker started by this thread: referenced, so that its stdin socket is never collected and closed. */
+const started: ChildProcess[] = [];
 
 function inherited(): number | undefined {
   const m = /^(\d+):(\d+)$/.exec(process.env[ENV] ?? "");
@@ -81,7 +81,7 @@ function start(): number | undefined {
     const pipeFd = stdin?._handle?.fd;
     if (!stdin || typeof pipeFd !== "number" || pipeFd < 0) return undefined;
     stdin.unref?.();
-    tracker = child;
+    started.push(child);
     process.env[ENV] = `${pipeFd}:${fstatSync(pipeFd).ino}`;
     return pipeFd;
   } catch {
@@ -129,9 +129,4 @@ export function trackerEnv(): Record<string, string> {
   const f = fd ?? inherited();
   if (f === undefined) return {};
   return { [ENV]: `${CHILD_FD}:${fstatSync(f).ino}` };
-}
-
-/** @internal the tracker process this thread started (tests). */
-export function trackerPid(): number | undefined {
-  return tracker?.pid;
 }
