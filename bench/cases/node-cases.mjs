@@ -133,6 +133,70 @@ async function pipeRoundTrip(sync) {
   return us;
 }
 
+/** Async on both ends: a `context` child awaits `put`, the main thread awaits `get` (or `for await`). */
+async function queueAsyncCase(context, n, forAwait) {
+  const q = new Queue();
+  const ready = new Semaphore(0);
+  const go = new Event();
+  const p = new Process({ module: queueWorkers, target: "produceAsync", args: [q, n, "obj", ready, go], context });
+  p.start();
+  await ready.acquire();
+  const rss0 = process.memoryUsage.rss();
+  const t0 = performance.now();
+  go.set();
+  if (forAwait) {
+    let i = 0;
+    for await (const _ of q) if (++i === n) break;
+  } else for (let i = 0; i < n; i++) await q.get();
+  const rate = (n / (performance.now() - t0)) * 1000;
+  void rss0;
+  await p.join();
+  return rate;
+}
+
+/** Main thread `send`s, a `context` child `await recv()`s. */
+async function pipeAsyncRecvCase(context, n) {
+  const [reader, writer] = Pipe({ duplex: false });
+  const ready = new Semaphore(0);
+  const done = new Semaphore(0);
+  const go = new Event();
+  const p = new Process({ module: pipeWorkers, target: "pipeRecvAsync", args: [reader, n, ready, go, done], context });
+  p.start();
+  reader.close();
+  await ready.acquire();
+  const item = { id: 1, op: "put" };
+  const t0 = performance.now();
+  go.set();
+  for (let i = 0; i < n; i++) await writer.send(item);
+  await done.acquire();
+  const rate = (n / (performance.now() - t0)) * 1000;
+  await p.join();
+  writer.close();
+  return rate;
+}
+
+/** Round trip with the async API on both ends: `send` + `await recv()` here, an async echo there. */
+async function pipeAsyncRoundTrip(context) {
+  const [a, b] = Pipe();
+  const p = new Process({ module: pipeWorkers, target: "echoAsync", args: [b], context });
+  p.start();
+  b.close();
+  const item = { id: 1, op: "put" };
+  a.send(item);
+  await a.recv();
+  const n = 10_000;
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    a.send(item);
+    await a.recv();
+  }
+  const us = ((performance.now() - t0) / n) * 1000;
+  a.send(null);
+  await p.join();
+  a.close();
+  return us;
+}
+
 const packr = new Packr({ useRecords: true });
 const kib = new Uint8Array(1024);
 /** A large value: 10,000 small records and a 1 MiB byte array. */
@@ -381,6 +445,28 @@ export const cases = {
     variants: {
       "Queue 1 → 1 threads, number": () => queueCase("thread", "int", 600_000),
       "Queue 1 → 1 processes, number": () => queueCase("process", "int", 600_000),
+    },
+  },
+  queue_async: {
+    unit: "ops/s",
+    variants: {
+      "Queue, thread child await put → main await get, {id, op}": () => queueAsyncCase("thread", 200_000, false),
+      "Queue, thread child await put → main for await, {id, op}": () => queueAsyncCase("thread", 200_000, true),
+      "Queue, process child await put → main await get, {id, op}": () => queueAsyncCase("process", 200_000, false),
+    },
+  },
+  pipe_async: {
+    unit: "ops/s",
+    variants: {
+      "Pipe one-way, main send → thread child await recv, {id, op}": () => pipeAsyncRecvCase("thread", 300_000),
+      "Pipe one-way, main send → process child await recv, {id, op}": () => pipeAsyncRecvCase("process", 300_000),
+    },
+  },
+  pipe_rtt_async: {
+    unit: "us",
+    variants: {
+      "Pipe round trip, send + await recv on both ends, thread child": () => pipeAsyncRoundTrip("thread"),
+      "Pipe round trip, send + await recv on both ends, process child": () => pipeAsyncRoundTrip("process"),
     },
   },
   queue_obj: {

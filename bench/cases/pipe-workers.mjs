@@ -19,3 +19,20 @@ export function echo(conn) {
     conn.sendSync(m);
   }
 }
+
+/** Receives n messages with `await conn.recv()`, then says so on `done`. */
+export async function pipeRecvAsync(conn, n, ready, go, done) {
+  ready.release();
+  await go.wait();
+  for (let i = 0; i < n; i++) await conn.recv();
+  done.release();
+}
+
+/** Echoes with the async API on this end too, as users write it. */
+export async function echoAsync(conn) {
+  for (;;) {
+    const m = await conn.recv();
+    if (m === null) break;
+    conn.send(m);
+  }
+}

@@ -22,3 +22,11 @@ export function taskWorker(q) {
     q.taskDone();
   }
 }
+
+/** As users write it: `await q.put(item)` for each item, the same item object reused. */
+export async function produceAsync(q, n, payload, ready, go) {
+  const item = items[payload]();
+  ready.release();
+  await go.wait();
+  for (let i = 0; i < n; i++) await q.put(item);
+}
