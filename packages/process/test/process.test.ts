@@ -327,3 +327,26 @@ describe("process lifetime at exit", () => {
     }
   });
 });
+
+describe("a process without @ipc/native", () => {
+  const script = new URL("./fixtures/no-shared-memory.mjs", import.meta.url).pathname;
+  const noticeOf = (stderr: string) => stderr.split("\n").filter((l) => l.startsWith("@ipc: "));
+
+  it("says once on stderr why objects reach a child through the broker, and how to fix or silence it", async () => {
+    const { stdout, stderr } = await run(process.execPath, ["--no-addons", script], { timeout: 60_000, env: { ...process.env, IPC_NATIVE: "", IPC_QUIET: "" } });
+    expect(stdout).toBe("set: true\n");
+    const notice = noticeOf(stderr);
+    expect(notice).toHaveLength(1); // two objects, one notice
+    expect(notice[0]).toMatch(/^@ipc: a (Event|Lock) is handed to a child process without shared memory, because @ipc\/native is not loaded \(.*addons.*disabled.*\)/);
+    expect(notice[0]).toContain("IPC_QUIET=1");
+  }, 60_000);
+
+  it.each([
+    ["IPC_QUIET=1", { IPC_QUIET: "1" }],
+    ["IPC_NATIVE=0", { IPC_NATIVE: "0" }],
+  ])("is silent with %s", async (_, env) => {
+    const { stdout, stderr } = await run(process.execPath, ["--no-addons", script], { timeout: 60_000, env: { ...process.env, IPC_NATIVE: "", IPC_QUIET: "", ...env } });
+    expect(stdout).toBe("set: true\n");
+    expect(noticeOf(stderr)).toEqual([]);
+  }, 60_000);
+});

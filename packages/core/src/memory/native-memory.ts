@@ -186,6 +186,28 @@ export function nativeAvailable(): boolean {
   return load().binding !== undefined;
 }
 
+let noticed = false;
+
+/**
+ * Says once per process, on stderr, that `what` is handed to a child process without shared memory
+ * (so every call on it goes through this process's broker), why @ipc/native is not loaded, and how
+ * to fix or silence it. Silent when the program chose the broker (`IPC_NATIVE=0`) or asked for
+ * quiet (`IPC_QUIET=1`).
+ */
+export function noticeNoSharedMemory(what: string): void {
+  if (noticed || process.env.IPC_NATIVE === "0" || process.env.IPC_QUIET === "1") return;
+  const { binding, error } = load();
+  if (binding) return; // loaded: this object was simply made outside its memory
+  noticed = true;
+  const why = error instanceof Error ? error.message : String(error ?? "unknown reason");
+  process.stderr.write(
+    `@ipc: ${what} is handed to a child process without shared memory, because @ipc/native is not loaded (${why}). ` +
+      "Every call on it now goes through this process's broker, about 100x slower. " +
+      "Fix: install @ipc/native on Linux with a C++ compiler (or its prebuilt binary for this platform and Node). " +
+      "Silence: IPC_NATIVE=0 (use the broker on purpose) or IPC_QUIET=1.\n",
+  );
+}
+
 function requireBinding(): Binding {
   const { binding, error } = load();
   if (!binding) {

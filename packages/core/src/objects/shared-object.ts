@@ -13,7 +13,7 @@ import { ClosedError, IpcError } from "../errors/errors.js";
 import type { FramedSocket } from "../transport/framed-socket.js";
 import type { SharedWords } from "../memory/shared-words.js";
 import { wordsOf } from "../memory/shared-words.js";
-import { isNative, nativeHandleState, nativeWordsFrom, type NativeHandleState } from "../memory/native-memory.js";
+import { isNative, nativeHandleState, nativeWordsFrom, noticeNoSharedMemory, type NativeHandleState } from "../memory/native-memory.js";
 import { exportToBroker } from "../broker/export.js";
 import { remoteClient } from "../broker/remote-client.js";
 import type { RemoteRef } from "../broker/protocol.js";
@@ -87,6 +87,15 @@ export abstract class SharedObject<E = unknown> {
   /** Called by the broker when a remote owner disconnects: release what it holds. */
   releaseOwner(_owner: number): void {}
 
+  /**
+   * Whether handing this object to a child process without @ipc/native is worth a notice (its
+   * calls then go through the broker). False for objects that always travel that way (a pipe's
+   * relay).
+   */
+  protected slowerWithoutSharedMemory(): boolean {
+    return true;
+  }
+
   /** @internal */
   [toHandle](ctx: HandleContext): HandleDescriptor {
     const state: HandleState<E> = { extra: this.handleExtra() };
@@ -96,6 +105,7 @@ export abstract class SharedObject<E = unknown> {
       const w = this.words!;
       state.local = { buffer: w.buffer, byteOffset: w.byteOffset, count: w.i32.length };
     } else {
+      if (this.slowerWithoutSharedMemory()) noticeNoSharedMemory(`a ${this.constructor.name}`);
       state.remote = exportToBroker(this);
     }
     return { type: this.handleType(), module: this.handleModule(), state };
