@@ -6,7 +6,9 @@ export function ipcBuild(entry: string[], options: { splitting?: boolean } = {})
     entry,
     format: ["esm", "cjs"],
     // TypeScript 6: tsup 8.5 passes baseUrl to the dts build, which TS 6 rejects (TS5101)
-    dts: { compilerOptions: { ignoreDeprecations: "6.0" } },
+    // the declarations use Node's types (Buffer, NodeJS.*): they reference them, so a user's
+    // tsconfig needs no `"types": ["node"]` (each package depends on @types/node)
+    dts: { compilerOptions: { ignoreDeprecations: "6.0" }, banner: '/// <reference types="node" />' },
     clean: true,
     sourcemap: true,
     target: "node20",

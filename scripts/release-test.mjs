@@ -1,0 +1,238 @@
+#!/usr/bin/env node
+// The release, tried as users meet it. From a temporary clone: version every package
+// (`changeset version`), build, and publish all of them to a local registry (verdaccio on
+// 127.0.0.1; @ipc/* only ever from it, other packages such as @types/node through it from the npm
+// registry). Then, in fresh folders outside the workspace, install one primitive with npm and with
+// pnpm (with and without optional dependencies, and with npm's --ignore-scripts) and run an ES
+// module, a CommonJS and a TypeScript program against it, and a program that hands a queue to a
+// child process (which says whether @ipc/native's shared memory was used).
+// Prints `release test: N passed, M failed`; with IPC_TEST_REPORT_DIR, writes a report the CI
+// summary counts. Needs git, npm and .tools/pnpm (`npm test` installs it).
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const pnpm = join(root, ".tools", "node_modules", ".bin", "pnpm");
+const VERDACCIO = "6.8.0";
+const work = mkdtempSync(join(tmpdir(), "ipc-release-"));
+const results = [];
+
+function sh(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { encoding: "utf8", timeout: 600_000, ...opts, env: { ...process.env, ...opts.env } });
+  if (r.error) throw r.error;
+  if (r.status !== 0 && !opts.allowFail) {
+    throw new Error(`${cmd} ${args.join(" ")} exited with ${r.status}\n${r.stdout ?? ""}\n${r.stderr ?? ""}`.trim());
+  }
+  return r;
+}
+
+function check(name, fn) {
+  try {
+    fn();
+    results.push({ name, ok: true });
+    console.log(`  ✓ ${name}`);
+  } catch (error) {
+    results.push({ name, ok: false });
+    console.log(`  ✗ ${name}\n${String(error.message ?? error).replace(/^/gm, "      ")}`);
+  }
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** verdaccio, installed once into .tools/verdaccio (it is a tool, not a dependency of the workspace). */
+function verdaccioBin() {
+  const dir = join(root, ".tools", "verdaccio");
+  const bin = join(dir, "node_modules", "verdaccio", "bin", "verdaccio");
+  if (!existsSync(bin)) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "package.json"), '{ "private": true }\n');
+    sh("npm", ["install", "--prefix", dir, "--no-audit", "--no-fund", `verdaccio@${VERDACCIO}`], { stdio: "inherit" });
+  }
+  return bin;
+}
+
+async function startRegistry() {
+  const port = await freePort();
+  const dir = join(work, "registry");
+  mkdirSync(dir, { recursive: true });
+  const config = join(dir, "config.yaml");
+  writeFileSync(
+    config,
+    [
+      `storage: ${join(dir, "storage")}`,
+      "auth:",
+      "  htpasswd:",
+      `    file: ${join(dir, "htpasswd")}`,
+      "uplinks:",
+      "  npmjs:",
+      "    url: https://registry.npmjs.org/",
+      "packages:",
+      "  '@ipc/*':",
+      "    access: $all",
+      "    publish: $authenticated",
+      "  '**':",
+      "    access: $all",
+      "    proxy: npmjs",
+      "log: { type: stdout, format: pretty, level: error }",
+      "",
+    ].join("\n"),
+  );
+  const server = spawn(process.execPath, [verdaccioBin(), "--config", config, "--listen", `127.0.0.1:${port}`], { stdio: ["ignore", "inherit", "inherit"] });
+  const url = `http://127.0.0.1:${port}/`;
+  // up when it answers (bounded: 60 s)
+  const end = Date.now() + 60_000;
+  for (;;) {
+    try {
+      if ((await fetch(`${url}-/ping`)).ok) break;
+    } catch {}
+    if (Date.now() > end || server.exitCode !== null) throw new Error("verdaccio did not start");
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const res = await fetch(`${url}-/user/org.couchdb.user:ipc`, {
+    method: "PUT",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ name: "ipc", password: "release-test", type: "user", roles: [] }),
+  });
+  const { token } = await res.json();
+  if (!token) throw new Error(`verdaccio gave no token (${res.status})`);
+  return { server, url, npmrc: `registry=${url}\n//127.0.0.1:${port}/:_authToken=${token}\n` };
+}
+
+function publishAll(registry) {
+  const repo = join(work, "repo");
+  sh("git", ["clone", "-q", root, repo]);
+  writeFileSync(join(repo, ".npmrc"), registry.npmrc);
+  const env = { PATH: `${dirname(pnpm)}:${process.env.PATH}`, TURBO_TELEMETRY_DISABLED: "1" };
+  sh(pnpm, ["install", "--frozen-lockfile", "--offline"], { cwd: repo, env });
+  sh(pnpm, ["changeset", "version"], { cwd: repo, env });
+  sh(pnpm, ["exec", "turbo", "run", "build", "--filter=./packages/*"], { cwd: repo, env });
+  sh(pnpm, ["-r", "--filter", "./packages/*", "publish", "--no-git-checks", "--registry", registry.url], { cwd: repo, env });
+}
+
+const programs = {
+  "esm.mjs": `import { Queue } from "@ipc/queue";
+const q = new Queue();
+await q.put({ hello: "esm" });
+console.log(JSON.stringify(await q.get()));
+`,
+  "cjs.cjs": `const { Queue } = require("@ipc/queue");
+(async () => {
+  const q = new Queue();
+  await q.put({ hello: "cjs" });
+  console.log(JSON.stringify(await q.get()));
+})();
+`,
+  "typed.ts": `import { EmptyError, Queue } from "@ipc/queue";
+const q = new Queue<{ hello: string }>({ maxSize: 10 });
+await q.put({ hello: "ts" });
+const item: { hello: string } = await q.get({ timeout: 1000 });
+console.log(JSON.stringify(item), new EmptyError("x").name);
+`,
+  "tsconfig.json": JSON.stringify({ compilerOptions: { module: "nodenext", target: "es2022", strict: true, outDir: "out" }, files: ["typed.ts"] }),
+  "children.mjs": `import { nativeAvailable } from "@ipc/core";
+import { isMainProcess, Process } from "@ipc/process";
+import { Queue } from "@ipc/queue";
+
+export async function produce(q) {
+  for (let i = 0; i < 3; i++) await q.put(i);
+}
+
+if (isMainProcess) {
+  const q = new Queue();
+  const p = new Process({ module: import.meta.url, target: "produce", args: [q], context: "process" });
+  p.start();
+  const got = [await q.get(), await q.get(), await q.get()];
+  await p.join();
+  console.log(JSON.stringify({ got, native: nativeAvailable() }));
+}
+`,
+};
+
+/** A fresh folder outside the workspace with `packages` installed by `pm` with `flags`. */
+function consumer(name, pm, packages, flags, registry) {
+  const dir = join(work, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: `try-${name}`, private: true, type: "module" }));
+  writeFileSync(join(dir, ".npmrc"), `registry=${registry.url}\n`);
+  for (const [file, text] of Object.entries(programs)) writeFileSync(join(dir, file), text);
+  const env = { npm_config_registry: registry.url, PATH: `${dirname(pnpm)}:${process.env.PATH}` };
+  if (pm === "npm") sh("npm", ["install", "--no-audit", "--no-fund", ...flags, ...packages], { cwd: dir, env });
+  // a store of its own: nothing of the workspace's is reused
+  else sh(pnpm, ["add", "--store-dir", join(work, "pnpm-store"), ...flags, ...packages], { cwd: dir, env });
+  return dir;
+}
+
+const run = (dir, file) => sh(process.execPath, [file], { cwd: dir, timeout: 60_000 }).stdout;
+
+async function main() {
+  console.log(`[release-test] in ${work}`);
+  const registry = await startRegistry();
+  try {
+    check("every package versions and publishes to the local registry", () => publishAll(registry));
+    const scenarios = [
+      { name: "npm", pm: "npm", flags: [], native: true },
+      { name: "npm-ignore-scripts", pm: "npm", flags: ["--ignore-scripts"], native: true },
+      { name: "npm-no-optional", pm: "npm", flags: ["--omit=optional"], native: false },
+      { name: "pnpm", pm: "pnpm", flags: [], native: true },
+      { name: "pnpm-no-optional", pm: "pnpm", flags: ["--no-optional"], native: false },
+    ];
+    for (const s of scenarios) {
+      console.log(`[release-test] ${s.name}: @ipc/queue alone ${s.flags.join(" ")}`);
+      let dir;
+      check(`${s.name}: installs @ipc/queue alone`, () => {
+        dir = consumer(s.name, s.pm, ["@ipc/queue"], s.flags, registry);
+      });
+      if (!dir) continue;
+      check(`${s.name}: an ES module program`, () => expectEqual(run(dir, "esm.mjs"), '{"hello":"esm"}\n'));
+      check(`${s.name}: a CommonJS program`, () => expectEqual(run(dir, "cjs.cjs"), '{"hello":"cjs"}\n'));
+      check(`${s.name}: a TypeScript program (module nodenext, no "types" setting)`, () => {
+        sh(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], { cwd: dir });
+        expectEqual(run(dir, join("out", "typed.js")), '{"hello":"ts"} EmptyError\n');
+      });
+      let full;
+      check(`${s.name}: installs @ipc/queue, @ipc/process and @ipc/core`, () => {
+        full = consumer(`${s.name}-children`, s.pm, ["@ipc/queue", "@ipc/process", "@ipc/core"], s.flags, registry);
+      });
+      if (full) {
+        check(`${s.name}: a queue handed to a child process, ${s.native ? "in shared memory (@ipc/native)" : "through the broker (no @ipc/native)"}`, () =>
+          expectEqual(run(full, "children.mjs"), `${JSON.stringify({ got: [0, 1, 2], native: s.native })}\n`),
+        );
+      }
+    }
+  } finally {
+    registry.server.kill();
+  }
+}
+
+function expectEqual(actual, expected) {
+  if (actual !== expected) throw new Error(`expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+}
+
+try {
+  await main();
+} catch (error) {
+  results.push({ name: "the release test ran to its end", ok: false });
+  console.log(`  ✗ ${error.stack ?? error}`);
+}
+const passed = results.filter((r) => r.ok).length;
+const failed = results.length - passed;
+console.log(`release test: ${passed} passed, ${failed} failed`);
+if (process.env.IPC_TEST_REPORT_DIR) {
+  mkdirSync(process.env.IPC_TEST_REPORT_DIR, { recursive: true });
+  writeFileSync(join(process.env.IPC_TEST_REPORT_DIR, "release-test.json"), JSON.stringify({ numPassedTests: passed, numFailedTests: failed, testResults: [] }));
+}
+if (failed === 0) rmSync(work, { recursive: true, force: true });
+process.exit(failed === 0 ? 0 : 1);
