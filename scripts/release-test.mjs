@@ -114,11 +114,12 @@ async function startRegistry() {
 function publishAll(registry) {
   const repo = join(work, "repo");
   sh("git", ["clone", "-q", root, repo]);
-  writeFileSync(join(repo, ".npmrc"), registry.npmrc);
   const env = { PATH: `${dirname(pnpm)}:${process.env.PATH}`, TURBO_TELEMETRY_DISABLED: "1" };
   sh(pnpm, ["install", "--frozen-lockfile", "--offline"], { cwd: repo, env });
   sh(pnpm, ["changeset", "version"], { cwd: repo, env });
   sh(pnpm, ["exec", "turbo", "run", "build", "--filter=./packages/*"], { cwd: repo, env });
+  // the registry and its token only now: the workspace's own install reads the usual registry
+  writeFileSync(join(repo, ".npmrc"), registry.npmrc);
   sh(pnpm, ["-r", "--filter", "./packages/*", "publish", "--no-git-checks", "--registry", registry.url], { cwd: repo, env });
 }
 

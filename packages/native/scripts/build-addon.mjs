@@ -1,5 +1,6 @@
 // Builds the addon with node-gyp against the headers of the running Node (never downloads them):
-// at install (a published package ships the sources) and in the monorepo's build.
+// in the monorepo's build, for the release's prebuilt binaries (scripts/build-prebuilds.mjs), and
+// by users where no prebuilt binary fits (the published package ships the sources).
 // A machine without a compiler still gets a working @ipc: the addon is optional and @ipc/core
 // falls back to its broker for objects shared between processes. So a failed build warns, and
 // `IPC_NATIVE_REQUIRED=1` turns the warning into an error (CI on Linux sets it).

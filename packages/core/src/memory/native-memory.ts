@@ -203,7 +203,7 @@ export function noticeNoSharedMemory(what: string): void {
   process.stderr.write(
     `@ipc: ${what} is handed to a child process without shared memory, because @ipc/native is not loaded (${why}). ` +
       "Every call on it now goes through this process's broker, about 100x slower. " +
-      "Fix: install @ipc/native on Linux with a C++ compiler (or its prebuilt binary for this platform and Node). " +
+      "Fix: install @ipc/native (it carries binaries for Linux x64 and arm64, Node 20-26; elsewhere build it: node node_modules/@ipc/native/scripts/build-addon.mjs). " +
       "Silence: IPC_NATIVE=0 (use the broker on purpose) or IPC_QUIET=1.\n",
   );
 }
