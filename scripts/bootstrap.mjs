@@ -53,7 +53,9 @@ if (command === "test") {
   const status = run(pnpm, ["exec", "turbo", "run", "typecheck", "test", "--concurrency=1", ...process.argv.slice(3)], { env });
   // a suite that passed but left shared memory behind has failed
   const shmClean = reportShm(await leftSince(shmBefore));
-  process.exit(status !== 0 ? status : shmClean ? 0 : 1);
+  // the release as users meet it: publish to a local registry, install one primitive, run programs
+  const released = process.env.IPC_RELEASE_TEST === "0" ? 0 : run(process.execPath, [join(root, "scripts", "release-test.mjs")], { env });
+  process.exit(status !== 0 ? status : shmClean && released === 0 ? 0 : 1);
 } else if (command === "start") {
   if (run(pnpm, ["exec", "turbo", "run", "build", "--filter=@ipc/example-flagship..."], { env }) !== 0) process.exit(1);
   process.exit(run(pnpm, ["--filter", "@ipc/example-flagship", "start"], { env }));
