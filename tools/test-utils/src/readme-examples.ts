@@ -1,6 +1,6 @@
 /**
  * Runs the ```js examples of a package README, so that every example in the docs is known to work.
- * A block whose first line is `// name.mjs` is written under that name (so other blocks can import
+ * A block whose first line is `// name.mjs` (or `// name.cjs`, for CommonJS) is written under that name (so other blocks can import
  * it); the others become `example-N.mjs`. Every file is then run with node, from a scratch folder
  * inside the package (so the package and its dependencies resolve), and must exit with 0.
  */
@@ -20,7 +20,7 @@ export function readmeExamples(packageDir: string): ReadmeExample[] {
   const text = readFileSync(join(packageDir, "README.md"), "utf8");
   const blocks = [...text.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]!);
   return blocks.map((code, i) => {
-    const named = /^\/\/ ([\w.-]+\.mjs)\n/.exec(code);
+    const named = /^\/\/ ([\w.-]+\.[mc]js)\b.*\n/.exec(code);
     return { file: named ? named[1]! : `example-${i}.mjs`, code };
   });
 }
