@@ -49,6 +49,8 @@ if (command === "test") {
   // type-level tests (typed pool tasks, ...) are checked by tsc, not by vitest
   if (run(pnpm, ["exec", "turbo", "run", "build"], { env }) !== 0) process.exit(1);
   if (run(pnpm, ["exec", "eslint", "."], { env }) !== 0) process.exit(1);
+  // the API reference from the TSDoc (docs/api), which fails on any warning
+  if (run(pnpm, ["exec", "typedoc", "--logLevel", "Warn"], { env }) !== 0) process.exit(1);
   const shmBefore = shmSnapshot();
   const status = run(pnpm, ["exec", "turbo", "run", "typecheck", "test", "--concurrency=1", ...process.argv.slice(3)], { env });
   // a suite that passed but left shared memory behind has failed

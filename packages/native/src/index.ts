@@ -53,7 +53,7 @@ export interface NativeBinding {
   /** Removes the name `name` (mappings stay valid). ENOENT when it is gone. */
   shmUnlink(name: string): void;
   /**
-   * Records in the party table of every @ipc block this process maps (see @ipc/core's
+   * Records in the party table of every `@ipc` block this process maps (see @ipc/core's
    * native-memory.ts) that this process's thread `threadId` has ended; returns how many entries
    * it marked. Other processes then know that thread's locks may be taken over.
    */

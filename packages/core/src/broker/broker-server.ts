@@ -69,7 +69,7 @@ export class BrokerServer {
     return this.objects.size;
   }
 
-  /** Calls in progress, over all connections (each connection has at most {@link MAX_CALLS}). */
+  /** Calls in progress, over all connections (each connection has at most `MAX_CALLS`). */
   get calls(): number {
     return this.inProgress;
   }

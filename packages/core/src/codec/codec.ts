@@ -7,5 +7,5 @@ export interface Codec {
   decode(bytes: Uint8Array): unknown;
 }
 
-/** The default codec of @ipc (see `serialize`). */
+/** The default codec of `@ipc` (see `serialize`). */
 export const defaultCodec: Codec = { encode: (v) => serialize(v), decode: (b) => deserialize(b) };

@@ -6,7 +6,7 @@
 
 const IPC_ERROR = Symbol.for("@ipc/core:IpcError");
 
-/** Options accepted by every @ipc error constructor. */
+/** Options accepted by every `@ipc` error constructor. */
 export interface IpcErrorOptions {
   /** The error that caused this one. */
   cause?: unknown;
@@ -22,7 +22,7 @@ export class IpcError extends Error {
     Object.defineProperty(this, IPC_ERROR, { value: true });
   }
 
-  /** True for an @ipc error, even one from another copy of this package. */
+  /** True for an `@ipc` error, even one from another copy of this package. */
   static isIpcError(value: unknown): value is IpcError {
     return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[IPC_ERROR] === true;
   }
@@ -112,7 +112,7 @@ export const MessageTooLargeError = define("MessageTooLargeError", "ERR_IPC_MESS
 /** An instance of {@link MessageTooLargeError}. */
 export type MessageTooLargeError = InstanceType<typeof MessageTooLargeError>;
 
-/** Every @ipc error class by name, used to revive errors that crossed a boundary. */
+/** Every `@ipc` error class by name, used to revive errors that crossed a boundary. */
 export const errorClasses: ReadonlyMap<string, new (message?: string, options?: IpcErrorOptions) => Error> = new Map<
   string,
   new (message?: string, options?: IpcErrorOptions) => Error

@@ -3,7 +3,7 @@ import { threadId } from "node:worker_threads";
 /**
  * The owner id this isolate writes into lock owner words: threadId + 1 (so the main thread is 1,
  * and 0 means "no owner"). Unique among the threads of one process; ids for other processes are
- * assigned by the broker from {@link REMOTE_OWNER_BASE} up.
+ * assigned by the broker from `REMOTE_OWNER_BASE` up.
  */
 export const localOwnerId: number = threadId + 1;
 

@@ -232,7 +232,7 @@ export class Ring {
     return this.capacity - used >= total + frames * 16 + this.maxChunk + 16;
   }
 
-  /** True when a put asked to hand items over would hand one of `total` bytes over (see {@link put}). */
+  /** True when a put asked to hand items over would hand one of `total` bytes over (see `putAsync`/`putSync`). */
   handsOver(total: number): boolean {
     return total >= HAND_OVER_MIN && nativeHandOverAvailable();
   }
