@@ -35,6 +35,7 @@ export { toHandle, registerHandleType, isHandleable, loadHandleModules, allowHan
 export { addHandleResolutionBase } from "./handles/handle-trust.js";
 export type { HandleContext, HandleDescriptor, HandleTarget, Handleable, Reviver, RegisterHandleTypeOptions } from "./handles/handle.js";
 export { SharedObject, registerShared, INTERNAL } from "./objects/shared-object.js";
+export { pendingWritesDone, trackPendingWrite } from "./objects/pending-writes.js";
 export { waitable, isWaitable } from "./handles/waitable.js";
 export type { Waitable } from "./handles/waitable.js";
 export type { SharedInit } from "./objects/shared-object.js";

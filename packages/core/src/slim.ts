@@ -22,6 +22,7 @@ export { loadModule, loadModuleSync, moduleUrl } from "./load-module.js";
 export type { Namespace } from "./load-module.js";
 export { lazyRequire } from "./lazy-require.js";
 export { isolateState, peekIsolateState, setIsolateState } from "./isolate-state.js";
+export { pendingWritesDone } from "./objects/pending-writes.js";
 export { atomicsBackend } from "./memory/wait-backend.js";
 export { Ring, NOT_NOW } from "./ring/ring.js";
 export type { Decode, RingGetOptions, RingPutOptions } from "./ring/ring.js";

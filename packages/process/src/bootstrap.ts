@@ -5,7 +5,7 @@
  * Python prints the traceback) and gives exit code 1.
  */
 import { threadId } from "node:worker_threads";
-import { addHandleResolutionBase, allowHandleModule, deserialize, installLivenessTable, loadHandleModules, loadModule, moduleUrl } from "@ipc/core/slim";
+import { addHandleResolutionBase, allowHandleModule, deserialize, installLivenessTable, loadHandleModules, loadModule, moduleUrl, pendingWritesDone } from "@ipc/core/slim";
 import { endChildren } from "./children.js";
 import { setIdentity } from "./identity.js";
 import type { StartPayload } from "./payload.js";
@@ -47,6 +47,8 @@ export async function runChild(payload: StartPayload): Promise<number> {
       Object.defineProperty(self, PROCESS_STATE, { value: { self: payload.identity.self }, enumerable: false });
       await (self.run as () => unknown)();
     }
+    // large items this child put that are still streaming into their queues (Python joins the feeder)
+    await pendingWritesDone();
     await endChildren();
     return 0;
   } catch (error) {

@@ -19,6 +19,7 @@ import {
   SharedObject,
   ShutDownError,
   recycleSerialized,
+  trackPendingWrite,
   wordsOf,
   type SharedInit,
   IpcError,
@@ -123,8 +124,26 @@ export class Queue<T = unknown> extends SharedObject<null> {
     const ring = this.#ring!;
     const bytes = serializeOr(item, (b) => ring.tryPutFrame(b, this.joinable));
     if (!bytes) return;
-    await ring.putAsync(bytes, { deadline: new Deadline(timeout), joinable: this.joinable, signal: this.waitSignal(signal) });
-    recycleSerialized(bytes);
+    const putOpts = { deadline: new Deadline(timeout), joinable: this.joinable, signal: this.waitSignal(signal) };
+    if (bytes.byteLength <= ring.maxChunk) {
+      await ring.putAsync(bytes, putOpts);
+      recycleSerialized(bytes);
+      return;
+    }
+    // An item of several frames is in the queue once its first frame is: put returns then, as
+    // Python's returns once its feeder thread has the item, and the rest streams on as consumers
+    // make room (one in this same thread included: waiting for the whole item here could wait
+    // forever). Puts after it wait for it (the ring's tail lock), so the order is kept.
+    await new Promise<void>((resolve, reject) => {
+      let committed = false;
+      const writing = ring.putAsync(bytes, { ...putOpts, onCommitted: () => ((committed = true), resolve()) }).then(
+        () => recycleSerialized(bytes),
+        // after the commit only an immediate shutdown cuts an item off (its consumers drop it)
+        (error: unknown) => (committed ? undefined : reject(error)),
+      );
+      // a child that ends waits for it (process bootstrap)
+      trackPendingWrite(writing);
+    });
   }
 
   /** As {@link put}, blocking the calling thread. */

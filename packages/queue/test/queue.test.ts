@@ -114,6 +114,29 @@ describe("Queue in one thread", () => {
     expect(Buffer.compare(Buffer.from(got.buffer, got.byteOffset, got.byteLength), Buffer.from(big.buffer))).toBe(0);
   }, 120_000);
 
+  it("put of an item larger than the ring returns once it is in the queue, before anyone reads it; order is kept", async () => {
+    // Python's put returns once its feeder thread has the item: in one thread, put then get
+    const q = new Queue<Uint8Array | string>({ maxSize: 1 });
+    const big = new Uint8Array(16 * 1024 * 1024).fill(7);
+    await q.put(big, { timeout: 10_000 });
+    expect(q.qsize()).toBe(1);
+    const after = q.put("after"); // waits for the slot, behind the large item
+    const got = (await q.get({ timeout: 30_000 })) as Uint8Array;
+    expect(got.length).toBe(big.length);
+    expect(got.every((b) => b === 7)).toBe(true);
+    await after;
+    expect(await q.get({ timeout: 10_000 })).toBe("after");
+    // a large item that cannot even start (no slot) still times out, and an aborted one never enters
+    await q.put("fill");
+    await expect(q.put(big, { timeout: 20 })).rejects.toThrow(FullError);
+    const ac = new AbortController();
+    const aborted = q.put(big, { signal: ac.signal });
+    ac.abort(new Error("stop"));
+    await expect(aborted).rejects.toThrow("stop");
+    expect(await q.get()).toBe("fill");
+    expect(q.qsize()).toBe(0);
+  }, 60_000);
+
   it("close: this handle may put and get no more (QUEUE-09, QUEUE-10)", async () => {
     const q = new Queue();
     q.close();

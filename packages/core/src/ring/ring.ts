@@ -142,6 +142,11 @@ export interface RingPutOptions {
   handOver?: boolean;
   /** Cancels the waits that come before the item is committed (async only). */
   signal?: AbortSignal;
+  /**
+   * Called once the item is committed (its first frame published): from then on it is in the
+   * queue, and the rest of a large item streams as consumers make room.
+   */
+  onCommitted?: () => void;
 }
 
 /** Options of {@link Ring.getSync} and {@link Ring.getAsync}. */
@@ -260,13 +265,13 @@ export class Ring {
   /** Puts one serialized item, blocking this thread while it waits. @throws FullError, ShutDownError. */
   putSync(bytes: Uint8Array, opts: RingPutOptions = {}): void {
     const d = opts.deadline ?? forever;
-    driveSync(this, TAIL_LOCK, d, this.put(bytes, d, opts.joinable === true, opts.deferWake, opts.handOver), lockedFull);
+    driveSync(this, TAIL_LOCK, d, this.put(bytes, d, opts.joinable === true, opts.deferWake, opts.handOver, opts.onCommitted), lockedFull);
   }
 
   /** Puts one serialized item without blocking the event loop. @throws FullError, ShutDownError, the signal's reason. */
   putAsync(bytes: Uint8Array, opts: RingPutOptions = {}): Promise<void> {
     const d = opts.deadline ?? forever;
-    return driveAsync(this, TAIL_LOCK, d, this.put(bytes, d, opts.joinable === true, opts.deferWake, opts.handOver), lockedFull, opts.signal);
+    return driveAsync(this, TAIL_LOCK, d, this.put(bytes, d, opts.joinable === true, opts.deferWake, opts.handOver, opts.onCommitted), lockedFull, opts.signal);
   }
 
   /** Takes one item, decoded by `decode`, blocking this thread while it waits. @throws EmptyError, ShutDownError. */
@@ -313,7 +318,7 @@ export class Ring {
    * is handed over (see the header) when the addon can, waiting for the slot as for room.
    * @throws FullError on timeout, ShutDownError when shut down.
    */
-  private *put(bytes: Uint8Array, deadline: Deadline, joinable: boolean, deferWake = false, handOver = false): Generator<Sleep, void, void> {
+  private *put(bytes: Uint8Array, deadline: Deadline, joinable: boolean, deferWake = false, handOver = false, onCommitted?: () => void): Generator<Sleep, void, void> {
     const i32 = this.i32;
     const maxSize = this.maxSize();
     for (;;) {
@@ -396,7 +401,10 @@ export class Ring {
         }
         // after publishing: a producer terminated in between leaves COUNT one low (room for one
         // more item), never one high (a slot lost for good)
-        if (first) Atomics.add(i32, COUNT, 1);
+        if (first) {
+          Atomics.add(i32, COUNT, 1);
+          onCommitted?.();
+        }
         // a batch of small items wakes consumers once, after its last item (wakeConsumers)
         if (!(deferWake && last)) this.wake(DATA_SEQ, CONSUMERS);
         off += n;
