@@ -104,10 +104,13 @@ async function pipeCase(context, payload, n, sync, { ringSize, into } = {}) {
   return rate;
 }
 
-/** Median-free mean round trip (µs) of a small object to an echoing child thread. */
-async function pipeRoundTrip(sync) {
+/**
+ * Mean round trip (µs) of a small object to an echoing child: `sync` uses sendSync + recvSync here;
+ * otherwise send + await recv, against a sync echo (`echo`) or an async one (`echoAsync`).
+ */
+async function pipeRoundTrip(sync, { context = "thread", echo = "echo" } = {}) {
   const [a, b] = Pipe();
-  const p = new Process({ module: pipeWorkers, target: "echo", args: [b], context: "thread" });
+  const p = new Process({ module: pipeWorkers, target: echo, args: [b], context });
   p.start();
   b.close();
   const item = { id: 1, op: "put" };
@@ -175,27 +178,6 @@ async function pipeAsyncRecvCase(context, n) {
   return rate;
 }
 
-/** Round trip with the async API on both ends: `send` + `await recv()` here, an async echo there. */
-async function pipeAsyncRoundTrip(context) {
-  const [a, b] = Pipe();
-  const p = new Process({ module: pipeWorkers, target: "echoAsync", args: [b], context });
-  p.start();
-  b.close();
-  const item = { id: 1, op: "put" };
-  a.send(item);
-  await a.recv();
-  const n = 10_000;
-  const t0 = performance.now();
-  for (let i = 0; i < n; i++) {
-    a.send(item);
-    await a.recv();
-  }
-  const us = ((performance.now() - t0) / n) * 1000;
-  a.send(null);
-  await p.join();
-  a.close();
-  return us;
-}
 
 const packr = new Packr({ useRecords: true });
 const kib = new Uint8Array(1024);
@@ -465,8 +447,8 @@ export const cases = {
   pipe_rtt_async: {
     unit: "us",
     variants: {
-      "Pipe round trip, send + await recv on both ends, thread child": () => pipeAsyncRoundTrip("thread"),
-      "Pipe round trip, send + await recv on both ends, process child": () => pipeAsyncRoundTrip("process"),
+      "Pipe round trip, send + await recv on both ends, thread child": () => pipeRoundTrip(false, { context: "thread", echo: "echoAsync" }),
+      "Pipe round trip, send + await recv on both ends, process child": () => pipeRoundTrip(false, { context: "process", echo: "echoAsync" }),
     },
   },
   queue_obj: {
