@@ -4,8 +4,8 @@
  * for everyone waiting (`BrokenBarrierError`). A waiter that is cancelled or disconnects breaks it
  * too, as a thread that leaves a barrier does.
  */
-import { BrokenBarrierError, InvalidStateError } from "@ipc/core";
-import { CALL, timeoutArg, type CallContext, type ContextualObject } from "./call-context.js";
+import { BrokenBarrierError, checkTimeout, Deadline, InvalidStateError } from "@ipc/core";
+import { CALL, type CallContext, type ContextualObject } from "./call-context.js";
 import { Waiters } from "./waiters.js";
 
 /** Methods a barrier proxy may call. */
@@ -23,7 +23,7 @@ export class ManagedBarrier implements ContextualObject {
   constructor(parties: unknown, timeout?: unknown) {
     if (typeof parties !== "number" || !Number.isInteger(parties) || parties < 1) throw new RangeError(`parties must be a positive integer, got ${String(parties)}`);
     this.#parties = parties;
-    this.#timeout = timeoutArg(timeout);
+    this.#timeout = checkTimeout(timeout);
   }
 
   #break(): void {
@@ -41,10 +41,10 @@ export class ManagedBarrier implements ContextualObject {
       this.#waiters.wakeAll();
       return index;
     }
-    const end = timeout === Infinity ? Infinity : performance.now() + timeout;
+    const deadline = new Deadline(timeout);
     try {
       while (this.#round === round && !round.broken) {
-        const left = end === Infinity ? Infinity : end - performance.now();
+        const left = deadline.remaining();
         if (left <= 0 || !(await this.#waiters.park(left, ctx.signal))) {
           if (this.#round === round) this.#break(); // timed out: the barrier breaks for everyone
         }
@@ -60,7 +60,7 @@ export class ManagedBarrier implements ContextualObject {
   [CALL](method: string, args: unknown[], ctx: CallContext): unknown {
     switch (method) {
       case "wait":
-        return this.#wait(args[0] === undefined ? this.#timeout : timeoutArg(args[0]), ctx);
+        return this.#wait(args[0] === undefined ? this.#timeout : checkTimeout(args[0]), ctx);
       case "reset":
         // the parties waiting now fail; the barrier starts over
         this.#break();

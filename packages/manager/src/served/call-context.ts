@@ -24,10 +24,3 @@ export interface ContextualObject {
   [CALL](method: string, args: unknown[], ctx: CallContext): unknown;
   [RELEASE]?(client: number): void;
 }
-
-/** The `timeout` (ms) a proxy sent: a non-negative number, Infinity when absent. @throws TypeError */
-export function timeoutArg(v: unknown): number {
-  if (v === undefined || v === null) return Infinity;
-  if (typeof v !== "number" || Number.isNaN(v) || v < 0) throw new TypeError(`Expected \`timeout\` to be a non-negative number of milliseconds, got ${String(v)}`);
-  return v;
-}

@@ -4,8 +4,8 @@
  * back before it returns. There is no `waitFor`: a predicate is code, and a manager runs no code a
  * client sends; loop over `wait` instead.
  */
-import { InvalidStateError } from "@ipc/core";
-import { CALL, RELEASE, timeoutArg, type CallContext, type ContextualObject } from "./call-context.js";
+import { checkTimeout, InvalidStateError } from "@ipc/core";
+import { CALL, RELEASE, type CallContext, type ContextualObject } from "./call-context.js";
 import { ManagedLock } from "./lock.js";
 import { Waiters } from "./waiters.js";
 
@@ -38,7 +38,7 @@ export class ManagedCondition implements ContextualObject {
       case "locked":
         return this.lock[CALL](method, args, ctx);
       case "wait":
-        return this.#wait(timeoutArg(args[0]), ctx);
+        return this.#wait(checkTimeout(args[0]), ctx);
       case "notify":
       case "notifyAll": {
         if (!this.lock.ownedBy(ctx.client)) throw new InvalidStateError("cannot notify on un-acquired lock");

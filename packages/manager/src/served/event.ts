@@ -1,6 +1,6 @@
 /** The Event a manager serves (Python's `threading.Event` behind `SyncManager.Event()`). */
-import { InvalidStateError } from "@ipc/core";
-import { CALL, timeoutArg, type CallContext, type ContextualObject } from "./call-context.js";
+import { checkTimeout, InvalidStateError } from "@ipc/core";
+import { CALL, type CallContext, type ContextualObject } from "./call-context.js";
 import { waitUntil, Waiters } from "./waiters.js";
 
 /** Methods an event proxy may call. */
@@ -23,7 +23,7 @@ export class ManagedEvent implements ContextualObject {
       case "isSet":
         return this.#flag;
       case "wait":
-        return waitUntil(() => this.#flag, this.#waiters, timeoutArg(args[0]), ctx.signal);
+        return waitUntil(() => this.#flag, this.#waiters, checkTimeout(args[0]), ctx.signal);
       default:
         throw new InvalidStateError(`Event has no method ${method}`);
     }

@@ -5,8 +5,8 @@
  * A Lock may be released by any client, as Python's; an RLock only by its owner, and re-entered by
  * it (the owner is the client: one connection per thread and manager).
  */
-import { InvalidStateError } from "@ipc/core";
-import { CALL, RELEASE, timeoutArg, type CallContext, type ContextualObject } from "./call-context.js";
+import { checkTimeout, InvalidStateError } from "@ipc/core";
+import { CALL, RELEASE, type CallContext, type ContextualObject } from "./call-context.js";
 import { waitUntil, Waiters } from "./waiters.js";
 
 /** Methods a lock proxy may call. */
@@ -83,7 +83,7 @@ export class ManagedLock implements ContextualObject {
   [CALL](method: string, args: unknown[], ctx: CallContext): unknown {
     switch (method) {
       case "acquire":
-        return this.acquire(args[0] === false ? 0 : timeoutArg(args[1]), ctx);
+        return this.acquire(args[0] === false ? 0 : checkTimeout(args[1]), ctx);
       case "release":
         return this.release(ctx.client);
       case "locked":

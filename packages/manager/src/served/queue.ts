@@ -2,8 +2,8 @@
  * The queue a manager serves (Python's `queue.Queue` behind `SyncManager.Queue()` and
  * `JoinableQueue()`): FIFO, bounded by `maxSize` (0: unbounded), with task accounting for `join`.
  */
-import { EmptyError, FullError, InvalidStateError, ShutDownError } from "@ipc/core";
-import { CALL, timeoutArg, type CallContext, type ContextualObject } from "./call-context.js";
+import { checkTimeout, EmptyError, FullError, InvalidStateError, ShutDownError } from "@ipc/core";
+import { CALL, type CallContext, type ContextualObject } from "./call-context.js";
 import { waitUntil, Waiters } from "./waiters.js";
 
 /** Methods a queue proxy may call. */
@@ -48,11 +48,11 @@ export class ManagedQueue implements ContextualObject {
   [CALL](method: string, args: unknown[], ctx: CallContext): unknown {
     switch (method) {
       case "put":
-        return this.#put(args[0], timeoutArg(args[1]), ctx);
+        return this.#put(args[0], checkTimeout(args[1]), ctx);
       case "putNowait":
         return this.#put(args[0], 0, ctx);
       case "get":
-        return this.#get(timeoutArg(args[0]), ctx);
+        return this.#get(checkTimeout(args[0]), ctx);
       case "getNowait":
         return this.#get(0, ctx);
       case "qsize":
@@ -66,7 +66,7 @@ export class ManagedQueue implements ContextualObject {
         if (--this.#unfinished === 0) this.#allDone.wakeAll();
         return undefined;
       case "join":
-        return waitUntil(() => this.#unfinished === 0, this.#allDone, timeoutArg(args[0]), ctx.signal);
+        return waitUntil(() => this.#unfinished === 0, this.#allDone, checkTimeout(args[0]), ctx.signal);
       case "shutdown":
         // Python 3.13's Queue.shutdown(immediate): puts fail at once, gets drain what is left
         this.#shutDown = true;

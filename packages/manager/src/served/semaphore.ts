@@ -2,8 +2,8 @@
  * The Semaphore and BoundedSemaphore a manager serves. Semaphores have no owner (any client may
  * release), so a client that disconnects keeps its acquisitions counted, as in Python.
  */
-import { InvalidStateError } from "@ipc/core";
-import { CALL, timeoutArg, type CallContext, type ContextualObject } from "./call-context.js";
+import { checkTimeout, InvalidStateError } from "@ipc/core";
+import { CALL, type CallContext, type ContextualObject } from "./call-context.js";
 import { waitUntil, Waiters } from "./waiters.js";
 
 /** Methods a semaphore proxy may call. */
@@ -34,7 +34,7 @@ export class ManagedSemaphore implements ContextualObject {
     switch (method) {
       case "acquire":
         if (this.#try()) return true;
-        return waitUntil(() => this.#try(), this.#available, args[0] === false ? 0 : timeoutArg(args[1]), ctx.signal);
+        return waitUntil(() => this.#try(), this.#available, args[0] === false ? 0 : checkTimeout(args[1]), ctx.signal);
       case "release": {
         const n = args[0] === undefined ? 1 : args[0];
         if (typeof n !== "number" || !Number.isInteger(n) || n < 1) throw new RangeError("n must be one or more");

@@ -3,6 +3,7 @@
  * signal aborts (the client cancelled or went away). Every served lock, queue, event and barrier
  * waits with it; nothing on the server blocks a thread.
  */
+import { Deadline } from "@ipc/core";
 
 interface Waiter {
   wake: (woken: boolean) => void;
@@ -67,9 +68,9 @@ export class Waiters {
  * first. Each wake-up checks again (another call may have taken what woke it).
  */
 export async function waitUntil(ready: () => boolean, waiters: Waiters, timeout: number, signal: AbortSignal): Promise<boolean> {
-  const end = timeout === Infinity ? Infinity : performance.now() + timeout;
+  const deadline = new Deadline(timeout);
   while (!ready()) {
-    const left = end === Infinity ? Infinity : end - performance.now();
+    const left = deadline.remaining();
     if (left <= 0) return false;
     await waiters.park(left, signal);
   }
