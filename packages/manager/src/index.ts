@@ -1,7 +1,7 @@
 export { BaseManager, SyncManager, Manager, runManagerServer } from "./manager.js";
 export type { ManagerOptions, StartOptions } from "./manager.js";
 export { BaseProxy, DictProxy, ListProxy, NamespaceProxy } from "./proxy.js";
-export type { Proxy } from "./proxy.js";
+export type { NamespaceAttributes, Proxy } from "./proxy.js";
 export { QueueProxy } from "./proxies/queue-proxy.js";
 export { ConditionProxy, LockProxy, SemaphoreProxy } from "./proxies/lock-proxies.js";
 export { BarrierProxy, EventProxy } from "./proxies/event-proxies.js";

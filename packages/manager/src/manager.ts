@@ -5,7 +5,7 @@
 import { checkSignal, currentAuthkey, Event, InvalidStateError, loadModule, privateAddress, toAuthkey, type Address } from "@ipc/core";
 import { Process, type Context } from "@ipc/process";
 import { dropManagerLink, managerCall, setManagerAuthkey } from "./client.js";
-import { DictProxy, ListProxy, NamespaceProxy, proxyFor, type BaseProxy, type Proxy } from "./proxy.js";
+import { DictProxy, ListProxy, proxyFor, type BaseProxy, type NamespaceAttributes, type Proxy } from "./proxy.js";
 import type { ArrayProxy, ValueProxy } from "./proxies/value-proxies.js";
 import type { BarrierProxy, EventProxy } from "./proxies/event-proxies.js";
 import type { ConditionProxy, LockProxy, SemaphoreProxy } from "./proxies/lock-proxies.js";
@@ -168,9 +168,9 @@ export class SyncManager extends BaseManager {
     return this.builtin<ListProxy<T>>("list", init === undefined ? [] : [[...init]]);
   }
 
-  /** A new Namespace on the server. */
-  Namespace(init?: Record<string, unknown>): Promise<NamespaceProxy> {
-    return this.builtin<NamespaceProxy>("Namespace", init === undefined ? [] : [init]);
+  /** A new Namespace on the server: `await ns.x`, `ns.x = 1`, or `get`/`set`. */
+  Namespace(init?: Record<string, unknown>): Promise<NamespaceAttributes> {
+    return this.builtin<NamespaceAttributes>("Namespace", init === undefined ? [] : [init]);
   }
 
   /** A new queue on the server (`maxSize` 0: unbounded). */

@@ -5,7 +5,7 @@ export { BaseProxy } from "./base-proxy.js";
  * it. A proxy is shareable: handed to a thread or a child process (as an argument or inside a
  * message), or stored inside another proxy's container, it refers to the same object there.
  */
-import { registerHandleType } from "@ipc/core";
+import { registerHandleType, serialize, trackPendingWrite } from "@ipc/core";
 import { BaseProxy, PROXY_HANDLE_TYPE } from "./base-proxy.js";
 import { decodingAuthkey } from "./client.js";
 import type { ProxyRef } from "./protocol.js";
@@ -113,6 +113,13 @@ export class ListProxy<T = unknown> extends BaseProxy {
 
 /** A proxy to a manager Namespace: named attributes. */
 export class NamespaceProxy extends BaseProxy {
+  /** @internal */
+  constructor(ref: ProxyRef, authkey?: Buffer) {
+    super(ref, authkey);
+    // attributes as properties: `await ns.x` reads, `ns.x = v` writes, `delete ns.x` deletes
+    return new Proxy(this, ATTRIBUTES);
+  }
+
   /** @throws RangeError (Python's AttributeError) for a missing name. */
   get(name: string): Promise<unknown> {
     return this.callMethod("get", [name]);
@@ -130,6 +137,36 @@ export class NamespaceProxy extends BaseProxy {
     return this.callMethod("toObject") as Promise<Record<string, unknown>>;
   }
 }
+
+/**
+ * Property access on a Namespace proxy (Python's `ns.x`). A read is the promise of `get(name)`; a
+ * write is sent at once (in order with the calls after it on this connection) and throws then
+ * for a value that cannot be serialized, as Python's setattr does for one that cannot be pickled;
+ * a write that fails later (the connection lost) shows at the next awaited call. Names the proxy
+ * has itself (`get`, `set`, `ref`, ...) are reached with `get(name)`/`set(name, v)`.
+ */
+const ATTRIBUTES: ProxyHandler<NamespaceProxy> = {
+  get(target, name, receiver) {
+    if (typeof name === "symbol" || name in target) return Reflect.get(target, name, receiver) as unknown;
+    if (name === "then") return undefined; // not a thenable
+    return target.get(name);
+  },
+  set(target, name, value, receiver) {
+    if (typeof name === "symbol" || name in target) return Reflect.set(target, name, value, receiver);
+    serialize(value);
+    // a child that ends right after the write waits for it (process bootstrap)
+    trackPendingWrite(target.set(name, value).catch(() => {}));
+    return true;
+  },
+  deleteProperty(target, name) {
+    if (typeof name === "symbol" || name in target) return Reflect.deleteProperty(target, name);
+    trackPendingWrite(target.delete(name).catch(() => {}));
+    return true;
+  },
+};
+
+/** A Namespace proxy with its attributes as properties (`await ns.x`, `ns.x = 1`). */
+export type NamespaceAttributes = NamespaceProxy & { [name: string]: unknown };
 
 /** A proxy to an object of a registered type: every method name is an async call (the server refuses names it does not expose). */
 export type Proxy<T> = BaseProxy & { [K in keyof T]: T[K] extends (...a: infer A) => infer R ? (...a: A) => Promise<Awaited<R>> : never };

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { AuthenticationError, ClosedError, connectFramed, InvalidStateError, IpcError, serialize, toAuthkey, toHandle, type HandleDescriptor } from "@ipc/core";
+import { AuthenticationError, ClosedError, connectFramed, InvalidStateError, IpcError, serialize, SerializationError, toAuthkey, toHandle, type HandleDescriptor } from "@ipc/core";
 import { Process } from "@ipc/process";
 import { BaseManager, DictProxy, ListProxy, Manager, SyncManager } from "@ipc/manager";
 
@@ -75,6 +75,23 @@ describe.each(contexts)("Manager with its server in the %s context", (context) =
     expect(await ns.get("y")).toBe("two");
     expect(await ns.toObject()).toEqual({ x: 1, y: "two" });
     await expect(ns.get("nope")).rejects.toThrow(/AttributeError/);
+    // attributes as properties, as Python's ns.x
+    expect(await ns.x).toBe(1);
+    ns.z = { deep: [1, 2] };
+    expect(await ns.z).toEqual({ deep: [1, 2] });
+    expect(await ns.has("z")).toBe(true);
+    delete ns.z;
+    expect(await ns.has("z")).toBe(false);
+    await expect(ns.missing as Promise<unknown>).rejects.toThrow(/AttributeError/);
+    expect(() => (ns.bad = () => 1)).toThrow(SerializationError); // at once, as a pickling error
+    expect(await ns.toObject()).toEqual({ x: 1, y: "two" });
+    expect(typeof ns.get).toBe("function"); // the proxy's own names stay its methods
+    // a child assigns and returns at once: its write is not lost when it exits
+    const p = new Process({ module: targets, target: "setAttribute", args: [ns, "fromChild", context], context });
+    p.start();
+    await p.join({ timeout: 30_000 });
+    expect(p.exitCode).toBe(0);
+    expect(await ns.fromChild).toBe(context);
     // a method that is not exposed is refused
     await expect(d.callMethod("map")).rejects.toThrow(/not exposed/);
     await expect(m.create("nosuchtype")).rejects.toThrow(/no type "nosuchtype"/);
