@@ -217,6 +217,26 @@ describe("Queue in one thread", () => {
     const out: number[] = [];
     for await (const v of q) out.push(v);
     expect(out).toEqual([1, 2, 3]);
+    // once ended, an iterator stays ended
+    const it = q[Symbol.asyncIterator]();
+    expect(await it.next()).toEqual({ value: undefined, done: true });
+  });
+
+  it("breaking out of for await takes no more items: the rest stay for the next reader", async () => {
+    const q = new Queue<number>();
+    for (const i of [1, 2, 3, 4]) await q.put(i);
+    const seen: number[] = [];
+    for await (const v of q) {
+      seen.push(v);
+      if (v === 2) break;
+    }
+    expect(seen).toEqual([1, 2]);
+    expect(await q.get()).toBe(3);
+    const it = q[Symbol.asyncIterator]();
+    expect(await it.next()).toEqual({ value: 4, done: false });
+    expect(await it.return!()).toEqual({ value: undefined, done: true });
+    expect(await it.next()).toEqual({ value: undefined, done: true });
+    expect(q.qsize()).toBe(0);
   });
 
   it("an AbortSignal cancels a waiting get or put", async () => {
