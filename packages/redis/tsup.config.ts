@@ -1,0 +1,3 @@
+import { ipcBuild } from "../../tsup.shared.js";
+
+export default ipcBuild(["src/index.ts", "src/cli.ts"]);
