@@ -19,3 +19,12 @@ export {
   TimeoutError,
   WorkerLostError,
 } from "@ipc/core";
+export { Semaphore } from "./semaphore.js";
+export type { AcquireOptions, SemaphoreOptions } from "./semaphore.js";
+export { Lock } from "./lock.js";
+export type { LockOptions } from "./lock.js";
+export { Event } from "./event.js";
+export type { EventWaitOptions } from "./event.js";
+export { Dict } from "./dict.js";
+export { List } from "./list.js";
+export type { DataOptions } from "./redis-object.js";

@@ -1,5 +1,5 @@
 /** JoinableQueue on Redis: items are tasks that consumers mark done and producers wait for. */
-import { checkSignal, checkTimeout, abortReason, InvalidStateError } from "@ipc/core";
+import { checkSignal, checkTimeout, abortReason, ClosedError, InvalidStateError } from "@ipc/core";
 import type { Redis } from "ioredis";
 import { Queue, type QueueWaitOptions } from "./queue.js";
 import { TASK_DONE } from "./queue-scripts.js";
@@ -14,7 +14,8 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
   /** items this consumer took and has not marked done, oldest first */
   readonly #held: Buffer[] = [];
   #sub: Promise<Redis> | undefined;
-  readonly #joins = new Set<() => void>();
+  /** pending joins: re-check the count, or fail */
+  readonly #joins = new Map<() => void, (e: Error) => void>();
 
   protected override get joinable(): boolean {
     return true;
@@ -52,13 +53,13 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
     const signal = checkSignal(opts.signal);
     if (signal?.aborted) throw abortReason(signal);
     const c = await this.cmd();
-    const sub = await (this.#sub ??= this.#subscribe());
-    void sub;
+    await (this.#sub ??= this.#subscribe());
+    if (this.closed) throw new ClosedError(`${this} was closed`);
     // subscribed before the count is read: a last taskDone in between still wakes us
     return new Promise<boolean>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const done = (v: boolean | Error): void => {
-        this.#joins.delete(check);
+        if (!this.#joins.delete(check)) return;
         clearTimeout(timer);
         signal?.removeEventListener("abort", onAbort);
         if (v instanceof Error) reject(v);
@@ -70,7 +71,7 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
         }, (e: Error) => done(e));
       };
       const onAbort = (): void => done(abortReason(signal!) as Error);
-      this.#joins.add(check);
+      this.#joins.set(check, done);
       signal?.addEventListener("abort", onAbort, { once: true });
       if (timeout !== Infinity) timer = setTimeout(() => done(false), timeout);
       check();
@@ -80,7 +81,7 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
   async #subscribe(): Promise<Redis> {
     const b = await this.link.blocking();
     b.client.on("message", () => {
-      for (const f of [...this.#joins]) f();
+      for (const f of [...this.#joins.keys()]) f();
     });
     await b.client.subscribe(this.keys.joined);
     return b.client;
@@ -88,6 +89,8 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
 
   override async close(): Promise<void> {
     this.#held.length = 0;
+    const err = new ClosedError(`${this} was closed`);
+    for (const fail of [...this.#joins.values()]) fail(err);
     await super.close();
   }
 
