@@ -143,14 +143,20 @@ export class Link {
       : await readyClient(base.duplicate({ maxRetriesPerRequest: null, lazyConnect: true }));
     if (this.#url === undefined) client.on("error", () => {});
     this.#extra.add(client);
-    let id: Promise<number> | undefined;
-    client.on("close", () => {
-      id = undefined;
-    });
-    return {
-      client,
-      id: () => (id ??= client.client("ID") as Promise<number>),
+    // the id is asked now, while the connection is idle: asked later, the question would queue
+    // behind the very blocking command it is needed to interrupt
+    const ask = (): Promise<number> => {
+      const p = client.client("ID") as Promise<number>;
+      p.catch(() => {});
+      return p;
     };
+    let id = ask();
+    await id;
+    // after a reconnect the connection has a new id
+    client.on("ready", () => {
+      id = ask();
+    });
+    return { client, id: () => id };
   }
 
   /** Closes a blocking connection made by {@link blocking}. */
