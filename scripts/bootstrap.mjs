@@ -44,7 +44,19 @@ const pnpm = findPnpm();
 const env = { ...process.env, TURBO_TELEMETRY_DISABLED: "1", PATH: `${dirname(localPnpm)}:${process.env.PATH}` };
 if (run(pnpm, ["install", "--frozen-lockfile"], { env }) !== 0) process.exit(1);
 
+/** @ipc/redis's tests need Debian's redis-server: installed when missing and this user may (root with apt-get). */
+function ensureRedisServer() {
+  if (spawnSync("redis-server", ["--version"]).status === 0 || process.env.REDIS_SERVER) return;
+  if (process.getuid?.() === 0 && spawnSync("apt-get", ["--version"]).status === 0) {
+    console.log("[bootstrap] installing redis-server (Debian's package) for @ipc/redis's tests");
+    run("apt-get", ["update", "-qq"]);
+    if (run("apt-get", ["install", "-y", "-qq", "redis-server"]) === 0) return;
+  }
+  console.error("[bootstrap] redis-server is missing: install it (apt-get install redis-server) or set REDIS_SERVER; @ipc/redis's tests will fail");
+}
+
 if (command === "test") {
+  ensureRedisServer();
   // lint first (its type-aware rules read the built packages' types), then typecheck too: the
   // type-level tests (typed pool tasks, ...) are checked by tsc, not by vitest
   if (run(pnpm, ["exec", "turbo", "run", "build"], { env }) !== 0) process.exit(1);

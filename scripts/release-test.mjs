@@ -5,7 +5,8 @@
 // registry). Then, in fresh folders outside the workspace, install one primitive with npm and with
 // pnpm (with and without optional dependencies, and with npm's --ignore-scripts) and run an ES
 // module, a CommonJS and a TypeScript program against it, and a program that hands a queue to a
-// child process (which says whether @ipc/native's shared memory was used).
+// child process (which says whether @ipc/native's shared memory was used). @ipc/redis's programs
+// use a redis-server started here.
 // Prints `release test: N passed, M failed`; with IPC_TEST_REPORT_DIR, writes a report the CI
 // summary counts. Needs git, npm and .tools/pnpm (`npm test` installs it).
 import { spawn, spawnSync } from "node:child_process";
@@ -188,6 +189,14 @@ await m.shutdown();`,
     names: ["Manager"],
     expected: "$ from the manager\n",
   },
+  "@ipc/redis": {
+    body: `const q = new Queue${"<{ hello: string }>"}({ connection: String(process.env.IPC_REDIS_URL), name: "release-$-" + process.pid });
+await q.put({ hello: "$" });
+console.log(JSON.stringify(await q.get({ timeout: 5000 })));
+await q.close();`,
+    names: ["Queue"],
+    expected: '{"hello":"$"}\n',
+  },
 };
 
 /** The three programs of `pkg`: file name → source. */
@@ -243,9 +252,30 @@ function consumer(name, pm, packages, flags, registry, files) {
 
 const run = (dir, file) => sh(process.execPath, [file], { cwd: dir, timeout: 60_000 }).stdout;
 
+/** A redis-server for @ipc/redis's programs (Debian's redis-server; its URL in IPC_REDIS_URL). */
+async function startRedis() {
+  const port = await freePort();
+  const server = spawn(process.env.REDIS_SERVER ?? "redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", work], { stdio: ["ignore", "pipe", "inherit"] });
+  await new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error(`redis-server not ready in 15 s: ${out}`)), 15_000);
+    server.once("error", (e) => (clearTimeout(timer), reject(e)));
+    server.stdout.on("data", (d) => {
+      out += d;
+      if (out.includes("Ready to accept connections")) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  process.env.IPC_REDIS_URL = `redis://127.0.0.1:${port}`;
+  return server;
+}
+
 async function main() {
   console.log(`[release-test] in ${work}`);
   const registry = await startRegistry();
+  const redis = await startRedis();
   try {
     check("every package versions and publishes to the local registry", () => publishAll(registry));
     // every primitive alone, with each package manager
@@ -288,6 +318,7 @@ async function main() {
     }
   } finally {
     registry.server.kill();
+    redis.kill();
   }
 }
 

@@ -146,7 +146,7 @@ export class Link {
     // the id is asked now, while the connection is idle: asked later, the question would queue
     // behind the very blocking command it is needed to interrupt
     const ask = (): Promise<number> => {
-      const p = client.client("ID") as Promise<number>;
+      const p = client.client("ID");
       p.catch(() => {});
       return p;
     };
@@ -189,4 +189,24 @@ export function checkName(name: unknown): string {
 /** The key of one part of the object `name`: `prefix:{name}:part` (one hash slot per object). */
 export function keyOf(prefix: string, name: string, part: string): string {
   return `${prefix}:{${name}}:${part}`;
+}
+
+/**
+ * The connection as plain data, for a handle: a URL stays a URL (with its password: handles go
+ * only to this program's own children); a client becomes its host, port, db and credentials.
+ */
+export function connectionData(connection: Connection): { url: string; options?: RedisOptions } {
+  if (typeof connection === "string") return { url: connection };
+  if (!(connection instanceof Redis)) return { url: connection.url, options: plainOptions(connection.options) };
+  const o = connection.options;
+  const url = o.path ? `unix://${o.path}` : `redis://${o.host ?? "127.0.0.1"}:${o.port ?? 6379}/${o.db ?? 0}`;
+  return { url, options: plainOptions({ username: o.username, password: o.password, tls: o.tls }) };
+}
+
+/** Options that are data (functions, such as a retryStrategy, cannot travel). */
+function plainOptions(o: RedisOptions | undefined): RedisOptions | undefined {
+  if (o === undefined) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined && typeof v !== "function") out[k] = v;
+  return out;
 }

@@ -15,6 +15,7 @@
 import { decode } from "./codec.js";
 import { RedisData } from "./redis-object.js";
 import { Script } from "./script.js";
+import { registerRedisHandle } from "./handle.js";
 
 const SET = new Script(`
 for i = 1, #ARGV, 2 do
@@ -109,7 +110,7 @@ export class Dict<K = unknown, V = unknown> extends RedisData {
   async items(): Promise<[K, V][]> {
     const flat = (await ITEMS.run(await this.cmd(), this.#keys())) as Buffer[];
     const out: [K, V][] = [];
-    for (let i = 0; i < flat.length; i += 2) out.push([decode<K>(flat[i]!), decode<V>(flat[i + 1]!)]);
+    for (let i = 0; i < flat.length; i += 2) out.push([decode<K>(flat[i]), decode<V>(flat[i + 1])]);
     return out;
   }
 
@@ -130,7 +131,7 @@ export class Dict<K = unknown, V = unknown> extends RedisData {
   /** Removes `key` and returns its value; when missing, returns `fallback` if given, else throws RangeError (`KeyError`). */
   async pop(key: K, ...fallback: [V?]): Promise<V | undefined> {
     const r = (await DEL.run(await this.cmd(), this.#keys(), [this.enc(key, "key")])) as Buffer[] | null;
-    if (r !== null) return decode<V>(r[0]!);
+    if (r !== null) return decode<V>(r[0]);
     if (fallback.length > 0) return fallback[0];
     throw keyError(key);
   }
@@ -139,7 +140,7 @@ export class Dict<K = unknown, V = unknown> extends RedisData {
   async popitem(): Promise<[K, V]> {
     const r = (await POPITEM.run(await this.cmd(), this.#keys())) as Buffer[] | null;
     if (r === null) throw new RangeError("KeyError: popitem(): dictionary is empty");
-    return [decode<K>(r[0]!), decode<V>(r[1]!)];
+    return [decode<K>(r[0]), decode<V>(r[1])];
   }
 
   /** The value at `key`; when missing, sets it to `value` (default null) first. */
@@ -158,3 +159,5 @@ export class Dict<K = unknown, V = unknown> extends RedisData {
     return new Map(await this.items());
   }
 }
+
+registerRedisHandle("Dict", (state) => new Dict(state as never));

@@ -6,6 +6,8 @@
 import { abortReason, checkSignal, checkTimeout, ClosedError } from "@ipc/core";
 import type { Redis } from "ioredis";
 import { type BlockingClient, checkName, keyOf, Link, type RedisObjectOptions } from "./connection.js";
+import { toHandle, type HandleDescriptor } from "@ipc/core";
+import { describeHandle, registerRedisHandle, type HandleState } from "./handle.js";
 
 /** Options of `wait`. */
 export interface EventWaitOptions {
@@ -27,7 +29,10 @@ export class Event {
   readonly #waits = new Map<() => void, (e: Error) => void>();
   #closed = false;
 
+  readonly #handleOpts: HandleState;
+
   constructor(opts: RedisObjectOptions) {
+    this.#handleOpts = opts as unknown as HandleState;
     if (typeof opts !== "object" || opts === null) throw new TypeError("Expected `opts` to be { connection, name }");
     this.name = checkName(opts.name);
     const prefix = opts.prefix ?? "ipc";
@@ -114,7 +119,14 @@ export class Event {
     await this.close();
   }
 
+  /** @internal how a child gets this object: the same connection and name */
+  [toHandle](): HandleDescriptor {
+    return describeHandle(this.constructor.name, this.#handleOpts, import.meta.url);
+  }
+
   toString(): string {
     return `Event(${this.name})`;
   }
 }
+
+registerRedisHandle("Event", (state) => new Event(state as never));

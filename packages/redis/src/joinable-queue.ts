@@ -3,6 +3,7 @@ import { checkSignal, checkTimeout, abortReason, ClosedError, InvalidStateError 
 import type { Redis } from "ioredis";
 import { Queue, type QueueWaitOptions } from "./queue.js";
 import { TASK_DONE } from "./queue-scripts.js";
+import { registerRedisHandle } from "./handle.js";
 
 /**
  * A Queue with `taskDone()` and `join()`, as Python's `multiprocessing.JoinableQueue`, across
@@ -98,3 +99,5 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
     return `JoinableQueue(${this.name})`;
   }
 }
+
+registerRedisHandle("JoinableQueue", (state) => new JoinableQueue(state as never));

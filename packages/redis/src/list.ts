@@ -7,6 +7,7 @@
 import { decode } from "./codec.js";
 import { RedisData } from "./redis-object.js";
 import { Script } from "./script.js";
+import { registerRedisHandle } from "./handle.js";
 
 // codec bytes are never empty: '' marks an element being removed
 const POP_AT = new Script(`
@@ -168,3 +169,5 @@ export class List<T = unknown> extends RedisData {
     return (await (await this.cmd()).lrangeBuffer(this.#k, 0, -1)).map((b) => decode<T>(b));
   }
 }
+
+registerRedisHandle("List", (state) => new List(state as never));

@@ -1,5 +1,6 @@
 /** Lock on Redis: a Semaphore of one permit, whose holder is the object that acquired it. */
 import { Semaphore, type SemaphoreOptions } from "./semaphore.js";
+import { registerRedisHandle } from "./handle.js";
 
 /** Options of a Redis {@link Lock}. */
 export type LockOptions = Omit<SemaphoreOptions, "value">;
@@ -20,3 +21,5 @@ export class Lock extends Semaphore {
     return (await this.getValue()) === 0;
   }
 }
+
+registerRedisHandle("Lock", (state) => new Lock(state as never));

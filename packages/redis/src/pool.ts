@@ -364,7 +364,7 @@ export class Pool<M = Record<string, AnyFn>> {
     await fill();
     while (inflight.length > 0) {
       let got: { seq: number; values: unknown[] };
-      if (ordered) got = await inflight[0]!.p;
+      if (ordered) got = await inflight[0].p;
       else got = await Promise.race(inflight.map((x) => x.p));
       inflight.splice(inflight.findIndex((x) => x.seq === got.seq), 1);
       done += got.values.length;

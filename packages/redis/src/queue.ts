@@ -26,6 +26,8 @@ import { type BlockingClient, checkName, keyOf, Link, type RedisObjectOptions } 
 import { uniqueId } from "./ids.js";
 import { GET, LEAVE, PUT, REAP, REQUEUE, ROOM, SHUTDOWN } from "./queue-scripts.js";
 import { blockSeconds, Waiter } from "./waiter.js";
+import { toHandle, type HandleDescriptor } from "@ipc/core";
+import { describeHandle, registerRedisHandle, type HandleState } from "./handle.js";
 
 /** Options of a Redis {@link Queue}. */
 export interface QueueOptions extends RedisObjectOptions {
@@ -94,7 +96,10 @@ export class Queue<T = unknown> {
   #putChain: Promise<unknown> = Promise.resolve();
   #blockedPut: Waiter<void> | undefined;
 
+  readonly #handleOpts: HandleState;
+
   constructor(opts: QueueOptions) {
+    this.#handleOpts = opts as unknown as HandleState;
     if (typeof opts !== "object" || opts === null) throw new TypeError("Expected `opts` to be { connection, name, ... }");
     this.name = checkName(opts.name);
     const prefix = opts.prefix ?? "ipc";
@@ -250,7 +255,7 @@ export class Queue<T = unknown> {
     this.#getLooping = true;
     try {
       while (this.#getWaiters.length > 0 && !this.#closed) {
-        const w = this.#getWaiters[0]!;
+        const w = this.#getWaiters[0];
         const b = (this.#getConn ??= await this.link.blocking());
         const id = String(await b.id());
         if (w.settled) continue;
@@ -439,7 +444,14 @@ export class Queue<T = unknown> {
     await this.close();
   }
 
+  /** @internal how a child gets this object: the same connection and name */
+  [toHandle](): HandleDescriptor {
+    return describeHandle(this.constructor.name, this.#handleOpts, import.meta.url);
+  }
+
   toString(): string {
     return `Queue(${this.name})`;
   }
 }
+
+registerRedisHandle("Queue", (state) => new Queue(state as never));

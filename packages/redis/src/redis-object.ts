@@ -1,5 +1,6 @@
 /** What every @ipc/redis data object shares: a name, keys under one hash slot, a connection and a size limit. */
-import { checkInt, ClosedError } from "@ipc/core";
+import { checkInt, ClosedError, toHandle, type HandleDescriptor } from "@ipc/core";
+import { describeHandle, type HandleState } from "./handle.js";
 import type { Redis } from "ioredis";
 import { DEFAULT_MAX_VALUE_BYTES, encode } from "./codec.js";
 import { checkName, keyOf, Link, type RedisObjectOptions } from "./connection.js";
@@ -19,7 +20,10 @@ export abstract class RedisData {
   readonly #prefix: string;
   readonly #max: number;
 
+  readonly #handleOpts: HandleState;
+
   constructor(opts: DataOptions) {
+    this.#handleOpts = opts as unknown as HandleState;
     if (typeof opts !== "object" || opts === null) throw new TypeError("Expected `opts` to be { connection, name, ... }");
     this.name = checkName(opts.name);
     this.#prefix = opts.prefix ?? "ipc";
@@ -50,6 +54,11 @@ export abstract class RedisData {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /** @internal how a child gets this object: the same connection and name */
+  [toHandle](): HandleDescriptor {
+    return describeHandle(this.constructor.name, this.#handleOpts, import.meta.url);
   }
 
   toString(): string {

@@ -10,6 +10,8 @@ import type { Redis } from "ioredis";
 import { type BlockingClient, checkName, keyOf, Link, type RedisObjectOptions } from "./connection.js";
 import { ACQUIRE, HELD, RELEASE, RENEW } from "./lease-scripts.js";
 import { blockSeconds, Waiter } from "./waiter.js";
+import { toHandle, type HandleDescriptor } from "@ipc/core";
+import { describeHandle, registerRedisHandle, type HandleState } from "./handle.js";
 
 /** Options of a Redis {@link Semaphore}. */
 export interface SemaphoreOptions extends RedisObjectOptions {
@@ -48,7 +50,10 @@ export class Semaphore {
   #blocked: Waiter<boolean> | undefined;
   #closed = false;
 
+  readonly #handleOpts: HandleState;
+
   constructor(opts: SemaphoreOptions) {
+    this.#handleOpts = opts as unknown as HandleState;
     if (typeof opts !== "object" || opts === null) throw new TypeError("Expected `opts` to be { connection, name, ... }");
     this.name = checkName(opts.name);
     this.value = opts.value === undefined ? 1 : checkInt(opts.value, "value", 1);
@@ -194,7 +199,14 @@ export class Semaphore {
     await this.close();
   }
 
+  /** @internal how a child gets this object: the same connection and name */
+  [toHandle](): HandleDescriptor {
+    return describeHandle(this.constructor.name, this.#handleOpts, import.meta.url);
+  }
+
   toString(): string {
     return `${this.constructor.name}(${this.name})`;
   }
 }
+
+registerRedisHandle("Semaphore", (state) => new Semaphore(state as never));

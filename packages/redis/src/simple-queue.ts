@@ -1,5 +1,6 @@
 /** SimpleQueue on Redis: an unbounded Queue with only get, put, empty and close, as Python's. */
 import { Queue, type QueueOptions } from "./queue.js";
+import { registerRedisHandle } from "./handle.js";
 
 /** Options of a Redis {@link SimpleQueue}: no `maxSize`. */
 export type SimpleQueueOptions = Omit<QueueOptions, "maxSize">;
@@ -14,3 +15,5 @@ export class SimpleQueue<T = unknown> extends Queue<T> {
     return `SimpleQueue(${this.name})`;
   }
 }
+
+registerRedisHandle("SimpleQueue", (state) => new SimpleQueue(state as never));

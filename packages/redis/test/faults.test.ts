@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRedis, type RedisServer } from "@ipc/test-utils/redis-server";
 import { AuthenticationError, Dict, Lock, Pool, Queue, RedisConnectionError } from "@ipc/redis";
-import { fresh, startChild, url } from "./helpers.js";
+import { fresh, startChild, url, failure } from "./helpers.js";
 
 describe("connection errors are named and clear", () => {
   let guarded: RedisServer;
@@ -14,7 +14,7 @@ describe("connection errors are named and clear", () => {
 
   it("a refused connection: RedisConnectionError naming the address", async () => {
     const q = new Queue({ connection: "redis://127.0.0.1:1", name: "x" });
-    const e = await q.put(1).catch((x: unknown) => x as Error);
+    const e = await failure(q.put(1));
     expect(e).toBeInstanceOf(RedisConnectionError);
     expect(e.message).toMatch(/Could not connect to Redis at redis:\/\/127\.0\.0\.1:1.*ECONNREFUSED/);
     await q.close();
@@ -30,7 +30,7 @@ describe("connection errors are named and clear", () => {
     const wrong = guarded.url.replace("s3cret", "guess");
     for (const conn of [wrong, `redis://127.0.0.1:${guarded.port}`]) {
       const d = new Dict({ connection: conn, name: "x" });
-      const e = await d.size().catch((x: unknown) => x as Error);
+      const e = await failure(d.size());
       expect(e).toBeInstanceOf(AuthenticationError);
       expect(e.message).not.toContain("guess");
       await d.close();

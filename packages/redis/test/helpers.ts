@@ -68,3 +68,13 @@ export function startChild(role: string, args: Record<string, unknown>): Child {
     },
   };
 }
+
+/** The error `p` rejects with (fails the test when it resolves). */
+export async function failure(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error("expected a rejection, got a value");
+}

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Redis } from "ioredis";
 import { timed } from "@ipc/test-utils/timed";
 import { AsyncResult, ClosedError, InvalidStateError, IpcError, Pool, SerializationError, TimeoutError, WorkerLostError } from "@ipc/redis";
-import { fresh, url } from "./helpers.js";
+import { fresh, url, failure } from "./helpers.js";
 
 const tasks = new URL("./fixtures/tasks.mjs", import.meta.url);
 const cli = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
@@ -85,7 +85,7 @@ describe("Pool on Redis", () => {
 
   it("a task's error arrives with its name, message and remote stack; the pool keeps going", async () => {
     const p = pool();
-    const e = await p.apply("fail", ["boom"]).catch((x: unknown) => x as Error);
+    const e = await failure(p.apply("fail", ["boom"]));
     expect(e).toBeInstanceOf(Error);
     expect(e.name).toBe("TaskFailedError");
     expect(e.message).toBe("boom");
@@ -98,7 +98,7 @@ describe("Pool on Redis", () => {
   it("a job can only name the module's own exported functions", async () => {
     const p = pool();
     for (const fn of ["nope", "notAFunction", "constructor", "__proto__", "toString", "then"]) {
-      const e = await p.apply(fn).catch((x: unknown) => x as Error);
+      const e = await failure(p.apply(fn));
       expect(e).toBeInstanceOf(IpcError);
       expect(e.message).toMatch(/no exported function/);
     }
