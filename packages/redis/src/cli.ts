@@ -99,21 +99,25 @@ function supervise(): void {
   const self = fileURLToPath(import.meta.url);
   const children = new Set<ChildProcess>();
   let stopping = false;
+  let backoff = 0;
   const start = (): void => {
     const child = fork(self, process.argv.slice(2), { env: { ...process.env, IPC_REDIS_WORKER_CHILD: "1" }, stdio: "inherit" });
+    const born = performance.now();
     children.add(child);
     child.once("exit", (code) => {
       children.delete(child);
       if (stopping) {
-        if (children.size === 0) process.exit(0);
-      } else if (code === 1 || code === 2) {
-        // it could not start (bad URL, module, credentials): starting it again would fail again
+        if (children.size === 0) process.exit(process.exitCode ?? 0);
+      } else if (code === 2 || (code === 1 && performance.now() - born < 2000 && backoff >= 5000)) {
+        // bad arguments, or it keeps failing at start (URL, module, credentials): give up
         stopping = true;
         for (const c of children) c.kill("SIGTERM");
-        process.exitCode = code;
-        if (children.size === 0) process.exit(code);
+        process.exitCode = code ?? 1;
+        if (children.size === 0) process.exit(process.exitCode);
       } else {
-        start();
+        // replaced; one that died young after a growing pause (Redis may be restarting)
+        backoff = performance.now() - born < 2000 ? Math.min(5000, Math.max(100, backoff * 2)) : 0;
+        setTimeout(start, backoff);
       }
     });
   };

@@ -26,6 +26,10 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
     this.#held.push(bytes);
   }
 
+  protected override heldItems(): Buffer[] {
+    return [...this.acks, ...this.#held];
+  }
+
   /**
    * Marks one task done: the oldest item this client took and has not marked done (or, if it holds
    * none, a task another client took). @throws InvalidStateError when called more often than items were put.

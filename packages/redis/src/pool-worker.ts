@@ -9,6 +9,7 @@ import { checkInt, IpcError, MessageTooLargeError, serializeAt, SerializationErr
 import { DEFAULT_MAX_VALUE_BYTES, decode } from "./codec.js";
 import { type BlockingClient, checkName, type Connection, keyOf, Link } from "./connection.js";
 import { uniqueId } from "./ids.js";
+import { OrphanCheck } from "./orphans.js";
 import { FINISH, parseJob, REAP_WORKERS, RESULT_TTL_S } from "./pool-protocol.js";
 import { blockSeconds } from "./waiter.js";
 
@@ -82,8 +83,11 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
   const signal = opts.signal;
   const blocking: BlockingClient[] = [];
   let ticks = 0;
+  const running = new Set<Buffer>();
+  const orphans = new OrphanCheck(run, k("jobs"));
   const renew = async (): Promise<void> => {
     await c.multi().sadd(k("workers"), id).set(alive, "1", "PX", leaseMs).exec();
+    if (ticks > 0) await orphans.check(c, [...running]);
     if (ticks++ % 3 === 0) await REAP_WORKERS.run(c, [k("workers"), k("jobs"), k("tries")], [k(""), RESULT_TTL_S]);
   };
   await renew();
@@ -123,7 +127,13 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
     blocking.push(b);
     while (!signal?.aborted) {
       const bytes = await b.client.blmoveBuffer(k("jobs"), run, "RIGHT", "LEFT", blockSeconds(Infinity));
-      if (bytes !== null) await runJob(bytes);
+      if (bytes === null) continue;
+      running.add(bytes);
+      try {
+        await runJob(bytes);
+      } finally {
+        running.delete(bytes);
+      }
     }
   };
 

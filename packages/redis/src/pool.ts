@@ -77,6 +77,8 @@ export class Pool<M = Record<string, AnyFn>> {
   readonly #idle = new Set<() => void>();
   readonly #stats = { submitted: 0, completed: 0, failed: 0 };
   #reapTimer: NodeJS.Timeout | undefined;
+  /** ms before a worker that died young is replaced (0: at once) */
+  #backoff = 0;
 
   constructor(opts: PoolOptions) {
     if (typeof opts !== "object" || opts === null) throw new TypeError("Expected `opts` to be { connection, name, ... }");
@@ -106,14 +108,21 @@ export class Pool<M = Record<string, AnyFn>> {
     if (o.leaseMs) args.push("--lease", String(o.leaseMs));
     if (o.initializer) args.push("--initializer", o.initializer, "--init-args", JSON.stringify(o.initArgs ?? []));
     const child = fork(workerEntry, args, { stdio: ["ignore", "ignore", "inherit", "ipc"] });
+    const started = performance.now();
     this.#children.add(child);
     child.once("exit", () => {
       this.#children.delete(child);
-      // replace a worker that died while the pool runs (its job is returned by the reaper)
-      if (this.#state !== "terminate" && !(this.#state === "close" && this.#pending.size === 0)) {
+      // replace a worker that died while the pool runs (its job is returned by the reaper); one
+      // that died young (Redis unreachable, a module that throws) is replaced after a growing pause
+      if (this.#state === "terminate" || (this.#state === "close" && this.#pending.size === 0)) return;
+      this.#backoff = performance.now() - started < 2000 ? Math.min(5000, Math.max(100, this.#backoff * 2)) : 0;
+      const again = (): void => {
+        if (this.#state === "terminate") return;
         this.#spawn();
         void this.#reap().catch(() => {});
-      }
+      };
+      if (this.#backoff === 0) again();
+      else setTimeout(again, this.#backoff).unref();
     });
     child.unref();
     (child.channel as { unref?: () => void } | undefined)?.unref?.();

@@ -30,26 +30,30 @@ return 1
 `);
 
 /**
- * KEYS items, proc, shutdown, max, room, alive, consumers, waiters;
- * ARGV consumer, leaseMs, waiterId ('' for none), acks... →
- * the item, or nil (empty; the waiter is registered), or {state} when shut down and empty.
+ * KEYS items, proc, shutdown, max, room, waiters; ARGV count, waiterId ('' for none), acks... →
+ * up to `count` items taken (oldest first), an empty array when the queue is empty (the waiter is
+ * then registered), or the shutdown state (a string) when shut down and empty. The acks are items
+ * this consumer is done with: they leave its list first.
  */
-export const GET = new Script(`
-for i = 4, #ARGV do redis.call('LREM', KEYS[2], -1, ARGV[i]) end
-redis.call('SET', KEYS[6], '1', 'PX', ARGV[2])
-redis.call('SADD', KEYS[7], ARGV[1])
-local v = redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'LEFT')
-if v then
+export const TAKE = new Script(`
+for i = 3, #ARGV do redis.call('LREM', KEYS[2], -1, ARGV[i]) end
+local out = {}
+for i = 1, tonumber(ARGV[1]) do
+  local v = redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'LEFT')
+  if not v then break end
+  out[i] = v
+end
+if #out > 0 then
   if redis.call('EXISTS', KEYS[4]) == 1 then
-    redis.call('LPUSH', KEYS[5], '1')
+    for i = 1, math.min(#out, 64) do redis.call('LPUSH', KEYS[5], '1') end
     redis.call('LTRIM', KEYS[5], 0, 63)
   end
-  return v
+  return out
 end
 local s = redis.call('GET', KEYS[3])
-if s then return {s} end
-if ARGV[3] ~= '' then redis.call('HSET', KEYS[8], ARGV[3], '1') end
-return false
+if s then return s end
+if ARGV[2] ~= '' then redis.call('HSET', KEYS[6], ARGV[2], '1') end
+return out
 `);
 
 /** KEYS max, room: after a blocking take, wakes a producer waiting for room. */

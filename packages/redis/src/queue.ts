@@ -24,7 +24,8 @@ import type { Redis } from "ioredis";
 import { DEFAULT_MAX_VALUE_BYTES, decode, encode } from "./codec.js";
 import { type BlockingClient, checkName, keyOf, Link, type RedisObjectOptions } from "./connection.js";
 import { uniqueId } from "./ids.js";
-import { GET, LEAVE, PUT, REAP, REQUEUE, ROOM, SHUTDOWN } from "./queue-scripts.js";
+import { OrphanCheck } from "./orphans.js";
+import { LEAVE, PUT, REAP, REQUEUE, ROOM, SHUTDOWN, TAKE } from "./queue-scripts.js";
 import { blockSeconds, Waiter } from "./waiter.js";
 import { toHandle, type HandleDescriptor } from "@ipc/core";
 import { describeHandle, registerRedisHandle, type HandleState } from "./handle.js";
@@ -91,7 +92,8 @@ export class Queue<T = unknown> {
   readonly #getWaiters: Waiter<T>[] = [];
   #getLooping = false;
   #getConn: BlockingClient | undefined;
-  #blockedGet: Waiter<T> | undefined;
+  /** a blocking take is waiting on behalf of the waiting gets */
+  #blocking = false;
   #putConn: BlockingClient | undefined;
   #putChain: Promise<unknown> = Promise.resolve();
   #blockedPut: Waiter<void> | undefined;
@@ -192,14 +194,15 @@ export class Queue<T = unknown> {
     const c = await this.cmd();
     this.#startLease(c);
     if (this.#getWaiters.length === 0) {
-      const r = await this.#take(c, "");
+      const [r] = await this.#take(c, 1, "");
       if (r !== undefined) return this.#handOut(r);
       if (timeout === 0) throw new EmptyError(`Queue ${this.name} is empty`);
     }
     const w = new Waiter<T>(timeout, signal, (x) => {
       const i = this.#getWaiters.indexOf(x);
       if (i >= 0) this.#getWaiters.splice(i, 1);
-      if (this.#blockedGet === x) void this.#unblock(this.#getConn);
+      // the blocked take serves every waiter: interrupt it only when none is left
+      if (this.#getWaiters.length === 0 && this.#blocking) void this.#unblock(this.#getConn);
     });
     this.#getWaiters.push(w);
     void this.#getLoop(c);
@@ -212,27 +215,22 @@ export class Queue<T = unknown> {
   }
 
   /**
-   * One non-blocking take (acknowledging what this consumer finished): the item, or undefined
-   * when empty. @throws ShutDownError when shut down and empty.
+   * One non-blocking take of up to `count` items (acknowledging what this consumer finished):
+   * the items, none when the queue is empty. @throws ShutDownError when shut down and empty.
    */
-  async #take(c: Redis, waiterId: string): Promise<Buffer | undefined> {
+  async #take(c: Redis, count: number, waiterId: string): Promise<Buffer[]> {
     const acks = this.acks;
     this.acks = [];
     let r: unknown;
     try {
-      r = await GET.run(c, this.#getKeys(), [this.consumer, String(this.#leaseMs), waiterId, ...acks]);
+      const k = this.keys;
+      r = await TAKE.run(c, [k.items, k.proc, k.shutdown, k.max, k.room, k.waiters], [count, waiterId, ...acks]);
     } catch (e) {
       this.acks.push(...acks);
       throw e;
     }
-    if (r === null) return undefined;
-    if (Array.isArray(r)) throw new ShutDownError(`Queue ${this.name} is shut down`);
-    return r as Buffer;
-  }
-
-  #getKeys(): string[] {
-    const k = this.keys;
-    return [k.items, k.proc, k.shutdown, k.max, k.room, k.alive, k.consumers, k.waiters];
+    if (!Array.isArray(r)) throw new ShutDownError(`Queue ${this.name} is shut down`);
+    return r as Buffer[];
   }
 
   /** Decodes a taken item and records it as handed out. Bytes that do not decode are dropped (acknowledged) and reported. */
@@ -250,44 +248,45 @@ export class Queue<T = unknown> {
     this.acks.push(bytes);
   }
 
+  /**
+   * Serves the waiting gets of this object: takes as many items as there are waiters in one
+   * script; when the queue is empty, one blocking take (on its own connection) waits for the next
+   * item on behalf of all of them, for as long as the nearest deadline allows.
+   */
   async #getLoop(c: Redis): Promise<void> {
     if (this.#getLooping) return;
     this.#getLooping = true;
     try {
       while (this.#getWaiters.length > 0 && !this.#closed) {
-        const w = this.#getWaiters[0];
         const b = (this.#getConn ??= await this.link.blocking());
         const id = String(await b.id());
-        if (w.settled) continue;
-        let item: Buffer | undefined;
+        let items: Buffer[];
         try {
-          item = await this.#take(c, id);
+          items = await this.#take(c, Math.min(this.#getWaiters.length, 256), id);
         } catch (e) {
-          if (e instanceof ShutDownError) {
-            for (const x of this.#getWaiters.splice(0)) x.reject(e);
-            return;
-          }
-          this.#getWaiters.shift();
-          w.reject(e);
+          for (const x of this.#getWaiters.splice(0)) x.reject(e);
           continue;
         }
-        if (item !== undefined) {
-          await this.#give(c, item);
+        if (items.length > 0) {
+          for (const item of items) await this.#give(c, item);
           continue;
         }
-        if (w.settled) continue;
-        const left = w.left();
-        if (left <= 0) {
-          this.#getWaiters.splice(this.#getWaiters.indexOf(w), 1);
-          w.reject(new EmptyError(`Queue ${this.name} is empty`));
-          continue;
+        // empty: fail the waiters whose time is up, then block until the nearest deadline
+        let left = Infinity;
+        for (const w of [...this.#getWaiters]) {
+          const l = w.left();
+          if (l <= 0) {
+            this.#getWaiters.splice(this.#getWaiters.indexOf(w), 1);
+            w.reject(new EmptyError(`Queue ${this.name} is empty`));
+          } else left = Math.min(left, l);
         }
-        this.#blockedGet = w;
+        if (this.#getWaiters.length === 0) continue;
+        this.#blocking = true;
         let bytes: Buffer | null;
         try {
           bytes = await b.client.blmoveBuffer(this.keys.items, this.keys.proc, "RIGHT", "LEFT", blockSeconds(left));
         } finally {
-          this.#blockedGet = undefined;
+          this.#blocking = false;
         }
         if (bytes === null) continue;
         void ROOM.run(c, [this.keys.max, this.keys.room]).catch(() => {});
@@ -324,13 +323,21 @@ export class Queue<T = unknown> {
     }
   }
 
+  /** @internal the items this consumer holds (taken and handed out, not yet done) */
+  protected heldItems(): Buffer[] {
+    return this.acks;
+  }
+
   #startLease(c: Redis): void {
     if (this.#leaseTimer !== undefined) return;
     const every = Math.max(10, Math.floor(this.#leaseMs / 3));
+    const orphans = new OrphanCheck(this.keys.proc, this.keys.items);
     let ticks = 0;
     const renew = (): void => {
+      if (ticks > 0) void orphans.check(c, this.heldItems()).catch(() => {});
       // renew this consumer's lease; every third tick, return what dead consumers held
-      const p = c.set(this.keys.alive, "1", "PX", this.#leaseMs);
+      // renewed with its membership: a reaper may have dropped a consumer that was too slow to renew
+      const p = c.multi().sadd(this.keys.consumers, this.consumer).set(this.keys.alive, "1", "PX", this.#leaseMs).exec();
       if (ticks++ % 3 === 0) void REAP.run(c, [this.keys.consumers, this.keys.items], [this.keys.base]).catch(() => {});
       p.catch(() => {});
     };

@@ -18,6 +18,8 @@ export interface Child {
   readonly lines: string[];
   /** Resolves with the first printed line matching `re` (bounded by `ms`). */
   waitFor(re: RegExp, ms?: number): Promise<string>;
+  /** Resolves once `done()` is true, asked again at each line this child prints (bounded by `ms`). */
+  waitUntil(done: () => boolean, ms?: number): Promise<void>;
   /** Resolves with the exit code (bounded by `ms`). */
   exited(ms?: number): Promise<number | null>;
 }
@@ -61,6 +63,22 @@ export function startChild(role: string, args: Record<string, unknown>): Child {
         }),
         ms,
         `a line matching ${re}`,
+      );
+    },
+    waitUntil(done, ms = 15_000) {
+      return bounded(
+        new Promise<void>((resolve) => {
+          const check = (): void => {
+            if (done()) {
+              listeners.delete(check);
+              resolve();
+            }
+          };
+          listeners.add(check);
+          check();
+        }),
+        ms,
+        "the condition",
       );
     },
     exited(ms = 20_000) {

@@ -262,6 +262,23 @@ describe("delivery when a consumer dies", () => {
     expect(got.filter((r) => r.status === "rejected").map((r) => (r as PromiseRejectedResult).reason)).toEqual([expect.any(EmptyError)]);
   });
 
+  it("an item in a live consumer's list that the consumer never received (a reply lost in a reconnect) goes back", async () => {
+    const name = fresh("q");
+    const a = q<string>({ name, visibilityTimeout: 300 });
+    await expect(a.getNowait()).rejects.toBeInstanceOf(EmptyError); // registers a's lease and list
+    const c = new Redis(url());
+    try {
+      const [proc] = await c.keys(`ipc:{${name}}:proc:*`);
+      expect(proc).toBeDefined();
+      // what a BLMOVE whose reply was lost leaves behind
+      await c.lpush(proc!, Buffer.from(serialize("orphan")));
+      const b = q<string>({ name, visibilityTimeout: 300 });
+      expect(await timed(() => b.get({ timeout: 5000 }), 0, 3000)).toBe("orphan");
+    } finally {
+      c.disconnect();
+    }
+  });
+
   it("a plain Queue acknowledges an item at the consumer's next get: nothing comes back after it", async () => {
     const name = fresh("q");
     const a = q<number>({ name, visibilityTimeout: 300 });
