@@ -268,8 +268,9 @@ describe("delivery when a consumer dies", () => {
     await expect(a.getNowait()).rejects.toBeInstanceOf(EmptyError); // registers a's lease and list
     const c = new Redis(url());
     try {
-      const [proc] = await c.keys(`ipc:{${name}}:proc:*`);
-      expect(proc).toBeDefined();
+      const [consumer] = await c.smembers(`ipc:{${name}}:consumers`);
+      expect(consumer).toBeDefined();
+      const proc = `ipc:{${name}}:proc:${consumer}`;
       // what a BLMOVE whose reply was lost leaves behind
       await c.lpush(proc!, Buffer.from(serialize("orphan")));
       const b = q<string>({ name, visibilityTimeout: 300 });
