@@ -3,7 +3,7 @@
  * `ipc-redis-worker`: starts workers of a distributed Pool on this machine.
  *
  *   ipc-redis-worker --url redis://host:6379 --name jobs --module ./tasks.mjs [--processes 2]
- *                    [--concurrency 1] [--lease 30000] [--prefix ipc] [--initializer init --init-args '[...]']
+ *                    [--concurrency 1] [--prefetch 4] [--lease 30000] [--prefix ipc] [--initializer init --init-args '[...]']
  *
  * With `--processes N` (default: one per CPU) it starts N worker processes and replaces any that
  * dies. SIGINT or SIGTERM stops taking jobs; running jobs finish, then it exits.
@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { runWorker } from "./pool-worker.js";
 
-const USAGE = "usage: ipc-redis-worker --url redis://host:port --name <pool> --module <file> [--processes N] [--concurrency N] [--lease ms] [--prefix p] [--initializer fn --init-args json]";
+const USAGE = "usage: ipc-redis-worker --url redis://host:port --name <pool> --module <file> [--processes N] [--concurrency N] [--prefetch N] [--lease ms] [--prefix p] [--initializer fn --init-args json]";
 
 function fail(msg: string): never {
   process.stderr.write(`ipc-redis-worker: ${msg}\n${USAGE}\n`);
@@ -30,6 +30,7 @@ function parse() {
       module: { type: "string" },
       processes: { type: "string" },
       concurrency: { type: "string" },
+      prefetch: { type: "string" },
       lease: { type: "string" },
       prefix: { type: "string" },
       initializer: { type: "string" },
@@ -61,6 +62,7 @@ const num = (s: string | undefined, what: string): number | undefined => {
 };
 const processes = num(v.processes, "processes") ?? (process.env.IPC_REDIS_WORKER_CHILD ? 1 : availableParallelism());
 const concurrency = num(v.concurrency, "concurrency");
+const prefetch = num(v.prefetch, "prefetch");
 const leaseMs = num(v.lease, "lease");
 let initArgs: unknown[] | undefined;
 if (v["init-args"] !== undefined) {
@@ -81,6 +83,7 @@ async function serve(): Promise<void> {
       module,
       prefix: v.prefix,
       concurrency,
+      prefetch,
       leaseMs,
       initializer: v.initializer,
       initArgs,

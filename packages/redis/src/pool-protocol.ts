@@ -35,6 +35,17 @@ export function parseJob(bytes: Buffer): { client: string; job: number; payload:
 /** Seconds a result list lives after its last result (a client that went away leaves nothing forever). */
 export const RESULT_TTL_S = 86_400;
 
+/** KEYS jobs, run; ARGV count → up to `count` more jobs taken at once (a worker's prefetch). */
+export const TAKE_JOBS = new Script(`
+local out = {}
+for i = 1, tonumber(ARGV[1]) do
+  local v = redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'LEFT')
+  if not v then break end
+  out[i] = v
+end
+return out
+`);
+
 /** KEYS run, res, tries; ARGV job bytes, result bytes, tries field, ttl: a worker finished a job. */
 export const FINISH = new Script(`
 redis.call('LREM', KEYS[1], -1, ARGV[1])

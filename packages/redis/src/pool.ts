@@ -192,10 +192,22 @@ export class Pool<M = Record<string, AnyFn>> {
     if (this.#reader !== undefined) return;
     this.#reader = (async () => {
       const b = (this.#readerConn ??= await this.#link.blocking());
+      const c = await this.#link.cmd;
+      const key = this.#k(`res:${this.#client}`);
       while (this.#pending.size > 0 && this.#state !== "terminate") {
-        const r = await b.client.brpopBuffer(this.#k(`res:${this.#client}`), blockSeconds(Infinity));
-        if (r !== null) this.#onResult(r[1]);
-        else void this.#reap().catch(() => {});
+        const r = await b.client.brpopBuffer(key, blockSeconds(Infinity));
+        if (r === null) {
+          void this.#reap().catch(() => {});
+          continue;
+        }
+        this.#onResult(r[1]);
+        // whatever else has arrived, in one round trip per 1,000 results
+        for (;;) {
+          const more = (await c.rpopBuffer(key, 1000)) as Buffer[] | null;
+          if (more === null) break;
+          for (const m of more) this.#onResult(m);
+          if (more.length < 1000) break;
+        }
       }
     })()
       .catch((e: unknown) => {
