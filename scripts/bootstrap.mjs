@@ -64,7 +64,7 @@ if (command === "test") {
   // the API reference from the TSDoc (docs/api), which fails on any warning
   if (run(pnpm, ["exec", "typedoc", "--logLevel", "Warn"], { env }) !== 0) process.exit(1);
   const shmBefore = shmSnapshot();
-  const status = run(pnpm, ["exec", "turbo", "run", "typecheck", "test", "--concurrency=1", ...process.argv.slice(3)], { env });
+  const status = run(pnpm, ["exec", "turbo", "run", "typecheck", "test", "--concurrency=1", "--continue", ...process.argv.slice(3)], { env });
   // a suite that passed but left shared memory behind has failed
   const shmClean = reportShm(await leftSince(shmBefore));
   // the release as users meet it: publish to a local registry, install one primitive, run programs

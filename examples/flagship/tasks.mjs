@@ -1,40 +1,55 @@
-// The functions the flagship runs in its threads and its child process.
-import { writeSync } from "node:fs";
-import { currentProcess } from "@ipc/process";
+// The flagship's task: index one slice of the corpus (count every word in it). The same function
+// runs in the @ipc Pool, in piscina and in hand-written postMessage workers.
+import { closeSync, openSync, readSync } from "node:fs";
 
-export const ROUNDS = 4;
-export const SAMPLES = 250_000;
+let stats;
 
-/** Thread worker: throws darts, adds its hits under the lock, meets the others at the barrier. */
-export function estimate(counts, lock, barrier, seed) {
-  globalThis.flagshipCounts = counts;
-  let x = seed >>> 0 || 1;
-  const random = () => ((x ^= x << 13), (x ^= x >>> 17), (x ^= x << 5), (x >>> 0) / 4294967296);
-  for (let round = 0; round < ROUNDS; round++) {
-    let hits = 0;
-    for (let i = 0; i < SAMPLES; i++) {
-      const a = random();
-      const b = random();
-      if (a * a + b * b <= 1) hits++;
-    }
-    lock.withLockSync(() => {
-      counts[0] += hits;
-      counts[1] += SAMPLES;
-    });
-    barrier.waitSync();
+/** Pool initializer: the SharedStruct every worker adds its progress to (live statistics). */
+export function useStats(s) {
+  stats = s;
+}
+
+/**
+ * Counts the words of `[path, start, end)`, extended to word boundaries: a slice owns the words
+ * that start inside it. Returns the slice's vocabulary as two arrays, words and counts.
+ */
+export function indexSlice([path, start, end]) {
+  // from one byte before the slice (to see whether a word is cut at its start) to a little past
+  // its end (to finish its last word)
+  const base = start > 0 ? start - 1 : 0;
+  const fd = openSync(path, "r");
+  const buf = Buffer.allocUnsafe(end - base + 64);
+  const n = readSync(fd, buf, 0, buf.length, base);
+  closeSync(fd);
+  let i = start - base;
+  // a word running across the start belongs to the previous slice
+  if (start > 0 && buf[0] !== 32 && buf[0] !== 10) while (i < n && buf[i] !== 32 && buf[i] !== 10) i++;
+  const counts = new Map();
+  let total = 0;
+  const limit = end - base;
+  while (i < n) {
+    while (i < n && (buf[i] === 32 || buf[i] === 10)) i++;
+    if (i >= limit || i >= n) break;
+    const s = i;
+    while (i < n && buf[i] !== 32 && buf[i] !== 10) i++;
+    const w = buf.latin1Slice(s, i);
+    counts.set(w, (counts.get(w) ?? 0) + 1);
+    total++;
   }
+  stats?.withLockSync((st) => {
+    st.bytesDone += end - start;
+    st.wordCount += total;
+    st.slicesDone += 1;
+  });
+  return { start, words: [...counts.keys()], counts: Uint32Array.from(counts.values()), total, bytes: end - start };
 }
 
-/** Barrier action: runs once per round, in whichever thread arrives last, before anyone moves on. */
-export function report() {
-  const counts = globalThis.flagshipCounts;
-  // a direct write: console.log in a worker thread is forwarded to the main thread asynchronously,
-  // so lines from different threads could arrive out of order
-  writeSync(1, `  round ${counts[1] / counts[2]} done (last to arrive: ${currentProcess().name}): π ≈ ${((4 * counts[0]) / counts[1]).toFixed(5)}\n`);
-}
+export default indexSlice;
 
-/** Process child: waits for the signal, then prints under the same lock (shared memory with @ipc/native, else through the broker). */
-export async function announce(lock, done, workers) {
-  if (!(await done.wait({ timeout: 60_000 }))) process.exit(1);
-  await lock.withLock(() => console.log(`${currentProcess().name} (pid ${process.pid}, a separate process) saw ${workers} threads finish`));
+/** The writer: takes each slice's summary from the queue and writes one line per slice. */
+export async function writer(queue, file) {
+  const { createWriteStream } = await import("node:fs");
+  const out = createWriteStream(file);
+  for await (const line of queue) out.write(`${JSON.stringify(line)}\n`);
+  await new Promise((resolve) => out.end(resolve));
 }

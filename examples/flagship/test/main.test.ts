@@ -5,14 +5,13 @@ import { expect, it } from "vitest";
 const run = promisify(execFile);
 const main = new URL("../main.mjs", import.meta.url).pathname;
 
-it("threads and a process cooperate through a Lock, a Barrier and an Event", async () => {
-  const { stdout } = await run(process.execPath, [main], { timeout: 60_000 });
+it("indexes a corpus four ways that agree, with live statistics, a writer thread and a closing table", async () => {
+  const { stdout } = await run(process.execPath, [main, "--mb", "8"], { timeout: 120_000 });
   const lines = stdout.trim().split("\n");
-  expect(lines[0]).toMatch(/^@ipc flagship: \d worker threads × 4 rounds/);
-  const rounds = lines.filter((l) => l.startsWith("  round "));
-  expect(rounds.map((l) => l.match(/round (\d)/)![1])).toEqual(["1", "2", "3", "4"]);
-  expect(lines.some((l) => /^Announcer \(pid \d+, a separate process\) saw \d threads finish$/.test(l))).toBe(true);
-  const pi = Number(lines.find((l) => l.startsWith("π ≈"))!.split(" ")[2]);
-  expect(Math.abs(pi - Math.PI)).toBeLessThan(0.01);
-  expect(lines.at(-1)).toMatch(/^exit codes: threads (0,)+0; process 0$/);
+  expect(lines[0]).toMatch(/^@ipc flagship: counting the words of a 8 MiB corpus \(.*\) on \d+ CPUs$/);
+  // the progress bar, read from the SharedStruct the workers update: complete at the end
+  expect(lines.find((l) => l.startsWith("  ["))).toMatch(/^ {2}\[#{30}\] 100% .* \d+\/\d+ slices$/);
+  expect(lines).toContain(lines.find((l) => /^every run found the same counts: yes; the writer thread wrote one line per slice/.test(l)));
+  const table = lines.filter((l) => /^\| (@ipc|one thread|piscina|postMessage)/.test(l));
+  expect(table.map((l) => l.split(" | ")[0])).toEqual(["| @ipc Pool (2 threads), imapUnordered".replace("2", String(table[0]!.match(/\((\d+) threads\)/)![1])), "| one thread", expect.stringMatching(/^\| piscina/), expect.stringMatching(/^\| postMessage workers/)]);
 });

@@ -90,7 +90,8 @@ describe("Pool on Redis", () => {
     expect(e.name).toBe("TaskFailedError");
     expect(e.message).toBe("boom");
     expect(e.stack).toContain("tasks.mjs");
-    await expect(p.map("fail", ["x", "y"])).rejects.toThrow("x");
+    // the first chunk to fail rejects the map (either item here; Python's map behaves the same)
+    await expect(p.map("fail", ["x", "y"])).rejects.toThrow(/^[xy]$/);
     await expect(p.apply("unsendable")).rejects.toBeInstanceOf(SerializationError);
     expect(await p.apply("square", [3])).toBe(9);
   });

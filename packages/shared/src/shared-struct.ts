@@ -36,6 +36,8 @@ export interface FieldLayout {
 }
 
 /** Names a field cannot have: the struct's own members. */
+/** Properties the base classes set on each instance (not on the prototype). */
+const INSTANCE_FIELDS = new Set(["words", "remote", "fieldViews", "fieldLayout", "recordSize"]);
 const RESERVED = new Set(["getLock", "withLock", "withLockSync", "toObject", "raw", "layout", "toString", "constructor", "serve", "attach", "finished", "releaseOwner", "then"]);
 
 /** C layout of `fields`: offsets aligned to each field's size, total padded to the largest. */
@@ -73,7 +75,10 @@ class SharedStructImpl<F extends StructFields> extends SharedData<Extra> {
       const fields = Object.entries(a) as [string, string][];
       if (fields.length === 0) throw new TypeError("a SharedStruct needs at least one field");
       for (const [name, typecode] of fields) {
-        if (RESERVED.has(name)) throw new TypeError(`a SharedStruct field cannot be named "${name}"`);
+        // a field may not shadow a member: the object's own code would read the field instead
+        if (RESERVED.has(name) || INSTANCE_FIELDS.has(name) || name in SharedStructImpl.prototype) {
+          throw new TypeError(`a SharedStruct field cannot be named "${name}" (a member of SharedStruct has that name)`);
+        }
         codeOf(typecode);
       }
       if (b !== undefined && (typeof b !== "object" || b === null)) throw new TypeError("Expected `init` to be an object of field values");

@@ -180,6 +180,11 @@ describe("SharedStruct in one thread", () => {
     expect(() => (s.count = 1.5 as never)).toThrow(TypeError);
     expect(() => new SharedStruct({ x: "z" as never })).toThrow(/bad typecode/);
     expect(() => new SharedStruct({ toObject: "i" })).toThrow(TypeError);
+    // names of members, inherited ones too, would shadow what the object itself reads
+    for (const name of ["words", "remote", "buffer", "byteOffset", "hasOwnProperty", "getLock"]) {
+      expect(() => new SharedStruct({ [name]: "d" })).toThrow(/cannot be named/);
+    }
+    expect(new SharedStruct({ wordCount: "d", bytesDone: "d" }).toObject()).toEqual({ wordCount: 0, bytesDone: 0 });
     expect(() => new SharedStruct({})).toThrow(TypeError);
     expect(() => new SharedStruct({ x: "i" }, { y: 1 } as never)).toThrow(/no field "y"/);
     expect(() => new SharedStruct({ x: "i" }, {}, { lock: false }).getLock()).toThrow(InvalidStateError);
