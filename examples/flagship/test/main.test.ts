@@ -12,6 +12,6 @@ it("indexes a corpus four ways that agree, with live statistics, a writer thread
   // the progress bar, read from the SharedStruct the workers update: complete at the end
   expect(lines.find((l) => l.startsWith("  ["))).toMatch(/^ {2}\[#{30}\] 100% .* \d+\/\d+ slices$/);
   expect(lines).toContain(lines.find((l) => /^every run found the same counts: yes; the writer thread wrote one line per slice/.test(l)));
-  const table = lines.filter((l) => /^\| (@ipc|one thread|piscina|postMessage)/.test(l));
-  expect(table.map((l) => l.split(" | ")[0])).toEqual(["| @ipc Pool (2 threads), imapUnordered".replace("2", String(table[0]!.match(/\((\d+) threads\)/)![1])), "| one thread", expect.stringMatching(/^\| piscina/), expect.stringMatching(/^\| postMessage workers/)]);
+  const table = lines.filter((l) => /^\| (@ipc|one thread|piscina|postMessage)/.test(l)).map((l) => l.split(" | ")[0]);
+  expect(table).toEqual(["| one thread", expect.stringMatching(/^\| @ipc Pool \(\d+ threads\), imapUnordered$/), expect.stringMatching(/^\| piscina \(\d+ threads\)$/), expect.stringMatching(/^\| postMessage workers \(\d+ threads\)$/)]);
 });
