@@ -5,7 +5,9 @@
 // worker adds its progress to (the progress bar reads it: no messages), and a Queue feeding a
 // writer thread that records one line per slice. Then the same work three other ways: in one
 // thread, with piscina, and with hand-written postMessage workers, and a table of all four.
-// Usage: node main.mjs [--mb 200]
+// With `--redis redis://host:port`, a fifth run does the same on @ipc/redis's Pool (worker
+// processes that take slices from Redis: on other machines they would need the corpus too).
+// Usage: node main.mjs [--mb 200] [--redis redis://127.0.0.1:6379]
 import { Worker } from "node:worker_threads";
 import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,7 +20,9 @@ import { SharedStruct } from "@ipc/shared";
 import { corpus, slices } from "./corpus.mjs";
 import { indexSlice } from "./tasks.mjs";
 
-const mb = process.argv.includes("--mb") ? Number(process.argv[process.argv.indexOf("--mb") + 1]) : 200;
+const arg = (name) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+const mb = Number(arg("--mb") ?? 200);
+const redisUrl = arg("--redis");
 const workers = cpuCount();
 const tasks = new URL("./tasks.mjs", import.meta.url);
 const tty = process.stdout.isTTY === true;
@@ -118,6 +122,19 @@ await timed(`postMessage workers (${workers} threads)`, async () => {
   await Promise.all(pool.map((w) => w.terminate()));
   return index;
 });
+
+// 5. the same Pool API on Redis: one line changes (the import and the constructor)
+if (redisUrl) {
+  const { Pool: RedisPool } = await import("@ipc/redis");
+  await timed(`@ipc/redis Pool (${workers} processes), imapUnordered`, async () => {
+    const pool = new RedisPool({ connection: redisUrl, name: `flagship-${process.pid}`, module: tasks, processes: workers });
+    const index = new Map();
+    for await (const r of pool.imapUnordered("indexSlice", parts)) merge(index, r);
+    pool.close();
+    await pool.join();
+    return index;
+  });
+}
 
 const one = runs.find((r) => r.label === "one thread");
 const same = runs.every((r) => JSON.stringify(r.summary) === JSON.stringify(one.summary));

@@ -34,3 +34,5 @@ export { runWorker } from "./pool-worker.js";
 export type { WorkerOptions } from "./pool-worker.js";
 export { AsyncResult } from "@ipc/pool";
 export type { MapOptions, SubmitOptions, ResultWaitOptions } from "@ipc/pool";
+export { Manager, RedisManager } from "./manager.js";
+export type { ManagerOptions, MakeOptions } from "./manager.js";

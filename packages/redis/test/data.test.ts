@@ -114,3 +114,37 @@ describe("List on Redis", () => {
     expect(await l.index({ b: [2] })).toBe(1);
   });
 });
+
+describe("Manager on Redis", () => {
+  it("makes dicts, lists, queues, locks, semaphores and events as a SyncManager does; shutdown removes what it named", async () => {
+    const { Manager } = await import("@ipc/redis");
+    const { Redis } = await import("ioredis");
+    const m = await Manager({ connection: url() });
+    const d = await m.dict<string, number>({ a: 1 });
+    await d.set("b", 2);
+    const l = await m.list([1, 2]);
+    await l.append(3);
+    const q = await m.Queue<string>({ maxSize: 2 });
+    await q.put("x");
+    const lock = await m.Lock();
+    const sem = await m.Semaphore(2);
+    const ev = await m.Event();
+    expect(await d.items()).toEqual([["a", 1], ["b", 2]]);
+    expect(await l.toArray()).toEqual([1, 2, 3]);
+    expect(await q.get()).toBe("x");
+    expect(await lock.acquire()).toBe(true);
+    expect(await sem.getValue()).toBe(2);
+    await ev.set();
+    const kept = await m.dict({ stays: true }, { name: fresh("named") });
+    const raw = new Redis(url());
+    try {
+      expect(await raw.exists(`ipc:{${d.name}}:h`)).toBe(1);
+      await m.shutdown();
+      await expect(d.get("a")).rejects.toThrow(/closed/);
+      for (const x of [d, l, q, lock, sem, ev]) expect((await raw.keys(`ipc:{${x.name}}:*`)).length).toBe(0);
+      expect(await raw.exists(`ipc:{${kept.name}}:h`)).toBe(1);
+    } finally {
+      raw.disconnect();
+    }
+  });
+});
