@@ -1,7 +1,8 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { expect, it } from "vitest";
-import { currentAuthkey, toAuthkey } from "@ipc/core";
+import { currentAuthkey } from "@ipc/core";
+import { toAuthkey } from "@ipc/core/internal";
 
 const run = promisify(execFile);
 

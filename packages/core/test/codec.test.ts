@@ -1,19 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Worker } from "node:worker_threads";
-import {
-  allocLarge,
-  ClosedError,
-  deserialize,
-  EmptyError,
-  registerClass,
-  serialize,
-  SerializationError,
-  WorkerLostError,
-  ProcessError,
-  IpcError,
-  serializeOr,
-} from "@ipc/core";
+import { ClosedError, deserialize, EmptyError, registerClass, serialize, SerializationError, WorkerLostError, ProcessError, IpcError } from "@ipc/core";
+import { allocLarge, serializeOr } from "@ipc/core/internal";
 
 class Point {
   constructor(

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { FrameDecoder, frameHeader, ProtocolError } from "@ipc/core";
+import { ProtocolError } from "@ipc/core";
+import { FrameDecoder, frameHeader } from "@ipc/core/internal";
 
 function encode(frames: Uint8Array[]): Buffer {
   return Buffer.concat(frames.flatMap((f) => [frameHeader(f.length), Buffer.from(f)]));

@@ -22,8 +22,8 @@ function file(name: string, text: string): string {
 /** Runs `body` with `loadModule` from the ES build and from the CommonJS build; both must agree. */
 function run(body: string): unknown {
   const names = "loadModule, loadHandleModules, deserialize, allowHandleModule";
-  const esm = `import { ${names} } from "@ipc/core"; const out = {}; ${body}; console.log(JSON.stringify(out));`;
-  const cjs = `const { ${names} } = require("@ipc/core"); (async () => { const out = {}; ${body}; console.log(JSON.stringify(out)); })();`;
+  const esm = `import { ${names} } from "@ipc/core/internal"; const out = {}; ${body}; console.log(JSON.stringify(out));`;
+  const cjs = `const { ${names} } = require("@ipc/core/internal"); (async () => { const out = {}; ${body}; console.log(JSON.stringify(out)); })();`;
   const results = [esm, cjs].map((script, k) =>
     JSON.parse(execFileSync(process.execPath, [`--input-type=${k ? "commonjs" : "module"}`, "-e", script], { cwd: process.cwd(), encoding: "utf8" })),
   );

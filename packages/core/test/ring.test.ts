@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { atomicsBackend, Deadline, FullError, HAND_OVER_MIN, nativeAvailable, NOT_NOW, Ring, ShutDownError } from "@ipc/core";
+import { FullError, nativeAvailable, ShutDownError } from "@ipc/core";
+import { atomicsBackend, Deadline, HAND_OVER_MIN, NOT_NOW, Ring } from "@ipc/core/internal";
 // the header's word indexes (not exported by @ipc/core: these tests inspect a ring's words)
 import { HANDED, HEAD_LOCK, TAIL_LOCK } from "../src/ring/ring-words.js";
 import { native } from "@ipc/native";

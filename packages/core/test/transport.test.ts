@@ -5,20 +5,8 @@ import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { createInterface } from "node:readline";
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  arbitraryAddress,
-  childExecArgv,
-  AuthenticationError,
-  BrokerServer,
-  connectFramed,
-  deserialize,
-  Event,
-  frameHeader,
-  listenFramed,
-  Lock,
-  serialize,
-  type FramedSocket,
-} from "@ipc/core";
+import { AuthenticationError, deserialize, Event, Lock, serialize } from "@ipc/core";
+import { arbitraryAddress, childExecArgv, BrokerServer, connectFramed, frameHeader, listenFramed, type FramedSocket } from "@ipc/core/internal";
 import type { Server } from "node:net";
 
 const key = Buffer.from("k".repeat(32));

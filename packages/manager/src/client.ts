@@ -3,7 +3,8 @@
  * every proxy to that manager; calls are matched to replies by id. The socket does not keep the
  * process alive while no call is pending.
  */
-import { abortReason, AuthenticationError, ClosedError, connectFramed, currentAuthkey, deserialize, formatAddress, isolateState, serialize, type Address, type FramedSocket } from "@ipc/core";
+import { AuthenticationError, ClosedError, currentAuthkey, deserialize, serialize } from "@ipc/core";
+import { abortReason, connectFramed, formatAddress, isolateState, type Address, type FramedSocket } from "@ipc/core/internal";
 import type { Reply, RequestBody } from "./protocol.js";
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: unknown) => void };

@@ -2,7 +2,8 @@
  * BaseManager, SyncManager and Manager(), as Python's `multiprocessing.managers`: a server (in a
  * child by default) holds objects, and proxies call their methods from any thread or process.
  */
-import { checkSignal, currentAuthkey, Event, InvalidStateError, loadModule, privateAddress, toAuthkey, type Address } from "@ipc/core";
+import { currentAuthkey, Event, InvalidStateError } from "@ipc/core";
+import { checkSignal, loadModule, privateAddress, toAuthkey, type Address } from "@ipc/core/internal";
 import { Process, type Context } from "@ipc/process";
 import { dropManagerLink, managerCall, setManagerAuthkey } from "./client.js";
 import { DictProxy, ListProxy, proxyFor, type BaseProxy, type NamespaceAttributes, type Proxy } from "./proxy.js";

@@ -5,7 +5,8 @@ export { BaseProxy } from "./base-proxy.js";
  * it. A proxy is shareable: handed to a thread or a child process (as an argument or inside a
  * message), or stored inside another proxy's container, it refers to the same object there.
  */
-import { registerHandleType, serialize, trackPendingWrite } from "@ipc/core";
+import { registerHandleType, serialize } from "@ipc/core";
+import { trackPendingWrite } from "@ipc/core/internal";
 import { BaseProxy, PROXY_HANDLE_TYPE } from "./base-proxy.js";
 import { decodingAuthkey } from "./client.js";
 import type { ProxyRef } from "./protocol.js";

@@ -2,7 +2,7 @@
  * The types a manager serves: a factory that makes the server-side object, and the methods a
  * proxy may call on it (Python's `exposed`). Built-in: `dict`, `list`, `Namespace`.
  */
-import { isolateState } from "@ipc/core";
+import { isolateState } from "@ipc/core/internal";
 
 /** A registered type. */
 export interface ManagedType {

@@ -4,7 +4,8 @@
  * reference is revived), and only the exposed methods of registered types run.
  */
 import type { Server } from "node:net";
-import { deserialize, IpcError, listenFramed, serialize, type Address, type FramedSocket } from "@ipc/core";
+import { deserialize, IpcError, serialize } from "@ipc/core";
+import { listenFramed, type Address, type FramedSocket } from "@ipc/core/internal";
 import { DICT_EXPOSED, LIST_EXPOSED, ManagedDict, ManagedList, ManagedNamespace, NAMESPACE_EXPOSED } from "./builtins.js";
 import type { Reply, Request } from "./protocol.js";
 import { BaseProxy } from "./base-proxy.js";

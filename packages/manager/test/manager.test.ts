@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { AuthenticationError, ClosedError, connectFramed, InvalidStateError, IpcError, serialize, SerializationError, toAuthkey, toHandle, type HandleDescriptor } from "@ipc/core";
+import { AuthenticationError, ClosedError, InvalidStateError, IpcError, serialize, SerializationError, toHandle, type HandleDescriptor } from "@ipc/core";
+import { connectFramed, toAuthkey } from "@ipc/core/internal";
 import { Process } from "@ipc/process";
 import { BaseManager, DictProxy, ListProxy, Manager, SyncManager } from "@ipc/manager";
 

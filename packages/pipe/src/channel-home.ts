@@ -3,7 +3,8 @@
  * first time one of its ends is sent to another process; a process that revives the end attaches
  * a socket to it, and the broker thread relays between that socket and the pipe's rings (relay.ts).
  */
-import { atomicsBackend, checkInt, IpcError, registerShared, SharedObject, wordsOf, type FramedSocket, type SharedInit } from "@ipc/core";
+import { IpcError } from "@ipc/core";
+import { atomicsBackend, checkInt, registerShared, SharedObject, wordsOf, type FramedSocket, type SharedInit } from "@ipc/core/internal";
 import { Channel } from "./channel.js";
 import { startRelay } from "./relay.js";
 

@@ -29,7 +29,8 @@
  * sent to another thread or process and not yet revived) is counted on its sender's slot until
  * the receiver has counted its own, so `REFS` never passes through 0 during a hand-over.
  */
-import { checkInt, Deadline, HEADER_BYTES, IpcError, localOwnerId, ownerEnded, Ring, type WaitBackend } from "@ipc/core";
+import { IpcError } from "@ipc/core";
+import { checkInt, Deadline, HEADER_BYTES, localOwnerId, ownerEnded, Ring, type WaitBackend } from "@ipc/core/internal";
 
 const CHANGES = 0;
 const DUPLEX = 1;

@@ -3,7 +3,8 @@
  * process, a reference to the pipe at its home's broker, which the receiver joins with a relay
  * (revive-connection.ts).
  */
-import { exportToBroker, localOwnerId, type HandleContext, type RemoteRef } from "@ipc/core";
+import { type HandleContext } from "@ipc/core";
+import { exportToBroker, localOwnerId, type RemoteRef } from "@ipc/core/internal";
 import type { Channel } from "./channel.js";
 import { channelHomeOf } from "./channel-home.js";
 

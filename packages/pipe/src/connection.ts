@@ -5,34 +5,8 @@
  * an authenticated socket to the home of the original (relay.ts), so every operation, `*Sync`
  * ones included, works the same in every context.
  */
-import {
-  allocLarge,
-  atomicsBackend,
-  BrokenPipeError,
-  BufferTooShortError,
-  checkSignal,
-  checkTimeout,
-  ClosedError,
-  Deadline,
-  type Decode,
-  deserialize,
-  EmptyError,
-  EOFError,
-  errorClasses,
-  InvalidStateError,
-  IpcError,
-  MessageTooLargeError,
-  NOT_NOW,
-  recycleSerialized,
-  registerHandleType,
-  serializeOr,
-  ShutDownError,
-  TimeoutError,
-  toHandle,
-  type HandleContext,
-  type HandleDescriptor,
-  type Ring,
-} from "@ipc/core";
+import { BrokenPipeError, BufferTooShortError, ClosedError, deserialize, EmptyError, EOFError, InvalidStateError, IpcError, MessageTooLargeError, registerHandleType, ShutDownError, TimeoutError, toHandle, type HandleContext, type HandleDescriptor } from "@ipc/core";
+import { allocLarge, atomicsBackend, checkSignal, checkTimeout, Deadline, type Decode, errorClasses, NOT_NOW, recycleSerialized, serializeOr, type Ring } from "@ipc/core/internal";
 import { Channel, PROBE_MS, probeSlice } from "./channel.js";
 import { connectionState } from "./connection-state.js";
 import { connectionReviver } from "./revive-connection.js";

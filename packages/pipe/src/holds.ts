@@ -4,7 +4,7 @@
  * exits, so that the other end reads EOF as it does when a Python process exits. The exiting
  * isolate then gives its broker thread a moment to hand what it relays to the operating system.
  */
-import { brokerAddress, runInBrokerSync } from "@ipc/core";
+import { brokerAddress, runInBrokerSync } from "@ipc/core/internal";
 import type { Channel } from "./channel.js";
 import { IO_TASKS } from "./io-url.js";
 

@@ -5,17 +5,8 @@
  * Not part of the public API.
  */
 import type { Server } from "node:net";
-import {
-  atomicsBackend,
-  ClosedError,
-  connectFramed,
-  localOwnerId,
-  listenFramed,
-  serialize,
-  toAuthkey,
-  type Address,
-  type FramedSocket,
-} from "@ipc/core";
+import { ClosedError, serialize } from "@ipc/core";
+import { atomicsBackend, connectFramed, localOwnerId, listenFramed, toAuthkey, type Address, type FramedSocket } from "@ipc/core/internal";
 import { Channel, DEFAULT_PIPE_RING } from "./channel.js";
 import { connectingRelay, startRelay } from "./relay.js";
 

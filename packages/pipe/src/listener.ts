@@ -5,7 +5,8 @@
  * shared memory, so the returned Connection behaves like a Pipe end (sync methods, handing it to
  * a thread or a child process).
  */
-import { checkInt, ClosedError, formatAddress, runInBroker, runInBrokerSync, arbitraryAddress, toAuthkey, type Address } from "@ipc/core";
+import { ClosedError } from "@ipc/core";
+import { checkInt, formatAddress, runInBroker, runInBrokerSync, arbitraryAddress, toAuthkey, type Address } from "@ipc/core/internal";
 import { checkMaxMessageSize } from "./channel.js";
 import { Connection } from "./connection.js";
 import type { Accepted } from "./io-tasks.js";

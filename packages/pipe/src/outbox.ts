@@ -5,7 +5,8 @@
  * slice the owner checks the other end (`peerGone`), which shuts the ring down when nobody is left
  * to read, ending the wait with the send error.
  */
-import { Deadline, FullError, recycleSerialized, TimeoutError, type Ring } from "@ipc/core";
+import { FullError, TimeoutError } from "@ipc/core";
+import { Deadline, recycleSerialized, type Ring } from "@ipc/core/internal";
 import { probeSlice } from "./channel.js";
 
 const ZERO = new Deadline(0);

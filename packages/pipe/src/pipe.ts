@@ -1,5 +1,5 @@
 /** Pipe(): two connected ends, as Python's `multiprocessing.Pipe`. */
-import { atomicsBackend, checkInt } from "@ipc/core";
+import { atomicsBackend, checkInt } from "@ipc/core/internal";
 import { Channel, checkMaxMessageSize, DEFAULT_PIPE_RING } from "./channel.js";
 import { Connection } from "./connection.js";
 

@@ -23,16 +23,8 @@
  * home relay sends only against credit. Far → home frames start with a type byte (0 message,
  * 1 credit: u32 count); home → far frames are messages.
  */
-import {
-  Deadline,
-  EmptyError,
-  frameHeader,
-  FullError,
-  NOT_NOW,
-  ProtocolError,
-  ShutDownError,
-  type FramedSocket,
-} from "@ipc/core";
+import { EmptyError, FullError, ProtocolError, ShutDownError } from "@ipc/core";
+import { Deadline, frameHeader, NOT_NOW, type FramedSocket } from "@ipc/core/internal";
 import { Channel } from "./channel.js";
 
 const ZERO = new Deadline(0);

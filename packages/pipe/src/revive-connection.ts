@@ -3,7 +3,8 @@
  * from another process becomes a local pipe whose other end a relay in this process's broker
  * thread joins to the home of the original (io-tasks.ts `bridge`, relay.ts).
  */
-import { atomicsBackend, ClosedError, currentAuthkey, localOwnerId, runInBroker } from "@ipc/core";
+import { ClosedError, currentAuthkey } from "@ipc/core";
+import { atomicsBackend, localOwnerId, runInBroker } from "@ipc/core/internal";
 import { Channel, checkMaxMessageSize } from "./channel.js";
 import type { Connection } from "./connection.js";
 import type { ConnectionState } from "./connection-state.js";

@@ -1,5 +1,5 @@
 /** wait(): the connections (and process sentinels) that are ready, as `multiprocessing.connection.wait`. */
-import { atomicsBackend, checkTimeout, Deadline, isWaitable, waitable, type Waitable } from "@ipc/core";
+import { atomicsBackend, checkTimeout, Deadline, isWaitable, waitable, type Waitable } from "@ipc/core/internal";
 import { PROBE_MS } from "./channel.js";
 import type { Connection } from "./connection.js";
 

@@ -8,7 +8,8 @@ import { createInterface } from "node:readline";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { connect as netConnect } from "node:net";
-import { AuthenticationError, frameHeader, type HandleDescriptor, Lock, SerializationError, toHandle } from "@ipc/core";
+import { AuthenticationError, type HandleDescriptor, Lock, SerializationError, toHandle } from "@ipc/core";
+import { frameHeader } from "@ipc/core/internal";
 import { Client, Listener, Pipe } from "@ipc/pipe";
 
 const flood = fileURLToPath(new URL("./fixtures/flood.mjs", import.meta.url));

@@ -1,17 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { timed } from "@ipc/test-utils/timed";
-import {
-  Event,
-  BrokenPipeError,
-  BufferTooShortError,
-  ClosedError,
-  EOFError,
-  InvalidStateError,
-  IpcError,
-  SerializationError,
-  TimeoutError,
-  runInBroker,
-} from "@ipc/core";
+import { Event, BrokenPipeError, BufferTooShortError, ClosedError, EOFError, InvalidStateError, IpcError, SerializationError, TimeoutError } from "@ipc/core";
+import { runInBroker } from "@ipc/core/internal";
 import { Process } from "@ipc/process";
 import { Connection, Pipe, wait } from "@ipc/pipe";
 

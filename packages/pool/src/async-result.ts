@@ -1,5 +1,6 @@
 /** AsyncResult: the handle of a task submitted with `applyAsync`/`mapAsync`, as Python's. */
-import { abortReason, checkSignal, checkTimeout, InvalidStateError, TimeoutError } from "@ipc/core";
+import { InvalidStateError, TimeoutError } from "@ipc/core";
+import { abortReason, checkSignal, checkTimeout } from "@ipc/core/internal";
 
 /** Options of {@link AsyncResult.get} and {@link AsyncResult.wait}. */
 export interface ResultWaitOptions {

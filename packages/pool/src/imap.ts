@@ -3,7 +3,7 @@
  * to keep every worker busy between round trips, never the whole input) and yields results in
  * input order or as they complete.
  */
-import { checkInt } from "@ipc/core";
+import { checkInt } from "@ipc/core/internal";
 import type { MapOptions } from "./options.js";
 
 /** Queues one task of `fn` over `items`; resolves with its values. */

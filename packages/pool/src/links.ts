@@ -4,7 +4,8 @@
  * the pool answers, so an idle pool keeps nothing alive.
  */
 import type { Server } from "node:net";
-import { currentAuthkey, privateAddress, deserialize, listenFramed, serialize, type FramedSocket } from "@ipc/core";
+import { currentAuthkey, deserialize, serialize } from "@ipc/core";
+import { privateAddress, listenFramed, type FramedSocket } from "@ipc/core/internal";
 import type { WorkerLink } from "./pool-worker.js";
 import { answersIn, type FromWorker, type ToWorker } from "./protocol.js";
 import { allocateChannel, RingChannel } from "./ring-channel.js";

@@ -85,7 +85,7 @@ export async function poolWorker(setup: WorkerSetup): Promise<void> {
     if (setup.concurrency > 1) next = (signal) => tasks.recv<ToWorker>(signal).catch((e: unknown) => (signal?.aborted ? { t: "stop" as const } : Promise.reject(e)));
   } else {
     // the transport is loaded only by process workers (threads talk through shared memory)
-    const { connectFramed, currentAuthkey } = await import("@ipc/core");
+    const { connectFramed, currentAuthkey } = await import("@ipc/core/internal");
     const conn = await connectFramed(setup.link.address, { authkey: currentAuthkey(), retryFor: 10_000 });
     const inbox: ToWorker[] = [];
     let wake: (() => void) | undefined;

@@ -3,7 +3,7 @@
  * run by `processes` workers (threads or child processes). This class checks inputs and shapes
  * apply/map/starmap/imap; the scheduler (scheduler.ts) runs the workers and the tasks.
  */
-import { checkInt } from "@ipc/core";
+import { checkInt } from "@ipc/core/internal";
 import { cpuCount } from "@ipc/process";
 import { AsyncResult } from "./async-result.js";
 import { chunks, collect, defaultChunkSize } from "./chunking.js";

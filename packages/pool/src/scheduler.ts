@@ -5,7 +5,8 @@
  * exactly which task it was running (that one fails with WorkerLostError) and which were only
  * queued behind it (they go to another worker). `Pool` (pool.ts) is the public face over it.
  */
-import { abortReason, ClosedError, entryUrl, isTypeScript, InvalidStateError, IpcError, ProcessError, WorkerLostError } from "@ipc/core";
+import { ClosedError, InvalidStateError, IpcError, ProcessError, WorkerLostError } from "@ipc/core";
+import { abortReason, entryUrl, isTypeScript } from "@ipc/core/internal";
 import { Process } from "@ipc/process";
 import { type Link, RingLink, SocketHub } from "./links.js";
 import { type PoolMetrics, Samples } from "./metrics.js";

@@ -1,5 +1,6 @@
 /** JoinableQueue: a Queue whose items are tasks that consumers mark done (`taskDone`) and producers wait for (`join`). */
-import { checkSignal, checkTimeout, Deadline, INTERNAL, InvalidStateError, registerShared, type SharedInit } from "@ipc/core";
+import { InvalidStateError } from "@ipc/core";
+import { checkSignal, checkTimeout, Deadline, INTERNAL, registerShared, type SharedInit } from "@ipc/core/internal";
 
 import type { QueueWaitOptions, QueueWaitSyncOptions } from "./options.js";
 import { Queue } from "./queue.js";

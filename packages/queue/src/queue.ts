@@ -5,29 +5,8 @@
  * of the home process use it directly and other processes reach it through the home's broker.
  */
 import { setMaxListeners } from "node:events";
-import {
-  checkInt,
-  checkSignal,
-  checkTimeout,
-  ClosedError,
-  Deadline,
-  deserialize,
-  INTERNAL,
-  registerShared,
-  serialize,
-  serializeOr,
-  SharedObject,
-  ShutDownError,
-  recycleSerialized,
-  trackPendingWrite,
-  wordsOf,
-  type SharedInit,
-  IpcError,
-  HEADER_BYTES,
-  tryAllocateNativeWords,
-  NOT_NOW,
-  Ring,
-} from "@ipc/core";
+import { ClosedError, deserialize, serialize, ShutDownError, IpcError } from "@ipc/core";
+import { checkInt, checkSignal, checkTimeout, Deadline, INTERNAL, registerShared, serializeOr, SharedObject, recycleSerialized, trackPendingWrite, wordsOf, type SharedInit, HEADER_BYTES, tryAllocateNativeWords, NOT_NOW, Ring } from "@ipc/core/internal";
 
 import { DEFAULT_RING_SIZE, type QueueOptions, type QueueWaitOptions, type QueueWaitSyncOptions, type ShutdownOptions } from "./options.js";
 

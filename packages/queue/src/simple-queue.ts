@@ -1,5 +1,6 @@
 /** SimpleQueue: Python's `multiprocessing.SimpleQueue`, an unbounded queue with a small API. */
-import { ClosedError, INTERNAL, registerShared, type SharedInit } from "@ipc/core";
+import { ClosedError } from "@ipc/core";
+import { INTERNAL, registerShared, type SharedInit } from "@ipc/core/internal";
 import { Queue } from "./queue.js";
 
 /**

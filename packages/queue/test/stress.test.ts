@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { EmptyError, Event, nativeAvailable, robustHolder } from "@ipc/core";
+import { EmptyError, Event, nativeAvailable } from "@ipc/core";
+import { robustHolder } from "@ipc/core/internal";
 // the ring header's word indexes (not exported by @ipc/core: this test inspects a queue's words)
 import { CONSUMERS, HEAD_LOCK } from "../../core/src/ring/ring-words.js";
 import { Process } from "@ipc/process";

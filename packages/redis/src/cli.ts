@@ -76,6 +76,8 @@ if (v["init-args"] !== undefined) {
 async function serve(): Promise<void> {
   const ac = new AbortController();
   for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => ac.abort());
+  // started by a Pool (or a supervisor) over an IPC channel: stop when that parent is gone
+  if (process.send !== undefined) process.once("disconnect", () => ac.abort());
   try {
     await runWorker({
       connection: url,
@@ -125,12 +127,12 @@ function supervise(): void {
     });
   };
   for (let i = 0; i < processes; i++) start();
-  for (const sig of ["SIGINT", "SIGTERM"] as const) {
-    process.once(sig, () => {
-      stopping = true;
-      for (const c of children) c.kill("SIGTERM");
-    });
-  }
+  const stop = (): void => {
+    stopping = true;
+    for (const c of children) c.kill("SIGTERM");
+  };
+  for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, stop);
+  if (process.send !== undefined) process.once("disconnect", stop);
 }
 
 if (processes === 1 || process.env.IPC_REDIS_WORKER_CHILD) void serve();

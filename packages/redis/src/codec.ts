@@ -2,7 +2,8 @@
  * Values in Redis are bytes of the @ipc codec. What comes back from Redis is decoded as bytes from
  * a network peer: data only, no handle revived, no module loaded, no memory mapped.
  */
-import { deserialize, MessageTooLargeError, serializeAt } from "@ipc/core";
+import { deserialize, MessageTooLargeError } from "@ipc/core";
+import { serializeAt } from "@ipc/core/internal";
 
 /** Default largest encoded value: 16 MiB (Redis accepts up to 512 MB, but large values stall it). */
 export const DEFAULT_MAX_VALUE_BYTES = 16 * 1024 * 1024;

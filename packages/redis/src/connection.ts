@@ -5,7 +5,8 @@
  * it: a blocking command (BLMOVE, BLPOP) holds its whole connection until it returns.
  */
 import { Redis, type RedisOptions } from "ioredis";
-import { AuthenticationError, ClosedError, invalid } from "@ipc/core";
+import { AuthenticationError, ClosedError } from "@ipc/core";
+import { invalid } from "@ipc/core/internal";
 import { RedisConnectionError } from "./errors.js";
 
 /** Where Redis is: `'redis://host:port'`, `{ url, options }` (ioredis options) or an ioredis client. */

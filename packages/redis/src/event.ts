@@ -3,7 +3,8 @@
  * `ipc:{e}:flag` (exists while set) and the channel `ipc:{e}:set` (published by `set()`).
  * A waiter subscribes before it reads the flag, so a `set()` between the two still wakes it.
  */
-import { abortReason, checkSignal, checkTimeout, ClosedError } from "@ipc/core";
+import { ClosedError } from "@ipc/core";
+import { abortReason, checkSignal, checkTimeout } from "@ipc/core/internal";
 import type { Redis } from "ioredis";
 import { type BlockingClient, checkName, keyOf, Link, type RedisObjectOptions } from "./connection.js";
 import { toHandle, type HandleDescriptor } from "@ipc/core";

@@ -1,5 +1,6 @@
 /** JoinableQueue on Redis: items are tasks that consumers mark done and producers wait for. */
-import { checkSignal, checkTimeout, abortReason, ClosedError, InvalidStateError } from "@ipc/core";
+import { ClosedError, InvalidStateError } from "@ipc/core";
+import { checkSignal, checkTimeout, abortReason } from "@ipc/core/internal";
 import type { Redis } from "ioredis";
 import { Queue, type QueueWaitOptions } from "./queue.js";
 import { TASK_DONE } from "./queue-scripts.js";

@@ -5,7 +5,8 @@
  */
 import { pathToFileURL } from "node:url";
 import { isAbsolute, resolve } from "node:path";
-import { checkInt, IpcError, MessageTooLargeError, serializeAt, SerializationError } from "@ipc/core";
+import { IpcError, MessageTooLargeError, SerializationError } from "@ipc/core";
+import { checkInt, serializeAt } from "@ipc/core/internal";
 import { DEFAULT_MAX_VALUE_BYTES, decode } from "./codec.js";
 import { type BlockingClient, checkName, type Connection, keyOf, Link } from "./connection.js";
 import { uniqueId } from "./ids.js";

@@ -8,7 +8,8 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { AsyncResult, type MapOptions, type SubmitOptions } from "@ipc/pool";
-import { abortReason, checkInt, checkSignal, checkTimeout, ClosedError, InvalidStateError, MessageTooLargeError, serializeAt, TimeoutError, WorkerLostError } from "@ipc/core";
+import { ClosedError, InvalidStateError, MessageTooLargeError, TimeoutError, WorkerLostError } from "@ipc/core";
+import { abortReason, checkInt, checkSignal, checkTimeout, serializeAt } from "@ipc/core/internal";
 import { DEFAULT_MAX_VALUE_BYTES, decode } from "./codec.js";
 import { type BlockingClient, checkName, keyOf, Link, type RedisObjectOptions } from "./connection.js";
 import { uniqueId } from "./ids.js";
@@ -203,7 +204,7 @@ export class Pool<M = Record<string, AnyFn>> {
         this.#onResult(r[1]);
         // whatever else has arrived, in one round trip per 1,000 results
         for (;;) {
-          const more = (await c.rpopBuffer(key, 1000)) as Buffer[] | null;
+          const more = (await c.rpopBuffer(key, 1000));
           if (more === null) break;
           for (const m of more) this.#onResult(m);
           if (more.length < 1000) break;

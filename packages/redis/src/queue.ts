@@ -9,17 +9,8 @@
  * event loop was blocked for longer than `visibilityTimeout`), any client moves that consumer's
  * items back to the head of the queue, and a live consumer gets them.
  */
-import {
-  checkInt,
-  checkSignal,
-  checkTimeout,
-  ClosedError,
-  EmptyError,
-  FullError,
-  ShutDownError,
-  SerializationError,
-  abortReason,
-} from "@ipc/core";
+import { ClosedError, EmptyError, FullError, ShutDownError, SerializationError } from "@ipc/core";
+import { checkInt, checkSignal, checkTimeout, abortReason } from "@ipc/core/internal";
 import type { Redis } from "ioredis";
 import { DEFAULT_MAX_VALUE_BYTES, decode, encode } from "./codec.js";
 import { type BlockingClient, checkName, keyOf, Link, type RedisObjectOptions } from "./connection.js";

@@ -1,5 +1,6 @@
 /** What every @ipc/redis data object shares: a name, keys under one hash slot, a connection and a size limit. */
-import { checkInt, ClosedError, toHandle, type HandleDescriptor } from "@ipc/core";
+import { ClosedError, toHandle, type HandleDescriptor } from "@ipc/core";
+import { checkInt } from "@ipc/core/internal";
 import { describeHandle, type HandleState } from "./handle.js";
 import type { Redis } from "ioredis";
 import { DEFAULT_MAX_VALUE_BYTES, encode } from "./codec.js";

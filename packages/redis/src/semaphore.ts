@@ -4,7 +4,8 @@
  * the permit of a holder that died comes back once its lease has run out. Scripts and keys:
  * lease-scripts.ts.
  */
-import { abortReason, checkInt, checkSignal, checkTimeout, ClosedError, InvalidStateError, TimeoutError } from "@ipc/core";
+import { ClosedError, InvalidStateError, TimeoutError } from "@ipc/core";
+import { abortReason, checkInt, checkSignal, checkTimeout } from "@ipc/core/internal";
 import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import { type BlockingClient, checkName, keyOf, Link, type RedisObjectOptions } from "./connection.js";

@@ -1,5 +1,5 @@
 /** A pending async call with a deadline and an optional AbortSignal: the unit every wait queue holds. */
-import { abortReason } from "@ipc/core";
+import { abortReason } from "@ipc/core/internal";
 
 /** One waiting call: settle it once; `onAbort` runs when its signal fires first. */
 export class Waiter<T> {

@@ -173,6 +173,35 @@ describe("Pool on Redis", () => {
     expect(q.processes).toBe(0);
   });
 
+  it("the workers a pool started stop when the program that started it is killed", async () => {
+    const parent = spawn(process.execPath, [fileURLToPath(new URL("./fixtures/pool-parent.mjs", import.meta.url)), url(), fresh("pool")], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    const pids = await new Promise<number[]>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no pids within 15 s: ${out}`)), 15_000);
+      parent.stdout.on("data", (d: Buffer) => {
+        out += d.toString();
+        if (out.includes("\n")) {
+          clearTimeout(t);
+          resolve(JSON.parse(out) as number[]);
+        }
+      });
+    });
+    expect(pids.length).toBeGreaterThanOrEqual(1);
+    parent.kill("SIGKILL");
+    // the workers are not our children: no exit event reaches us, so look until they are gone (bounded)
+    const alive = (pid: number): boolean => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const deadline = performance.now() + 10_000;
+    while (pids.some(alive) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(pids.filter(alive)).toEqual([]);
+  });
+
   it("bad options are refused", () => {
     expect(() => new Pool({ connection: url(), name: "p", processes: 2 })).toThrow(/module/);
     expect(() => new Pool({ connection: url(), name: "p", maxRetries: -1 })).toThrow(RangeError);

@@ -3,7 +3,7 @@
  * `multiprocessing.Array` (not named `Array`: that is JavaScript's own). Layout and memory
  * ordering: shared-data.ts (element i at byte i × size).
  */
-import { checkInt, INTERNAL, registerShared, type SharedInit } from "@ipc/core";
+import { checkInt, INTERNAL, registerShared, type SharedInit } from "@ipc/core/internal";
 import { lockFor, type LockOption } from "./lock-option.js";
 import { allocateData, dataBytes, NOT_SERVED, SharedData, type DataExtra } from "./shared-data.js";
 import { codeOf, load, store, toStored, viewOf, type Code, type Typecode } from "./typecodes.js";

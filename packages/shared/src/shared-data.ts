@@ -18,18 +18,8 @@
  * In a process without the memory (a child process when `@ipc/native` is not loaded) the object is
  * remote: each element read or write is a call to its home's broker.
  */
-import {
-  allocateWords,
-  IpcError,
-  InvalidStateError,
-  RLock,
-  SharedObject,
-  tryAllocateNativeWords,
-  wordsOf,
-  type Lock,
-  type SharedInit,
-  type SharedWords,
-} from "@ipc/core";
+import { IpcError, InvalidStateError, RLock, type Lock } from "@ipc/core";
+import { allocateWords, SharedObject, tryAllocateNativeWords, wordsOf, type SharedInit, type SharedWords } from "@ipc/core/internal";
 import { noLock } from "./lock-option.js";
 
 /** Blocks up to this size come from core's arena of small objects. */

@@ -11,7 +11,8 @@
  * with `Atomics` on an `Int32Array` over `buf.buffer`.
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { ClosedError, currentAuthkey, IpcError, nativeShmOpen, nativeShmUnlink, registerHandleType, toHandle, trackSegment, untrackSegment, type HandleDescriptor } from "@ipc/core";
+import { ClosedError, currentAuthkey, IpcError, registerHandleType, toHandle, type HandleDescriptor } from "@ipc/core";
+import { nativeShmOpen, nativeShmUnlink, trackSegment, untrackSegment } from "@ipc/core/internal";
 
 const TYPE = "@ipc/shared:SharedMemory";
 

@@ -5,7 +5,7 @@
  * to the largest alignment; see {@link SharedStruct.layout}. Memory ordering: shared-data.ts (a
  * field is one element).
  */
-import { INTERNAL, registerShared, type SharedInit } from "@ipc/core";
+import { INTERNAL, registerShared, type SharedInit } from "@ipc/core/internal";
 import { lockFor, type LockOption } from "./lock-option.js";
 import { allocateData, NOT_SERVED, SharedData, type DataExtra } from "./shared-data.js";
 import { codeOf, load, store, toStored, viewOf, type Code, type ElementOf, type Typecode } from "./typecodes.js";

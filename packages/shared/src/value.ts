@@ -2,7 +2,7 @@
  * Value: one typed element in shared memory, as Python's `multiprocessing.Value`. Layout and
  * memory ordering: shared-data.ts (one element at byte 0).
  */
-import { INTERNAL, registerShared, type SharedInit } from "@ipc/core";
+import { INTERNAL, registerShared, type SharedInit } from "@ipc/core/internal";
 import { lockFor, type LockOption } from "./lock-option.js";
 import { allocateData, NOT_SERVED, SharedData, type DataExtra } from "./shared-data.js";
 import { codeOf, load, store, toStored, viewOf, zeroOf, type Code, type ElementOf, type Typecode } from "./typecodes.js";

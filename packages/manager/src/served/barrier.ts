@@ -4,7 +4,8 @@
  * for everyone waiting (`BrokenBarrierError`). A waiter that is cancelled or disconnects breaks it
  * too, as a thread that leaves a barrier does.
  */
-import { BrokenBarrierError, checkTimeout, Deadline, InvalidStateError } from "@ipc/core";
+import { BrokenBarrierError, InvalidStateError } from "@ipc/core";
+import { checkTimeout, Deadline } from "@ipc/core/internal";
 import { CALL, type CallContext, type ContextualObject } from "./call-context.js";
 import { Waiters } from "./waiters.js";
 

@@ -4,7 +4,8 @@
  * back before it returns. There is no `waitFor`: a predicate is code, and a manager runs no code a
  * client sends; loop over `wait` instead.
  */
-import { checkTimeout, InvalidStateError } from "@ipc/core";
+import { InvalidStateError } from "@ipc/core";
+import { checkTimeout } from "@ipc/core/internal";
 import { CALL, RELEASE, type CallContext, type ContextualObject } from "./call-context.js";
 import { ManagedLock } from "./lock.js";
 import { Waiters } from "./waiters.js";

@@ -1,5 +1,6 @@
 /** The Event a manager serves (Python's `threading.Event` behind `SyncManager.Event()`). */
-import { checkTimeout, InvalidStateError } from "@ipc/core";
+import { InvalidStateError } from "@ipc/core";
+import { checkTimeout } from "@ipc/core/internal";
 import { CALL, type CallContext, type ContextualObject } from "./call-context.js";
 import { waitUntil, Waiters } from "./waiters.js";
 

@@ -5,7 +5,8 @@
  * A Lock may be released by any client, as Python's; an RLock only by its owner, and re-entered by
  * it (the owner is the client: one connection per thread and manager).
  */
-import { checkTimeout, InvalidStateError } from "@ipc/core";
+import { InvalidStateError } from "@ipc/core";
+import { checkTimeout } from "@ipc/core/internal";
 import { CALL, RELEASE, type CallContext, type ContextualObject } from "./call-context.js";
 import { waitUntil, Waiters } from "./waiters.js";
 

@@ -2,7 +2,8 @@
  * The queue a manager serves (Python's `queue.Queue` behind `SyncManager.Queue()` and
  * `JoinableQueue()`): FIFO, bounded by `maxSize` (0: unbounded), with task accounting for `join`.
  */
-import { checkTimeout, EmptyError, FullError, InvalidStateError, ShutDownError } from "@ipc/core";
+import { EmptyError, FullError, InvalidStateError, ShutDownError } from "@ipc/core";
+import { checkTimeout } from "@ipc/core/internal";
 import { CALL, type CallContext, type ContextualObject } from "./call-context.js";
 import { waitUntil, Waiters } from "./waiters.js";
 

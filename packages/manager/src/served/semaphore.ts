@@ -2,7 +2,8 @@
  * The Semaphore and BoundedSemaphore a manager serves. Semaphores have no owner (any client may
  * release), so a client that disconnects keeps its acquisitions counted, as in Python.
  */
-import { checkTimeout, InvalidStateError } from "@ipc/core";
+import { InvalidStateError } from "@ipc/core";
+import { checkTimeout } from "@ipc/core/internal";
 import { CALL, type CallContext, type ContextualObject } from "./call-context.js";
 import { waitUntil, Waiters } from "./waiters.js";
 

@@ -3,7 +3,7 @@
  * signal aborts (the client cancelled or went away). Every served lock, queue, event and barrier
  * waits with it; nothing on the server blocks a thread.
  */
-import { Deadline } from "@ipc/core";
+import { Deadline } from "@ipc/core/internal";
 
 interface Waiter {
   wake: (woken: boolean) => void;
