@@ -6,11 +6,12 @@
 // pnpm (with and without optional dependencies, and with npm's --ignore-scripts) and run an ES
 // module, a CommonJS and a TypeScript program against it, and a program that hands a queue to a
 // child process (which says whether @ipc/native's shared memory was used). @ipc/redis's programs
-// use a redis-server started here.
+// use a redis-server started here. Three examples are copied out of the repository, installed
+// from the registry with npm and run with `npm start`, as standalone projects.
 // Prints `release test: N passed, M failed`; with IPC_TEST_REPORT_DIR, writes a report the CI
 // summary counts. Needs git, npm and .tools/pnpm (`npm test` installs it).
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -269,6 +270,7 @@ async function startRedis() {
     });
   });
   process.env.IPC_REDIS_URL = `redis://127.0.0.1:${port}`;
+  process.env.REDIS_URL = process.env.IPC_REDIS_URL;
   return server;
 }
 
@@ -315,6 +317,26 @@ async function main() {
       check(`${s.pm}${how}: a queue handed to a child process, ${s.native ? "in shared memory (@ipc/native)" : "through the broker (no @ipc/native)"}`, () =>
         expectEqual(run(dir, "children.mjs"), `${JSON.stringify({ got: [0, 1, 2], native: s.native })}\n`),
       );
+    }
+    // examples as standalone projects: copied out, their workspace:* ranges replaced by the
+    // published versions, installed with npm from the registry, run with `npm start`
+    for (const example of ["queue-producer-consumer", "shared-value-array", "redis-job-queue"]) {
+      check(`examples/${example}, copied out of the repository: npm install && npm start`, () => {
+        const dir = join(work, `example-${example}`);
+        cpSync(join(root, "examples", example), dir, { recursive: true, filter: (src) => !/node_modules|[\\/]test$|vitest\.config/.test(src) });
+        const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
+        for (const name of Object.keys(pkg.dependencies ?? {})) {
+          if (!name.startsWith("@ipc/")) continue;
+          const published = JSON.parse(readFileSync(join(work, "repo", "packages", name.slice(5), "package.json"), "utf8")).version;
+          pkg.dependencies[name] = `^${published}`;
+        }
+        delete pkg.devDependencies;
+        writeFileSync(join(dir, "package.json"), JSON.stringify(pkg, null, 2));
+        writeFileSync(join(dir, ".npmrc"), `registry=${registry.url}\n`);
+        sh("npm", ["install", "--no-audit", "--no-fund"], { cwd: dir, env: { npm_config_registry: registry.url } });
+        const out = sh("npm", ["start", "--silent"], { cwd: dir, timeout: 120_000 }).stdout;
+        if (out.trim().length === 0) throw new Error("npm start printed nothing");
+      });
     }
   } finally {
     registry.server.kill();
