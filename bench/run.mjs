@@ -123,6 +123,13 @@ console.log("|---|---|---:|---|---:|---:|");
 for (const r of rows) {
   console.log(`| ${r.case} | ${r.ipc} | ${fmt(r.ipcValue, r.unit)} | ${r.python} | ${fmt(r.pythonValue, r.unit)} | ${r.ratio.toFixed(2)} |`);
 }
+const { memoryNotes } = await import("./cases/node-cases.mjs");
+if (memoryNotes.length > 0) {
+  console.log("\nMemory of the consumer while large items stream (RSS of this process, MiB):\n");
+  console.log("| case | items | RSS at start | RSS at end |");
+  console.log("|---|---:|---:|---:|");
+  for (const m of memoryNotes) console.log(`| ${m.case} | ${m.items.toLocaleString("en-US")} | ${m.rssStartMiB.toFixed(0)} | ${m.rssEndMiB.toFixed(0)} |`);
+}
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
 // warm pools are kept between cases: end them
 const { ipcPool, piscina } = await import("./cases/node-cases.mjs").then((m) => m.pools?.() ?? {});

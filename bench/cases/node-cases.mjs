@@ -137,11 +137,14 @@ async function pipeRoundTrip(sync, { context = "thread", echo = "echo" } = {}) {
 }
 
 /** Async on both ends: a `context` child awaits `put`, the main thread awaits `get` (or `for await`). */
-async function queueAsyncCase(context, n, forAwait) {
+/** RSS of the consuming (main) thread's process at the start and end of cases that stream large items. */
+export const memoryNotes = [];
+
+async function queueAsyncCase(context, n, forAwait, payload = "obj") {
   const q = new Queue();
   const ready = new Semaphore(0);
   const go = new Event();
-  const p = new Process({ module: queueWorkers, target: "produceAsync", args: [q, n, "obj", ready, go], context });
+  const p = new Process({ module: queueWorkers, target: "produceAsync", args: [q, n, payload, ready, go], context });
   p.start();
   await ready.acquire();
   const rss0 = process.memoryUsage.rss();
@@ -152,7 +155,7 @@ async function queueAsyncCase(context, n, forAwait) {
     for await (const _ of q) if (++i === n) break;
   } else for (let i = 0; i < n; i++) await q.get();
   const rate = (n / (performance.now() - t0)) * 1000;
-  void rss0;
+  if (payload === "1m") memoryNotes.push({ case: `queue_1m ${context} await put → await get`, items: n, rssStartMiB: rss0 / 2 ** 20, rssEndMiB: process.memoryUsage.rss() / 2 ** 20 });
   await p.join();
   return rate;
 }
@@ -459,7 +462,14 @@ export const cases = {
     },
   },
   queue_1k: { unit: "ops/s", variants: { "Queue 1 → 1 threads, 1 KiB": () => queueCase("thread", "1k", 300_000) } },
-  queue_1m: { unit: "ops/s", variants: { "Queue 1 → 1 threads, 1 MiB": () => queueCase("thread", "1m", 1_000) } },
+  queue_1m: {
+    unit: "ops/s",
+    variants: {
+      "Queue 1 → 1 threads, 1 MiB": () => queueCase("thread", "1m", 1_000),
+      "Queue, thread child await put (one buffer reused) → main await get, 1 MiB": () => queueAsyncCase("thread", 2_000, false, "1m"),
+      "Queue, process child await put (one buffer reused) → main await get, 1 MiB": () => queueAsyncCase("process", 2_000, false, "1m"),
+    },
+  },
   queue_2to2: {
     unit: "ops/s",
     variants: {
