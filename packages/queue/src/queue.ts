@@ -5,8 +5,8 @@
  * of the home process use it directly and other processes reach it through the home's broker.
  */
 import { setMaxListeners } from "node:events";
-import { ClosedError, deserialize, serialize, ShutDownError, IpcError } from "@ipc/core";
-import { checkInt, checkSignal, checkTimeout, Deadline, INTERNAL, registerShared, serializeOr, SharedObject, recycleSerialized, trackPendingWrite, wordsOf, type SharedInit, HEADER_BYTES, tryAllocateNativeWords, NOT_NOW, Ring } from "@ipc/core/internal";
+import { ClosedError, deserialize, serialize, IpcError } from "@ipc/core";
+import { checkInt, checkSignal, checkTimeout, Deadline, INTERNAL, registerShared, serializeOr, SharedObject, recycleSerialized, trackPendingWrite, untilShutDown, wordsOf, type SharedInit, HEADER_BYTES, tryAllocateNativeWords, NOT_NOW, Ring } from "@ipc/core/internal";
 
 import { DEFAULT_RING_SIZE, type QueueOptions, type QueueWaitOptions, type QueueWaitSyncOptions, type ShutdownOptions } from "./options.js";
 
@@ -229,29 +229,9 @@ export class Queue<T = unknown> extends SharedObject<null> {
 
   /** Yields items until the queue is shut down and drained. */
   [Symbol.asyncIterator](): AsyncIterableIterator<T> {
-    // written out rather than an async generator: each item costs one promise here, where a
-    // generator's resume and yield add several microtask turns (bench queue_async, for await)
-    const end: IteratorReturnResult<undefined> = { value: undefined, done: true };
-    let finished = false;
-    const onItem = (value: T): IteratorResult<T> => ({ value, done: false });
-    const onError = (e: unknown): IteratorResult<T> => {
-      if (e instanceof ShutDownError || (e as Error)?.name === "ShutDownError") {
-        finished = true;
-        return end;
-      }
-      throw e;
-    };
-    return {
-      next: () => (finished ? Promise.resolve(end) : this.get().then(onItem, onError)),
-      return: () => {
-        finished = true;
-        return Promise.resolve(end);
-      },
-      [Symbol.asyncIterator]() {
-        return this;
-      },
-    };
+    return untilShutDown(() => this.get());
   }
+
 
   override async serve(method: string, args: unknown[], _owner: number, signal: AbortSignal): Promise<unknown> {
     const ring = this.#ring!;

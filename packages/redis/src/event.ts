@@ -6,7 +6,8 @@
 import { ClosedError } from "@ipc/core";
 import { abortReason, checkSignal, checkTimeout } from "@ipc/core/internal";
 import type { Redis } from "ioredis";
-import { type BlockingClient, checkName, keyOf, Link, type RedisObjectOptions } from "./connection.js";
+import { checkName, keyOf, Link, type RedisObjectOptions } from "./connection.js";
+import { NotifiedWaits } from "./notified-wait.js";
 import { toHandle, type HandleDescriptor } from "@ipc/core";
 import { describeHandle, registerRedisHandle, type HandleState } from "./handle.js";
 
@@ -25,9 +26,7 @@ export class Event {
   readonly #link: Link;
   readonly #flag: string;
   readonly #channel: string;
-  #sub: Promise<BlockingClient> | undefined;
-  /** pending waits: re-check the flag, or fail */
-  readonly #waits = new Map<() => void, (e: Error) => void>();
+  readonly #waits: NotifiedWaits;
   #closed = false;
 
   readonly #handleOpts: HandleState;
@@ -40,6 +39,7 @@ export class Event {
     this.#flag = keyOf(prefix, this.name, "flag");
     this.#channel = keyOf(prefix, this.name, "set");
     this.#link = new Link(opts.connection);
+    this.#waits = new NotifiedWaits(this.#link, this.#channel);
   }
 
   async #cmd(): Promise<Redis> {
@@ -70,41 +70,12 @@ export class Event {
     if (signal?.aborted) throw abortReason(signal);
     const c = await this.#cmd();
     if (timeout === 0) return (await c.exists(this.#flag)) === 1;
-    await (this.#sub ??= this.#subscribe());
-    if (this.#closed) throw new ClosedError(`${this} was closed`);
-    return new Promise<boolean>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const done = (v: boolean | Error): void => {
-        if (!this.#waits.delete(check)) return;
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
-        if (v instanceof Error) reject(v);
-        else resolve(v);
-      };
-      const check = (): void => {
-        c.exists(this.#flag).then((n) => {
-          if (n === 1) done(true);
-        }, (e: Error) => done(e));
-      };
-      const onAbort = (): void => done(abortReason(signal!) as Error);
-      this.#waits.set(check, done);
-      signal?.addEventListener("abort", onAbort, { once: true });
-      if (timeout !== Infinity) timer = setTimeout(() => done(false), timeout);
-      check();
-    });
-  }
-
-  async #subscribe(): Promise<BlockingClient> {
-    const b = await this.#link.blocking();
-    b.client.on("message", () => {
-      for (const f of [...this.#waits.keys()]) f();
-    });
-    // after a reconnect ioredis subscribes again; a set() missed meanwhile is seen by re-reading the flag
-    b.client.on("ready", () => {
-      for (const f of [...this.#waits.keys()]) f();
-    });
-    await b.client.subscribe(this.#channel);
-    return b;
+    return this.#waits.wait(
+      async () => (await c.exists(this.#flag)) === 1,
+      timeout,
+      signal,
+      () => (this.#closed ? new ClosedError(`${this} was closed`) : undefined),
+    );
   }
 
   /** Closes the connections; pending waits reject with ClosedError. */
@@ -112,7 +83,7 @@ export class Event {
     if (this.#closed) return;
     this.#closed = true;
     const err = new ClosedError(`${this} was closed`);
-    for (const fail of [...this.#waits.values()]) fail(err);
+    this.#waits.failAll(err);
     this.#link.close();
   }
 

@@ -1,8 +1,8 @@
 /** JoinableQueue on Redis: items are tasks that consumers mark done and producers wait for. */
 import { ClosedError, InvalidStateError } from "@ipc/core";
 import { checkSignal, checkTimeout, abortReason } from "@ipc/core/internal";
-import type { Redis } from "ioredis";
 import { Queue, type QueueWaitOptions } from "./queue.js";
+import { NotifiedWaits } from "./notified-wait.js";
 import { TASK_DONE } from "./queue-scripts.js";
 import { registerRedisHandle } from "./handle.js";
 
@@ -15,9 +15,7 @@ import { registerRedisHandle } from "./handle.js";
 export class JoinableQueue<T = unknown> extends Queue<T> {
   /** items this consumer took and has not marked done, oldest first */
   readonly #held: Buffer[] = [];
-  #sub: Promise<Redis> | undefined;
-  /** pending joins: re-check the count, or fail */
-  readonly #joins = new Map<() => void, (e: Error) => void>();
+  #waits: NotifiedWaits | undefined;
 
   protected override get joinable(): boolean {
     return true;
@@ -59,44 +57,19 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
     const signal = checkSignal(opts.signal);
     if (signal?.aborted) throw abortReason(signal);
     const c = await this.cmd();
-    await (this.#sub ??= this.#subscribe());
-    if (this.closed) throw new ClosedError(`${this} was closed`);
     // subscribed before the count is read: a last taskDone in between still wakes us
-    return new Promise<boolean>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const done = (v: boolean | Error): void => {
-        if (!this.#joins.delete(check)) return;
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
-        if (v instanceof Error) reject(v);
-        else resolve(v);
-      };
-      const check = (): void => {
-        c.get(this.keys.unfinished).then((n) => {
-          if (Number(n ?? 0) <= 0) done(true);
-        }, (e: Error) => done(e));
-      };
-      const onAbort = (): void => done(abortReason(signal!) as Error);
-      this.#joins.set(check, done);
-      signal?.addEventListener("abort", onAbort, { once: true });
-      if (timeout !== Infinity) timer = setTimeout(() => done(false), timeout);
-      check();
-    });
-  }
-
-  async #subscribe(): Promise<Redis> {
-    const b = await this.link.blocking();
-    b.client.on("message", () => {
-      for (const f of [...this.#joins.keys()]) f();
-    });
-    await b.client.subscribe(this.keys.joined);
-    return b.client;
+    return (this.#waits ??= new NotifiedWaits(this.link, this.keys.joined)).wait(
+      async () => Number((await c.get(this.keys.unfinished)) ?? 0) <= 0,
+      timeout,
+      signal,
+      () => (this.closed ? new ClosedError(`${this} was closed`) : undefined),
+    );
   }
 
   override async close(): Promise<void> {
     this.#held.length = 0;
     const err = new ClosedError(`${this} was closed`);
-    for (const fail of [...this.#joins.values()]) fail(err);
+    this.#waits?.failAll(err);
     await super.close();
   }
 

@@ -10,7 +10,7 @@
  * items back to the head of the queue, and a live consumer gets them.
  */
 import { ClosedError, EmptyError, FullError, ShutDownError, SerializationError } from "@ipc/core";
-import { checkInt, checkSignal, checkTimeout, abortReason } from "@ipc/core/internal";
+import { checkInt, checkSignal, checkTimeout, abortReason, untilShutDown } from "@ipc/core/internal";
 import type { Redis } from "ioredis";
 import { DEFAULT_MAX_VALUE_BYTES, decode, encode } from "./codec.js";
 import { type BlockingClient, checkName, keyOf, Link, type RedisObjectOptions } from "./connection.js";
@@ -415,27 +415,9 @@ export class Queue<T = unknown> {
 
   /** Yields items until the queue is shut down and drained. */
   [Symbol.asyncIterator](): AsyncIterableIterator<T> {
-    const end: IteratorReturnResult<undefined> = { value: undefined, done: true };
-    let finished = false;
-    const onItem = (value: T): IteratorResult<T> => ({ value, done: false });
-    const onError = (e: unknown): IteratorResult<T> => {
-      if (e instanceof ShutDownError) {
-        finished = true;
-        return end;
-      }
-      throw e;
-    };
-    return {
-      next: () => (finished ? Promise.resolve(end) : this.get().then(onItem, onError)),
-      return: () => {
-        finished = true;
-        return Promise.resolve(end);
-      },
-      [Symbol.asyncIterator]() {
-        return this;
-      },
-    };
+    return untilShutDown(() => this.get());
   }
+
 
   /** `await using q = new Queue(...)` closes it. */
   async [Symbol.asyncDispose](): Promise<void> {

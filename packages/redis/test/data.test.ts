@@ -1,15 +1,8 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Dict, List, MessageTooLargeError } from "@ipc/redis";
-import { fresh, startChild, url } from "./helpers.js";
+import { closeAfterEach, fresh, startChild, url } from "./helpers.js";
 
-const open: { close(): Promise<void> }[] = [];
-function track<T extends { close(): Promise<void> }>(x: T): T {
-  open.push(x);
-  return x;
-}
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((x) => x.close()));
-});
+const track = closeAfterEach();
 
 describe("Dict on Redis", () => {
   it("keys keep their type and order: d[1] = '1', d['2'] = 2, d[0.25] = null (Python's example)", async () => {

@@ -1,7 +1,7 @@
 /** Shared by the @ipc/redis tests: the run's Redis URL, unique names, and child programs. */
 import { fork, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { inject } from "vitest";
+import { afterEach, inject } from "vitest";
 
 /** The URL of the redis-server this test run started (test/global-setup.ts). */
 export const url = (): string => inject("redisUrl");
@@ -95,4 +95,16 @@ export async function failure(p: Promise<unknown>): Promise<Error> {
     return e as Error;
   }
   throw new Error("expected a rejection, got a value");
+}
+
+/** Registers an afterEach that closes every object passed to the returned `track` during the test. */
+export function closeAfterEach(): <T extends { close(): Promise<void> }>(x: T) => T {
+  const open: { close(): Promise<void> }[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((x) => x.close()));
+  });
+  return (x) => {
+    open.push(x);
+    return x;
+  };
 }

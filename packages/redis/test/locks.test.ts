@@ -1,16 +1,9 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { timed } from "@ipc/test-utils/timed";
 import { ClosedError, Event, InvalidStateError, Lock, Semaphore, TimeoutError } from "@ipc/redis";
-import { fresh, startChild, url } from "./helpers.js";
+import { closeAfterEach, fresh, startChild, url } from "./helpers.js";
 
-const open: { close(): Promise<void> }[] = [];
-function track<T extends { close(): Promise<void> }>(x: T): T {
-  open.push(x);
-  return x;
-}
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((x) => x.close()));
-});
+const track = closeAfterEach();
 
 describe("Lock on Redis", () => {
   it("excludes a second holder; tryAcquire, timed acquire and release wake a waiter", async () => {
