@@ -9,6 +9,7 @@
  * | `ipc:{p}:workers`     | set    | workers that may hold jobs                                   |
  * | `ipc:{p}:tries`       | hash   | `<client> <job>` → times the job was lost with its worker    |
  * | `ipc:{p}:res:<c>`     | list   | results for client `c` (expires a day after its last result) |
+ * | `ipc:{p}:seen:<c>`    | list   | results client `c` took and is handling (read again after a reconnect) |
  *
  * A job is a text header the scripts can read, then codec bytes:
  * `J <client> <job> <maxRetries>\n<codec: { fn, items, star }>`. A result is `R` + codec bytes
@@ -35,8 +36,11 @@ export function parseJob(bytes: Buffer): { client: string; job: number; payload:
 /** Seconds a result list lives after its last result (a client that went away leaves nothing forever). */
 export const RESULT_TTL_S = 86_400;
 
-/** KEYS jobs, run; ARGV count → up to `count` more jobs taken at once (a worker's prefetch). */
-export const TAKE_JOBS = new Script(`
+/**
+ * KEYS from, to; ARGV count → up to `count` elements moved from the right of `from` to the left of
+ * `to` (oldest first), and returned: a worker's prefetch of jobs, a client's batch of results.
+ */
+export const MOVE_SOME = new Script(`
 local out = {}
 for i = 1, tonumber(ARGV[1]) do
   local v = redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'LEFT')

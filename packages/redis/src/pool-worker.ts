@@ -11,7 +11,7 @@ import { DEFAULT_MAX_VALUE_BYTES, decode } from "./codec.js";
 import { type BlockingClient, checkName, type Connection, keyOf, Link } from "./connection.js";
 import { uniqueId } from "./ids.js";
 import { OrphanCheck } from "./orphans.js";
-import { FINISH, parseJob, REAP_WORKERS, RESULT_TTL_S, TAKE_JOBS } from "./pool-protocol.js";
+import { FINISH, parseJob, REAP_WORKERS, RESULT_TTL_S, MOVE_SOME } from "./pool-protocol.js";
 import { blockSeconds } from "./waiter.js";
 
 /** Options of {@link runWorker}. */
@@ -139,7 +139,7 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
       const batch = [bytes];
       running.add(bytes);
       if (prefetch > 1) {
-        for (const more of (await TAKE_JOBS.run(c, [k("jobs"), run], [prefetch - 1])) as Buffer[]) {
+        for (const more of (await MOVE_SOME.run(c, [k("jobs"), run], [prefetch - 1])) as Buffer[]) {
           batch.push(more);
           running.add(more);
         }

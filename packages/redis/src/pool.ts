@@ -13,7 +13,7 @@ import { abortReason, checkInt, checkSignal, checkTimeout, serializeAt } from "@
 import { DEFAULT_MAX_VALUE_BYTES, decode } from "./codec.js";
 import { type BlockingClient, checkName, keyOf, Link, type RedisObjectOptions } from "./connection.js";
 import { uniqueId } from "./ids.js";
-import { jobHeader, REAP_WORKERS, RESULT_TTL_S } from "./pool-protocol.js";
+import { jobHeader, REAP_WORKERS, RESULT_TTL_S, MOVE_SOME } from "./pool-protocol.js";
 import { blockSeconds } from "./waiter.js";
 
 /** Options of a Redis {@link Pool}. */
@@ -96,7 +96,11 @@ export class Pool<M = Record<string, AnyFn>> {
     for (let i = 0; i < processes; i++) this.#spawn();
     // a client also returns the jobs of dead workers (there may be no live worker to do it)
     const every = Math.max(100, Math.floor((opts.leaseMs ?? 30_000) / 3));
-    this.#reapTimer = setInterval(() => void this.#reap().catch(() => {}), every);
+    this.#reapTimer = setInterval(() => {
+      void this.#reap().catch(() => {});
+      // results taken but not handled (a reply lost in a way the reader did not see) are read again
+      if (this.#pending.size > 0) void this.#rereadSeen().catch(() => {});
+    }, every);
     this.#reapTimer.unref();
   }
 
@@ -132,6 +136,11 @@ export class Pool<M = Record<string, AnyFn>> {
   async #reap(): Promise<number> {
     const c = await this.#link.cmd;
     return (await REAP_WORKERS.run(c, [this.#k("workers"), this.#k("jobs"), this.#k("tries")], [this.#k(""), RESULT_TTL_S])) as number;
+  }
+
+  async #rereadSeen(): Promise<void> {
+    const c = await this.#link.cmd;
+    for (const m of await c.lrangeBuffer(this.#k(`seen:${this.#client}`), 0, -1)) this.#onResult(m);
   }
 
   /** Worker processes this pool started (not counting workers elsewhere). */
@@ -189,26 +198,50 @@ export class Pool<M = Record<string, AnyFn>> {
   }
 
   /** Reads results while jobs are out (one blocking connection; stops when none are). */
+  /**
+   * Reads results while jobs are out (one blocking connection; stops when none are). A result is
+   * moved, not popped, into a list of results taken (`seen`): a reply lost when the connection
+   * drops (ioredis sends the command again after reconnecting) leaves the result there, and after
+   * any reconnect the reader reads that list again before clearing it. Results are keyed by job,
+   * so one read twice is dropped.
+   */
   #read(): void {
     if (this.#reader !== undefined) return;
     this.#reader = (async () => {
       const b = (this.#readerConn ??= await this.#link.blocking());
       const c = await this.#link.cmd;
       const key = this.#k(`res:${this.#client}`);
-      while (this.#pending.size > 0 && this.#state !== "terminate") {
-        const r = await b.client.brpopBuffer(key, blockSeconds(Infinity));
-        if (r === null) {
-          void this.#reap().catch(() => {});
-          continue;
+      const seen = this.#k(`seen:${this.#client}`);
+      let dropped = false;
+      const onClose = (): void => {
+        dropped = true;
+      };
+      b.client.on("close", onClose);
+      c.on("close", onClose);
+      try {
+        while (this.#pending.size > 0 && this.#state !== "terminate") {
+          const r = await b.client.blmoveBuffer(key, seen, "RIGHT", "LEFT", blockSeconds(Infinity));
+          if (r === null) {
+            void this.#reap().catch(() => {});
+          } else {
+            this.#onResult(r);
+            // whatever else has arrived, in one round trip per 1,000 results
+            for (;;) {
+              const more = (await MOVE_SOME.run(c, [key, seen], [1000])) as Buffer[];
+              for (const m of more) this.#onResult(m);
+              if (more.length < 1000) break;
+            }
+          }
+          if (dropped) {
+            // a connection dropped since the last clear: what it took without telling us is here
+            dropped = false;
+            for (const m of await c.lrangeBuffer(seen, 0, -1)) this.#onResult(m);
+          }
+          await c.del(seen);
         }
-        this.#onResult(r[1]);
-        // whatever else has arrived, in one round trip per 1,000 results
-        for (;;) {
-          const more = (await c.rpopBuffer(key, 1000));
-          if (more === null) break;
-          for (const m of more) this.#onResult(m);
-          if (more.length < 1000) break;
-        }
+      } finally {
+        b.client.off("close", onClose);
+        c.off("close", onClose);
       }
     })()
       .catch((e: unknown) => {
