@@ -197,7 +197,6 @@ export class Pool<M = Record<string, AnyFn>> {
     });
   }
 
-  /** Reads results while jobs are out (one blocking connection; stops when none are). */
   /**
    * Reads results while jobs are out (one blocking connection; stops when none are). A result is
    * moved, not popped, into a list of results taken (`seen`): a reply lost when the connection
