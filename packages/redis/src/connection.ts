@@ -109,7 +109,6 @@ export class Link {
   readonly #own: boolean;
   readonly #url: string | undefined;
   readonly #options: RedisOptions | undefined;
-  readonly #given: Redis | undefined;
   readonly #opened: Promise<Redis>;
   readonly #extra = new Set<Redis>();
   #closed = false;
@@ -117,7 +116,6 @@ export class Link {
   constructor(connection: Connection) {
     if (connection instanceof Redis) {
       this.#own = false;
-      this.#given = connection;
       this.#opened = readyClient(connection);
     } else {
       const url = checkUrl(typeof connection === "string" ? connection : connection?.url);
@@ -160,6 +158,16 @@ export class Link {
     return { client, id: () => id };
   }
 
+  /** Ends the blocking command `b` is waiting in, if any (`CLIENT UNBLOCK`: it returns as on a timeout). */
+  async unblock(b: BlockingClient | undefined): Promise<void> {
+    if (b === undefined) return;
+    try {
+      await (await this.cmd).client("UNBLOCK", await b.id());
+    } catch {
+      // the connection is gone: nothing is blocked
+    }
+  }
+
   /** Closes a blocking connection made by {@link blocking}. */
   release(b: BlockingClient): void {
     this.#extra.delete(b.client);
@@ -173,7 +181,6 @@ export class Link {
     for (const c of this.#extra) c.disconnect();
     this.#extra.clear();
     if (this.#own) this.#opened.then((c) => c.quit().catch(() => c.disconnect()), () => {});
-    void this.#given;
   }
 
   get closed(): boolean {

@@ -101,7 +101,7 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
   await renew();
   const timer = setInterval(() => void renew().catch(() => {}), Math.max(10, Math.floor(leaseMs / 3)));
   const onAbort = (): void => {
-    for (const b of blocking) void b.id().then((bid) => c.client("UNBLOCK", bid)).catch(() => {});
+    for (const b of blocking) void link.unblock(b);
   };
   signal?.addEventListener("abort", onAbort, { once: true });
 

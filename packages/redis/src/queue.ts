@@ -148,7 +148,7 @@ export class Queue<T = unknown> {
     if (await once()) return;
     if (timeout === 0) throw new FullError(`Queue ${this.name} is full`);
     const w = new Waiter<void>(timeout, signal, (x) => {
-      if (this.#blockedPut === x) void this.#unblock(this.#putConn);
+      if (this.#blockedPut === x) void this.link.unblock(this.#putConn);
     });
     // one producer of this object waits for room at a time (one blocking connection)
     const run = this.#putChain.then(async () => {
@@ -193,7 +193,7 @@ export class Queue<T = unknown> {
       const i = this.#getWaiters.indexOf(x);
       if (i >= 0) this.#getWaiters.splice(i, 1);
       // the blocked take serves every waiter: interrupt it only when none is left
-      if (this.#getWaiters.length === 0 && this.#blocking) void this.#unblock(this.#getConn);
+      if (this.#getWaiters.length === 0 && this.#blocking) void this.link.unblock(this.#getConn);
     });
     this.#getWaiters.push(w);
     void this.#getLoop(c);
@@ -301,16 +301,6 @@ export class Queue<T = unknown> {
       head.resolve(this.#handOut(bytes));
     } catch (e) {
       head.reject(e);
-    }
-  }
-
-  async #unblock(b: BlockingClient | undefined): Promise<void> {
-    if (b === undefined) return;
-    try {
-      const c = await this.link.cmd;
-      await c.client("UNBLOCK", await b.id());
-    } catch {
-      // the connection is gone: nothing is blocked
     }
   }
 

@@ -86,7 +86,7 @@ export class Semaphore {
     if (until === -1) return true;
     if (timeout === 0) return false;
     const w = new Waiter<boolean>(timeout, signal, (x) => {
-      if (this.#blocked === x) void this.#unblock();
+      if (this.#blocked === x) void this.#link.unblock(this.#conn);
     });
     // one acquire of this object waits at a time (one blocking connection)
     const run = this.#chain.then(async () => {
@@ -139,16 +139,6 @@ export class Semaphore {
       this.#renewTimer = undefined;
     }
     return ((await RELEASE.run(c, [this.#holders, this.#wake], [token])) as number) === 1;
-  }
-
-  async #unblock(): Promise<void> {
-    const b = this.#conn;
-    if (b === undefined) return;
-    try {
-      await (await this.#link.cmd).client("UNBLOCK", await b.id());
-    } catch {
-      // nothing is blocked
-    }
   }
 
   /**
