@@ -1,7 +1,8 @@
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { expect, it } from "vitest";
+import { dropMachines, twoMachines } from "@ipc/test-utils/netns";
 
 const file = (name: string) => fileURLToPath(new URL(`../${name}`, import.meta.url));
 
@@ -55,31 +56,8 @@ it("a job queue served on a TCP port: workers and a client started separately sh
   await jobQueue("0");
 }, 90_000);
 
-/** Two network namespaces joined by a veth pair, as two machines on one link; false where that is not allowed. */
-function twoMachines(a: string, b: string): boolean {
-  const ip = (...args: string[]) => spawnSync("ip", args, { stdio: "ignore" }).status === 0;
-  const va = `${a}v`;
-  const vb = `${b}v`;
-  const ok =
-    ip("netns", "add", a) &&
-    ip("netns", "add", b) &&
-    ip("link", "add", va, "type", "veth", "peer", "name", vb) &&
-    ip("link", "set", va, "netns", a) &&
-    ip("link", "set", vb, "netns", b) &&
-    ip("-n", a, "addr", "add", "10.77.0.1/24", "dev", va) &&
-    ip("-n", b, "addr", "add", "10.77.0.2/24", "dev", vb) &&
-    ip("-n", a, "link", "set", va, "up") &&
-    ip("-n", b, "link", "set", vb, "up");
-  if (!ok) dropMachines(a, b);
-  return ok;
-}
-
-function dropMachines(...names: string[]): void {
-  for (const n of names) spawnSync("ip", ["netns", "del", n], { stdio: "ignore" });
-}
-
 const [nsA, nsB] = [`ipcS${process.pid % 100000}`, `ipcC${process.pid % 100000}`];
-const netns = process.platform === "linux" && twoMachines(nsA, nsB);
+const netns = twoMachines(nsA, nsB, "10.77.0");
 if (netns) process.once("exit", () => dropMachines(nsA, nsB));
 
 it.runIf(netns)("across two network namespaces: the server on 10.77.0.1, workers and the client on 10.77.0.2", async () => {

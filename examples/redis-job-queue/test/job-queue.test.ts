@@ -1,7 +1,8 @@
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { dropMachines, twoMachines } from "@ipc/test-utils/netns";
 import { redisServerBinary, startRedis, type RedisServer } from "@ipc/test-utils/redis-server";
 
 const file = (name: string) => fileURLToPath(new URL(`../${name}`, import.meta.url));
@@ -36,29 +37,9 @@ it("a producer and two workers, each its own process, share the queue and the di
   await jobQueue(server.url);
 }, 90_000);
 
-/** Two network namespaces joined by a veth pair, as two machines on one link; false where that is not allowed. */
-function twoMachines(a: string, b: string): boolean {
-  const ip = (...args: string[]) => spawnSync("ip", args, { stdio: "ignore" }).status === 0;
-  const ok =
-    ip("netns", "add", a) &&
-    ip("netns", "add", b) &&
-    ip("link", "add", `${a}v`, "type", "veth", "peer", "name", `${b}v`) &&
-    ip("link", "set", `${a}v`, "netns", a) &&
-    ip("link", "set", `${b}v`, "netns", b) &&
-    ip("-n", a, "addr", "add", "10.78.0.1/24", "dev", `${a}v`) &&
-    ip("-n", b, "addr", "add", "10.78.0.2/24", "dev", `${b}v`) &&
-    ip("-n", a, "link", "set", `${a}v`, "up") &&
-    ip("-n", b, "link", "set", `${b}v`, "up") &&
-    ip("-n", a, "link", "set", "lo", "up");
-  if (!ok) drop(a, b);
-  return ok;
-}
-function drop(...names: string[]): void {
-  for (const n of names) spawnSync("ip", ["netns", "del", n], { stdio: "ignore" });
-}
 const [nsA, nsB] = [`ipcR${process.pid % 100000}`, `ipcW${process.pid % 100000}`];
-const netns = process.platform === "linux" && twoMachines(nsA, nsB);
-if (netns) process.once("exit", () => drop(nsA, nsB));
+const netns = twoMachines(nsA, nsB, "10.78.0");
+if (netns) process.once("exit", () => dropMachines(nsA, nsB));
 
 it.runIf(netns)("across two network namespaces: Redis on 10.78.0.1, the producer and workers on 10.78.0.2", async () => {
   const redis = spawn("ip", ["netns", "exec", nsA, redisServerBinary(), "--port", "6379", "--bind", "10.78.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "no"]);
@@ -78,6 +59,6 @@ it.runIf(netns)("across two network namespaces: Redis on 10.78.0.1, the producer
   } finally {
     redis.kill();
     await once(redis, "exit");
-    drop(nsA, nsB);
+    dropMachines(nsA, nsB);
   }
 }, 90_000);
