@@ -13,6 +13,7 @@
  * | word 8 `DEMAND` | readers of a bridged pipe | bumped when a reader finds nothing to read; the far relay sleeps on it |
  * | word 9 `PEER` | whoever makes the pipe, before any reader | 1 when its messages come from a network peer (`Listener`/`Client`): decoded as untrusted data |
  * | word 10 `MAX_MESSAGE` | whoever makes the pipe, before any holder sees it | largest message a sender may send, in bytes (u32), 0 = no limit |
+ * | words 11-12 `SENT` | the relay holding end 0 / end 1 (bridged and peer pipes) | the read position of the ring that end reads up to which every message went to the socket and the OS took it; `drain()` waits on it |
  * | words 16-143 | holders | per end, 32 slots of (owner id, copies held by that owner) |
  * | bytes 576-1599 | a relay whose socket failed | the error as UTF-8 JSON `{ name, message }` |
  * | 1600.. | | ring 0, then ring 1 (duplex only): core's Ring, each `HEADER_BYTES + ringSize` |
@@ -41,6 +42,7 @@ const BRIDGED = 7;
 const DEMAND = 8;
 const PEER = 9;
 const MAX_MESSAGE = 10;
+const SENT = 11;
 const SLOTS_AT = 16;
 const SLOTS = 32;
 const ERROR_AT = 576;
@@ -229,6 +231,31 @@ export class Channel {
   /** The largest message senders may send, in bytes; 0 = no limit. */
   get maxMessage(): number {
     return Atomics.load(this.i32, MAX_MESSAGE) >>> 0;
+  }
+
+  /** The relay holding end `e` handed every message up to read position `position` of its ring to the OS. */
+  markSent(e: number, position: number): void {
+    Atomics.store(this.i32, SENT + e, position | 0);
+    this.rings[0].backend.notify(this.i32, SENT + e);
+  }
+
+  /**
+   * Resolves when what end `e` has written so far left this process: at once for a pipe whose
+   * two ends are both in memory (a message in the ring is delivered), and for a bridged or peer
+   * pipe (its other end is a relay in this process's broker thread) once the relay handed it to
+   * the OS, or when the relay is gone (nothing more can go out).
+   */
+  async sentOut(e: number): Promise<void> {
+    const i32 = this.i32;
+    const ring = this.writeRing(e);
+    if (!ring || (Atomics.load(i32, BRIDGED) === 0 && !this.peer)) return;
+    const r = 1 - e;
+    const target = ring.writePosition();
+    for (;;) {
+      const sent = Atomics.load(i32, SENT + r);
+      if (((sent - target) | 0) >= 0 || !this.alive(r)) return;
+      await ring.backend.waitAsync(i32, SENT + r, sent, PROBE_MS);
+    }
   }
 
   /** A reader found nothing to read: asks a far relay for more, if there is one. */

@@ -203,9 +203,14 @@ export class Connection<S = unknown, R = unknown> {
     outbox.enqueue(this.#allowed(bytesOf(buf, offset, size)), false);
   }
 
-  /** Resolves when every message sent so far has entered the pipe. @throws what a buffered send met. */
+  /**
+   * Resolves when every message sent so far has entered the pipe and, for an end whose pipe lives
+   * in another process or is a `Listener`/`Client` connection, has left this process (the OS holds
+   * it): from then on, this process being killed does not lose it. @throws what a buffered send met.
+   */
   async drain(): Promise<void> {
     await this.#outbox?.drain();
+    await this.#channel.sentOut(this.#end);
   }
 
   /**

@@ -12,7 +12,9 @@
  *   a protocol error on the socket (garbage, an oversized frame) is recorded in the pipe and is
  *   what the local reader gets instead of EOF;
  * - the other local end closing for good ends the relay, after the messages it still had to send
- *   went out, and closes the socket, which the far side reads as EOF.
+ *   went out, and closes the socket, which the far side reads as EOF;
+ * - far and peer relays publish how far the OS took what they sent (the pipe's `SENT` word), so
+ *   the sender's `drain()` resolves only once its messages left the process.
  *
  * Modes. `peer` (Listener/Client connections): both sides send eagerly, frames are messages.
  * `home` / `far` (an end handed to another process): the pipe lives at home, and the far process
@@ -153,6 +155,16 @@ class Relay {
     this.used += need;
   };
 
+  /**
+   * Publishes, once the OS took every byte written so far, that the messages up to read position
+   * `position` went out (the sender's `drain()` waits for it: see Channel#sentOut).
+   */
+  private markSent(position: number): void {
+    const socket = this.conn.socket;
+    if (socket.writableLength === 0) this.channel.markSent(this.end, position);
+    else socket.write(EMPTY, (error) => error || this.channel.markSent(this.end, position));
+  }
+
   private writeBatch(): void {
     if (this.used === 0) return;
     this.conn.socket.write(this.batch.subarray(0, this.used));
@@ -193,6 +205,7 @@ class Relay {
       if (this.conn.closed) return;
       this.writeBatch();
       this.sending = false;
+      if (!home) this.markSent(ring.readPosition());
       if (shut) {
         await this.finish();
         return;

@@ -446,6 +446,22 @@ describe.each(contexts)("Pipe with a child (%s)", (context) => {
     await expect(reader.recv({ timeout: 20_000 })).rejects.toThrow(EOFError);
   });
 
+  it("a writer killed once drain() resolved: its message arrives whole (from a process: 2 MiB, more than a socket buffers)", async () => {
+    const [reader, writer] = Pipe({ duplex: false });
+    const [readyIn, readyOut] = Pipe({ duplex: false });
+    // between threads the message waits in the pipe itself, which must hold it while nobody reads
+    const size = context === "process" ? 2 * 1024 * 1024 : 64 * 1024;
+    const p = start("sendBigThenHang", [writer, readyOut, size], context);
+    writer.close();
+    readyOut.close();
+    expect(await readyIn.recv({ timeout: 20_000 })).toBe("drained");
+    p.kill();
+    await finish(p);
+    const got = await reader.recvBytes({ timeout: 20_000 });
+    expect([got.byteLength, got[0], got[size - 1]]).toEqual([size, 1, 2]);
+    await expect(reader.recv({ timeout: 20_000 })).rejects.toThrow(EOFError);
+  });
+
   /** A writer whose reader (in a child) read one message and was then killed. */
   async function writerOfKilledReader(ringSize?: number): Promise<Connection> {
     const [reader, writer] = Pipe({ duplex: false, ringSize });

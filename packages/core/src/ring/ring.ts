@@ -227,6 +227,16 @@ export class Ring {
     return Atomics.load(this.i32, MAX_SIZE);
   }
 
+  /** Bytes ever written (`TAIL`, u32, wraps): a position to compare with {@link readPosition}. */
+  writePosition(): number {
+    return Atomics.load(this.i32, TAIL) >>> 0;
+  }
+
+  /** Bytes ever read (`HEAD`, u32, wraps): everything written before this position was taken. */
+  readPosition(): number {
+    return Atomics.load(this.i32, HEAD) >>> 0;
+  }
+
   /**
    * True when an item of `total` bytes fits in the free space right now, however its frames fall
    * (one wrap-around included), so that a put with a deadline of 0 never waits mid-item.
