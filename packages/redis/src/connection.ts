@@ -134,14 +134,48 @@ export class Link {
     return this.#opened;
   }
 
-  /** A new connection of its own for blocking commands (closed with the link). */
+  /**
+   * A new connection of its own for blocking commands (closed with the link). Redis answered this
+   * link before, so a refused connect is Redis restarting: the new connection waits for it as
+   * ioredis's own reconnects do (until the link closes), and fails at once only on credentials.
+   */
   async blocking(): Promise<BlockingClient> {
     const base = await this.cmd;
     const client = this.#url !== undefined
-      ? await openClient(this.#url, { ...this.#options, maxRetriesPerRequest: null })
-      : await readyClient(base.duplicate({ maxRetriesPerRequest: null, lazyConnect: true }));
-    if (this.#url === undefined) client.on("error", () => {});
+      ? new Redis(this.#url, { ...this.#options, maxRetriesPerRequest: null, lazyConnect: true })
+      : base.duplicate({ maxRetriesPerRequest: null, lazyConnect: true });
+    let last: Error | undefined;
+    client.on("error", (e: Error) => {
+      last = e;
+    });
     this.#extra.add(client);
+    if (this.#closed) client.disconnect();
+    try {
+      await readyClient(client);
+    } catch (e) {
+      const error = connectError(redact(this.#url ?? "the given client's server"), last ?? (e as Error));
+      if (error instanceof AuthenticationError || this.#closed) {
+        this.#extra.delete(client);
+        client.disconnect();
+        throw this.#closed ? new ClosedError("This object was closed") : error;
+      }
+      // ioredis goes on reconnecting by itself: wait for it (or for the link's close to end it)
+      if (client.status !== "ready") {
+        await new Promise<void>((resolve, reject) => {
+          const onReady = (): void => {
+            client.off("end", onEnd);
+            resolve();
+          };
+          const onEnd = (): void => {
+            client.off("ready", onReady);
+            reject(this.#closed ? new ClosedError("This object was closed") : error);
+          };
+          client.once("ready", onReady);
+          client.once("end", onEnd);
+          if (client.status === "end") onEnd();
+        });
+      }
+    }
     // the id is asked now, while the connection is idle: asked later, the question would queue
     // behind the very blocking command it is needed to interrupt
     const ask = (): Promise<number> => {

@@ -16,6 +16,8 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
   /** items this consumer took and has not marked done, oldest first */
   readonly #held: Buffer[] = [];
   #waits: NotifiedWaits | undefined;
+  /** ids of this client's taskDone calls (see TASK_DONE) */
+  #calls = 0;
 
   protected override get joinable(): boolean {
     return true;
@@ -36,7 +38,7 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
   async taskDone(): Promise<void> {
     const c = await this.cmd();
     const bytes = this.#held.shift();
-    const n = (await TASK_DONE.run(c, [this.keys.proc, this.keys.unfinished], [this.keys.joined, bytes ?? ""])) as number;
+    const n = (await TASK_DONE.run(c, [this.keys.proc, this.keys.unfinished, this.keys.done], [this.keys.joined, bytes ?? "", String(++this.#calls)])) as number;
     if (n === -1) {
       if (bytes !== undefined) this.#held.unshift(bytes);
       throw new InvalidStateError("taskDone() called too many times");

@@ -60,6 +60,17 @@ return 1
 `);
 
 /**
+ * KEYS workers, alive, run, jobs; ARGV worker id: a worker leaves. Jobs still in its run list
+ * (taken, no result stored) go back to the head of the queue, oldest first.
+ */
+export const LEAVE_WORKER = new Script(`
+while redis.call('LMOVE', KEYS[3], KEYS[4], 'LEFT', 'RIGHT') do end
+redis.call('DEL', KEYS[2], KEYS[3])
+redis.call('SREM', KEYS[1], ARGV[1])
+return 1
+`);
+
+/**
  * KEYS workers, jobs, tries; ARGV keyPrefix (`ipc:{p}:`), ttl → jobs handled. The jobs of
  * workers whose lease expired go back to the head of the queue, or, lost more often than their
  * retries allow, are reported lost to their client.

@@ -11,7 +11,7 @@ import { DEFAULT_MAX_VALUE_BYTES, decode } from "./codec.js";
 import { type BlockingClient, checkName, type Connection, keyOf, Link } from "./connection.js";
 import { uniqueId } from "./ids.js";
 import { OrphanCheck } from "./orphans.js";
-import { FINISH, parseJob, REAP_WORKERS, RESULT_TTL_S, MOVE_SOME } from "./pool-protocol.js";
+import { FINISH, LEAVE_WORKER, parseJob, REAP_WORKERS, RESULT_TTL_S, MOVE_SOME } from "./pool-protocol.js";
 import { blockSeconds } from "./waiter.js";
 
 /** Options of {@link runWorker}. */
@@ -165,8 +165,9 @@ export async function runWorker(opts: WorkerOptions): Promise<void> {
   } finally {
     clearInterval(timer);
     signal?.removeEventListener("abort", onAbort);
-    // leave: nothing is running any more, so the run list is empty
-    await c.multi().srem(k("workers"), id).del(alive, run).exec().catch(() => {});
+    // leave: jobs still in the run list (taken, no result stored: a slot failed) go back to the
+    // head of the queue; if Redis is unreachable now, the lease runs out and a reaper does it
+    await LEAVE_WORKER.run(c, [k("workers"), alive, run, k("jobs")], [id]).catch(() => {});
     link.close();
   }
 }

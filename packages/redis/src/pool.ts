@@ -16,6 +16,9 @@ import { uniqueId } from "./ids.js";
 import { jobHeader, REAP_WORKERS, RESULT_TTL_S, MOVE_SOME } from "./pool-protocol.js";
 import { blockSeconds } from "./waiter.js";
 
+/** How long a worker this pool started may take to stop before it is killed (ms). */
+const STOP_GRACE_MS = 5000;
+
 /** Options of a Redis {@link Pool}. */
 export interface PoolOptions extends RedisObjectOptions {
   /**
@@ -479,10 +482,18 @@ export class Pool<M = Record<string, AnyFn>> {
 
   async #stop(): Promise<void> {
     clearInterval(this.#reapTimer);
+    // SIGTERM (and the IPC channel closed, which a worker also takes as "stop"); one that has not
+    // exited after STOP_GRACE_MS (a signal that came before its handler did, a task that never
+    // ends) is killed
     const exits = [...this.#children].map((ch) => new Promise<void>((resolve) => {
       if (ch.exitCode !== null || ch.signalCode !== null) return resolve();
-      ch.once("exit", () => resolve());
+      const kill = setTimeout(() => ch.kill("SIGKILL"), STOP_GRACE_MS);
+      ch.once("exit", () => {
+        clearTimeout(kill);
+        resolve();
+      });
       ch.kill("SIGTERM");
+      if (ch.connected) ch.disconnect();
     }));
     await Promise.all(exits);
     this.#link.close();

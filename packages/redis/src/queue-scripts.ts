@@ -13,6 +13,7 @@
  * | `ipc:{q}:shutdown`      | string | `drain` or `immediate` once shut down                      |
  * | `ipc:{q}:waiters`       | hash   | ids of connections blocked on this queue (woken by shutdown) |
  * | `ipc:{q}:joined`        | channel| published when `unfinished` reaches 0                      |
+ * | `ipc:{q}:done:<c>`      | string | JoinableQueue: the id of client `c`'s last `taskDone` (a day's expiry; deleted on close) |
  *
  * Each script is atomic. A consumer's items move back to the head of `items`, oldest first, when
  * its lease has expired (`reap`): delivery is at least once.
@@ -71,12 +72,19 @@ if redis.call('LREM', KEYS[1], 1, ARGV[1]) > 0 then redis.call('RPUSH', KEYS[2],
 return 1
 `);
 
-/** KEYS proc, unfinished; ARGV channel, value ('' when the taken items are all acked) → remaining unfinished, or -1 if none. */
+/**
+ * KEYS proc, unfinished, done; ARGV channel, value ('' when the taken items are all acked), call id
+ * → remaining unfinished, or -1 if none. A second run of the same call (ioredis sends a command
+ * again when a dropped connection lost its reply) comes before any later call of the client, so
+ * `done` still holds its id: it answers again without counting the task twice.
+ */
 export const TASK_DONE = new Script(`
+if redis.call('GET', KEYS[3]) == ARGV[3] then return tonumber(redis.call('GET', KEYS[2]) or '0') end
 local n = tonumber(redis.call('GET', KEYS[2]) or '0')
 if n <= 0 then return -1 end
 if ARGV[2] ~= '' then redis.call('LREM', KEYS[1], -1, ARGV[2]) end
 n = redis.call('DECR', KEYS[2])
+redis.call('SET', KEYS[3], ARGV[3], 'PX', 86400000)
 if n == 0 then redis.call('PUBLISH', ARGV[1], '0') end
 return n
 `);

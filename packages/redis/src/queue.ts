@@ -60,6 +60,7 @@ type Keys = {
   shutdown: string;
   waiters: string;
   joined: string;
+  done: string;
   base: string;
 };
 
@@ -108,6 +109,7 @@ export class Queue<T = unknown> {
       shutdown: k("shutdown"),
       waiters: k("waiters"),
       joined: k("joined"),
+      done: k(`done:${this.consumer}`),
       base: k(""),
     };
     const maxSize = opts.maxSize === undefined ? undefined : checkInt(opts.maxSize, "maxSize");
@@ -390,6 +392,7 @@ export class Queue<T = unknown> {
         const ids = [this.#getConn, this.#putConn].filter((b) => b !== undefined);
         if (ids.length > 0) await c.hdel(this.keys.waiters, ...(await Promise.all(ids.map((b) => b.id().then(String, () => "")))));
         if (this.#leaseTimer !== undefined) await LEAVE.run(c, [this.keys.proc, this.keys.items, this.keys.alive, this.keys.consumers], [this.consumer, "1", ...this.acks]);
+        if (this.joinable) await c.del(this.keys.done);
       } catch {
         // Redis is gone: the lease expires and another consumer returns the items
       }

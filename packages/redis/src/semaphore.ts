@@ -9,6 +9,7 @@ import { abortReason, checkInt, checkSignal, checkTimeout } from "@ipc/core/inte
 import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import { type BlockingClient, checkName, keyOf, Link, type RedisObjectOptions } from "./connection.js";
+import { uniqueId } from "./ids.js";
 import { ACQUIRE, HELD, RELEASE, RENEW } from "./lease-scripts.js";
 import { blockSeconds, Waiter } from "./waiter.js";
 import { toHandle, type HandleDescriptor } from "@ipc/core";
@@ -43,6 +44,8 @@ export class Semaphore {
   readonly #link: Link;
   readonly #holders: string;
   readonly #wake: string;
+  /** The key holding the token this object released last (see lease-scripts.ts). */
+  readonly #released: string;
   /** tokens of the permits this object holds, oldest first */
   readonly #held: string[] = [];
   #renewTimer: NodeJS.Timeout | undefined;
@@ -62,6 +65,7 @@ export class Semaphore {
     const prefix = opts.prefix ?? "ipc";
     this.#holders = keyOf(prefix, this.name, "holders");
     this.#wake = keyOf(prefix, this.name, "wake");
+    this.#released = keyOf(prefix, this.name, `released:${uniqueId()}`);
     this.#link = new Link(opts.connection);
   }
 
@@ -138,7 +142,7 @@ export class Semaphore {
       clearInterval(this.#renewTimer);
       this.#renewTimer = undefined;
     }
-    return ((await RELEASE.run(c, [this.#holders, this.#wake], [token])) as number) === 1;
+    return ((await RELEASE.run(c, [this.#holders, this.#wake, this.#released], [token])) as number) === 1;
   }
 
   /**
@@ -181,7 +185,10 @@ export class Semaphore {
     this.#blocked?.reject(new ClosedError(`${this} is closed`));
     if (this.#conn) this.#link.release(this.#conn);
     const c = await this.#link.cmd.catch(() => undefined);
-    if (c !== undefined) for (const t of [...this.#held]) await this.#giveBack(c, t).catch(() => false);
+    if (c !== undefined) {
+      for (const t of [...this.#held]) await this.#giveBack(c, t).catch(() => false);
+      await c.del(this.#released).catch(() => 0);
+    }
     clearInterval(this.#renewTimer);
     this.#link.close();
   }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRedis, type RedisServer } from "@ipc/test-utils/redis-server";
-import { AuthenticationError, Dict, Lock, Pool, Queue, RedisConnectionError } from "@ipc/redis";
+import { startCutProxy, type CutProxy } from "@ipc/test-utils/cut-proxy";
+import { AuthenticationError, Dict, JoinableQueue, Lock, Pool, Queue, RedisConnectionError, Semaphore } from "@ipc/redis";
 import { fresh, startChild, url, failure } from "./helpers.js";
 
 describe("connection errors are named and clear", () => {
@@ -99,21 +100,93 @@ describe("Redis restarted mid-run", () => {
   });
 });
 
+describe("a reply lost with its connection: the command ran, the client sends it again", () => {
+  let proxy: CutProxy;
+  let via: string;
+  beforeAll(async () => {
+    proxy = await startCutProxy(Number(new URL(url()).port));
+    via = `redis://127.0.0.1:${proxy.port}`;
+  });
+  afterAll(async () => {
+    await proxy.close();
+  });
+
+  it("JoinableQueue.taskDone counts the task once", async () => {
+    const q = new JoinableQueue<number>({ connection: via, name: fresh("jq"), visibilityTimeout: 60_000 });
+    for (const i of [1, 2, 3]) await q.put(i);
+    expect(await q.get({ timeout: 5000 })).toBe(1);
+    await q.taskDone(); // its script is loaded: the cut below drops the script's own reply
+    expect(await q.get({ timeout: 5000 })).toBe(2);
+    const cut = proxy.cutReplyTo("done:");
+    await q.taskDone();
+    await cut;
+    expect(await q.unfinishedTasks()).toBe(1);
+    expect(await q.get({ timeout: 5000 })).toBe(3);
+    await q.taskDone();
+    await q.join({ timeout: 5000 });
+    await expect(q.taskDone()).rejects.toThrow(/too many times/);
+    await q.close();
+  });
+
+  it("Semaphore.release gives the permit back once and does not throw", async () => {
+    const s = new Semaphore({ connection: via, name: fresh("s"), value: 2, leaseMs: 60_000 });
+    expect(await s.acquire({ timeout: 5000 })).toBe(true);
+    await s.release();
+    expect(await s.acquire({ timeout: 5000 })).toBe(true);
+    expect(await s.acquire({ timeout: 5000 })).toBe(true);
+    const cut = proxy.cutReplyTo("released:");
+    await s.release();
+    await cut;
+    expect([s.heldByMe, await s.getValue()]).toEqual([1, 1]);
+    await s.release();
+    expect(await s.getValue()).toBe(2);
+    await s.close();
+  });
+
+  it("Semaphore.acquire takes the permit once and knows it holds it", async () => {
+    const name = fresh("s");
+    const s = new Semaphore({ connection: via, name, value: 1, leaseMs: 60_000 });
+    expect(await s.getValue()).toBe(1); // connected, scripts aside
+    expect(await s.acquire({ timeout: 5000 })).toBe(true);
+    await s.release();
+    const cut = proxy.cutReplyTo(`{${name}}:holders`);
+    expect(await s.acquire({ timeout: 5000 })).toBe(true);
+    await cut;
+    expect([s.heldByMe, await s.getValue()]).toEqual([1, 0]);
+    await s.release();
+    expect(await s.getValue()).toBe(1);
+    await s.close();
+  });
+});
+
 describe("consumers killed mid-stream", () => {
   it("3 consumers, 2 of them SIGKILLed while 300 items stream: every item is delivered", async () => {
     const name = fresh("q");
     const visibilityTimeout = 500;
     const q = new Queue<{ i: number }>({ connection: url(), name, visibilityTimeout });
     const kids = [0, 1, 2].map(() => startChild("consume", { url: url(), name, visibilityTimeout }));
-    const put = (async () => {
-      for (let i = 0; i < 300; i++) await q.put({ i, from: 0 } as never);
-    })();
-    // kill two consumers once each has taken something
-    await kids[0]!.waitFor(/^item /);
+    // one item at a time until each of the first two consumers has one (Redis hands single items
+    // to blocked consumers in turn, so this ends within a few items once all three wait): then
+    // kill them, each while items keep streaming
+    await Promise.all(kids.map((k) => k.waitFor(/^ready$/)));
+    let next = 0;
+    const putOne = async (): Promise<void> => {
+      const i = next++;
+      await q.put({ i, from: 0 } as never);
+      await Promise.any(kids.map((k) => k.waitFor(new RegExp(`^item \\{"i":${i},`))));
+    };
+    const hasOne = (k: number): boolean => kids[k]!.lines.some((l) => l.startsWith("item "));
+    while (!(hasOne(0) && hasOne(1)) && next < 200) await putOne();
+    expect([hasOne(0), hasOne(1)]).toEqual([true, true]);
+    const burst = async (n: number): Promise<void> => {
+      for (const end = Math.min(300, next + n); next < end; ) await q.put({ i: next++, from: 0 } as never);
+    };
+    const streaming = burst(50);
     kids[0]!.proc.kill("SIGKILL");
-    await kids[1]!.waitFor(/^item /);
+    await streaming;
+    const more = burst(300);
     kids[1]!.proc.kill("SIGKILL");
-    await put;
+    await more;
     await Promise.all([kids[0]!.exited(), kids[1]!.exited()]);
     // the survivor drains, and gets back what the dead held once their leases run out
     const seen = new Set<number>();
