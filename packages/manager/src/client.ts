@@ -6,11 +6,14 @@
 import { AuthenticationError, ClosedError, currentAuthkey, deserialize, serialize } from "@ipc/core";
 import { abortReason, connectFramed, formatAddress, isolateState, type Address, type FramedSocket } from "@ipc/core/internal";
 import type { Reply, RequestBody } from "./protocol.js";
+import { withRefScope } from "./ref-scope.js";
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: unknown) => void };
 interface Link {
   conn: Promise<FramedSocket>;
   pending: Map<number, Pending>;
+  /** references to give back at the next flush (objects collected with their proxies) */
+  decrefs: Map<number, number>;
 }
 
 const links = new Map<string, Link>();
@@ -19,10 +22,22 @@ const keys = isolateState("@ipc/manager:authkeys", () => new Map<string, Buffer>
 let nextId = 1;
 /** The key of the connection whose reply is being decoded: proxies inside it use it too. */
 let decoding: Buffer | undefined;
+/** The manager whose reply is being decoded (it counted a reference for each proxy inside). */
+let decodingFrom: Address | undefined;
 
 /** The manager key proxies revived right now should use (those inside a reply), if any. */
 export function decodingAuthkey(): Buffer | undefined {
   return decoding;
+}
+
+/** True while decoding a reply of the manager at `address` (which counted the proxies in it for this client). */
+export function decodingReplyOf(address: Address): boolean {
+  return decodingFrom !== undefined && sameAddress(decodingFrom, address);
+}
+
+/** True when two manager addresses are the same. */
+export function sameAddress(a: Address, b: Address): boolean {
+  return keyOf(a) === keyOf(b);
 }
 
 const keyOf = (address: Address) => (typeof address === "string" ? address : `${address.host}:${address.port}`);
@@ -32,10 +47,15 @@ export function setManagerAuthkey(address: Address, authkey: Buffer): void {
   keys.set(keyOf(address), authkey);
 }
 
-function link(address: Address, given: Buffer | undefined): Link {
+function linkKey(address: Address, given: Buffer | undefined): string {
   const authkey = given ?? keys.get(keyOf(address)) ?? currentAuthkey();
   // one connection per address and key: a client with another key must prove it on its own
-  const key = `${keyOf(address)}#${authkey.toString("hex")}`;
+  return `${keyOf(address)}#${authkey.toString("hex")}`;
+}
+
+function link(address: Address, given: Buffer | undefined): Link {
+  const authkey = given ?? keys.get(keyOf(address)) ?? currentAuthkey();
+  const key = linkKey(address, given);
   let l = links.get(key);
   if (l) return l;
   const pending = new Map<number, Pending>();
@@ -49,11 +69,13 @@ function link(address: Address, given: Buffer | undefined): Link {
   const conn = connectFramed(address, { authkey, retryFor: 2000 }).then((c) => {
     c.setHandler((frame) => {
       decoding = authkey;
+      decodingFrom = address;
       let r: Reply;
       try {
         r = deserialize<Reply>(frame, { peer: true });
       } finally {
         decoding = undefined;
+        decodingFrom = undefined;
       }
       const p = pending.get(r.id);
       if (!p) return;
@@ -63,12 +85,45 @@ function link(address: Address, given: Buffer | undefined): Link {
       else p.reject(r.e);
     });
     c.onClose((error) => fail(`lost the connection to the manager at ${formatAddress(address)}${error ? `: ${error.message}` : ""}`));
+    // only a pending call keeps the process alive (a connection made to take a reference does not)
+    if (pending.size === 0) c.socket.unref();
     return c;
   });
   conn.catch((e: Error) => fail(`cannot reach the manager at ${formatAddress(address)}: ${e.name}: ${e.message}`, e));
-  l = { conn, pending };
+  l = { conn, pending, decrefs: new Map() };
   links.set(key, l);
   return l;
+}
+
+/** Sends a message that has no reply on the link (in order with the calls made before it). */
+function post(l: Link, req: RequestBody): void {
+  const bytes = serialize({ ...req, id: 0 });
+  l.conn.then((c) => c.send(bytes), () => {});
+}
+
+/** Takes `n` more references to object `id` of the manager at `address` for this isolate. */
+export function increfRemote(address: Address, authkey: Buffer | undefined, id: number, n = 1): void {
+  post(link(address, authkey), { t: "incref", refs: [[id, n]] });
+}
+
+/**
+ * Gives back a reference to object `id`: at once (`now`: in order with later calls), else with
+ * the others collected in this turn of the event loop, in one message.
+ */
+export function decrefRemote(address: Address, authkey: Buffer | undefined, id: number, now: boolean): void {
+  // no connection any more: the server dropped every reference it held
+  const l = links.get(linkKey(address, authkey));
+  if (!l) return;
+  if (now) return post(l, { t: "decref", refs: [[id, 1]] });
+  const first = l.decrefs.size === 0;
+  l.decrefs.set(id, (l.decrefs.get(id) ?? 0) + 1);
+  if (first) {
+    setImmediate(() => {
+      const refs = [...l.decrefs];
+      l.decrefs.clear();
+      if (refs.length > 0) post(l, { t: "decref", refs });
+    }).unref();
+  }
 }
 
 /**
@@ -83,7 +138,8 @@ export function managerCall(address: Address, req: RequestBody, authkey?: Buffer
   const id = nextId++;
   let bytes: Uint8Array;
   try {
-    bytes = serialize({ ...req, id });
+    // a proxy of this same manager inside the request is counted by the server as it revives it
+    bytes = withRefScope({ sent: (ref) => sameAddress(ref.address, address), revived: () => false }, () => serialize({ ...req, id }));
   } catch (e) {
     return Promise.reject(e);
   }

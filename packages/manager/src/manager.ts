@@ -13,6 +13,7 @@ import type { ConditionProxy, LockProxy, SemaphoreProxy } from "./proxies/lock-p
 import type { QueueProxy } from "./proxies/queue-proxy.js";
 import { typesOf } from "./registry.js";
 import { ManagerServer } from "./server.js";
+import { ownReference } from "./base-proxy.js";
 
 /** Options of a manager. */
 export interface ManagerOptions {
@@ -123,7 +124,18 @@ export class BaseManager {
   async create<T = unknown>(typeid: string, ...args: unknown[]): Promise<Proxy<T>> {
     this.#usable();
     const made = (await managerCall(this.#address, { t: "create", typeid, args }, this.#authkey)) as { id: number; typeid: string };
-    return proxyFor({ address: this.#address, id: made.id, typeid: made.typeid }, this.#authkey) as Proxy<T>;
+    const proxy = proxyFor({ address: this.#address, id: made.id, typeid: made.typeid }, this.#authkey);
+    ownReference(proxy, "counted");
+    return proxy as Proxy<T>;
+  }
+
+  /**
+   * How many objects the server holds now (Python's `_number_of_objects()`): an object is deleted
+   * once no proxy, container or connected client refers to it.
+   */
+  async numberOfObjects(): Promise<number> {
+    this.#usable();
+    return (await managerCall(this.#address, { t: "count" }, this.#authkey)) as number;
   }
 
   /** @internal a built-in proxy. */

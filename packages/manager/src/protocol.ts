@@ -5,14 +5,21 @@
  */
 
 /**
- * Client → server. `create`: a new object of `typeid` from `args`; `call`: method `m` of object
- * `obj`; `cancel`: the call `id` is no longer wanted (its wait ends; no reply of its own).
+ * Client → server. `create`: a new object of `typeid` from `args` (the client holds one reference
+ * to it); `call`: method `m` of object `obj`; `count`: how many objects the server holds;
+ * `cancel`: the call `id` is no longer wanted (its wait ends; no reply of its own). `incref` and
+ * `decref` (no reply): the client takes or gives back references (`refs`: `[object, n]` pairs).
+ * References are counted per connection: when one closes, every reference it held is dropped, and
+ * an object nobody holds a reference to is deleted (see server.ts).
  */
 export type Request =
   | { t: "create"; id: number; typeid: string; args: unknown[] }
   | { t: "call"; id: number; obj: number; m: string; args: unknown[] }
+  | { t: "count"; id: number }
   | { t: "shutdown"; id: number }
-  | { t: "cancel"; id: number };
+  | { t: "cancel"; id: number }
+  | { t: "incref"; id: number; refs: [number, number][] }
+  | { t: "decref"; id: number; refs: [number, number][] };
 
 /** A request before its id is given. */
 export type RequestBody = Request extends infer R ? (R extends { id: number } ? Omit<R, "id"> : never) : never;

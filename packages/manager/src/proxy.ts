@@ -7,8 +7,9 @@ export { BaseProxy } from "./base-proxy.js";
  */
 import { registerHandleType, serialize } from "@ipc/core";
 import { trackPendingWrite } from "@ipc/core/internal";
-import { BaseProxy, PROXY_HANDLE_TYPE } from "./base-proxy.js";
-import { decodingAuthkey } from "./client.js";
+import { BaseProxy, ownReference, PROXY_HANDLE_TYPE } from "./base-proxy.js";
+import { decodingAuthkey, decodingReplyOf } from "./client.js";
+import { currentRefScope } from "./ref-scope.js";
 import type { ProxyRef } from "./protocol.js";
 import { ArrayProxy, ValueProxy } from "./proxies/value-proxies.js";
 import { BarrierProxy, EventProxy } from "./proxies/event-proxies.js";
@@ -212,4 +213,15 @@ function checkRef(state: unknown): ProxyRef {
 
 // a proxy reference is data (an address, an id, a type name): it may arrive from a peer (a
 // manager client storing a proxy in a dict); it connects only when a method is called
-registerHandleType(PROXY_HANDLE_TYPE, (state) => proxyFor(checkRef(state), decodingAuthkey()), { fromPeers: true });
+registerHandleType(
+  PROXY_HANDLE_TYPE,
+  (state) => {
+    const ref = checkRef(state);
+    const proxy = proxyFor(ref, decodingAuthkey());
+    // counted by the server it refers to (reviving it in a request), or for this isolate (a reply
+    // of that server); anywhere else this isolate takes a reference of its own
+    if (!currentRefScope()?.revived(ref, proxy)) ownReference(proxy, decodingReplyOf(ref.address) ? "counted" : "take");
+    return proxy;
+  },
+  { fromPeers: true },
+);

@@ -2,6 +2,13 @@
  * The manager server: holds the objects and runs the methods clients call on them. Every request
  * is decoded as a network peer's message (data only: no module is loaded, no handle but a proxy
  * reference is revived), and only the exposed methods of registered types run.
+ *
+ * References are counted per client connection (Python's `incref`/`decref`): `create` gives the
+ * creating client one, each proxy of this server inside a reply gives the receiving client one,
+ * clients take and give back more (`incref`/`decref`: proxies handed to children, collected or
+ * released), and a proxy of this server stored inside one of its objects holds one for the
+ * server itself until that proxy is collected. A connection that closes gives back all of its
+ * own. An object whose count reaches 0 is deleted. A client can give back only what it holds.
  */
 import type { Server } from "node:net";
 import { deserialize, IpcError, serialize } from "@ipc/core";
@@ -9,6 +16,8 @@ import { listenFramed, type Address, type FramedSocket } from "@ipc/core/interna
 import { DICT_EXPOSED, LIST_EXPOSED, ManagedDict, ManagedList, ManagedNamespace, NAMESPACE_EXPOSED } from "./builtins.js";
 import type { Reply, Request } from "./protocol.js";
 import { BaseProxy } from "./base-proxy.js";
+import type { ProxyRef } from "./protocol.js";
+import { withRefScope } from "./ref-scope.js";
 import { publicMethods, typesOf, type ManagedType } from "./registry.js";
 import { BARRIER_EXPOSED, ManagedBarrier } from "./served/barrier.js";
 import { CALL, RELEASE, type CallContext, type ContextualObject } from "./served/call-context.js";
@@ -81,9 +90,18 @@ export interface ManagerServerOptions {
   owner: string;
 }
 
+/** The client id under which the server's own references (proxies stored in its objects) are counted. */
+const SERVER = 0;
+/** Largest count one incref or decref pair may carry. */
+const MAX_REF_STEP = 1 << 20;
+
 /** Serves the objects of one manager. */
 export class ManagerServer {
-  readonly #objects = new Map<number, { obj: object; exposed: readonly string[]; typeid: string }>();
+  readonly #objects = new Map<number, { obj: object; exposed: readonly string[]; typeid: string; refs: number }>();
+  /** References held, per client (SERVER for the server's own), per object. */
+  readonly #holds = new Map<number, Map<number, number>>();
+  /** Gives back the server's reference of a stored proxy once that proxy is collected. */
+  readonly #stored = new FinalizationRegistry<number>((id) => this.#hold(SERVER, id, -1));
   #nextId = 1;
   #nextClient = 1;
   #server: Server | undefined;
@@ -112,13 +130,44 @@ export class ManagerServer {
     return t;
   }
 
+  /** True when `ref` refers to an object of this server. */
+  #mine(ref: ProxyRef): boolean {
+    const here = this.#address;
+    const there = ref.address;
+    return typeof here === "string" ? there === here : typeof there === "object" && there.port === here?.port;
+  }
+
+  /**
+   * Changes the references `client` holds to object `id` by `n` (a client cannot give back more
+   * than it holds); deletes the object when none is left.
+   */
+  #hold(client: number, id: number, n: number): void {
+    const entry = this.#objects.get(id);
+    if (!entry) return;
+    let mine = this.#holds.get(client);
+    if (!mine) this.#holds.set(client, (mine = new Map()));
+    const had = mine.get(id) ?? 0;
+    const now = Math.max(0, had + n);
+    if (now === 0) mine.delete(id);
+    else mine.set(id, now);
+    entry.refs += now - had;
+    if (entry.refs <= 0) this.#objects.delete(id);
+  }
+
+  /** Applies an incref/decref message's `[object, n]` pairs (malformed ones are refused). */
+  #holdAll(client: number, refs: unknown, sign: 1 | -1): void {
+    if (!Array.isArray(refs) || refs.length > MAX_IN_FLIGHT) throw new IpcError("manager: malformed reference update");
+    for (const pair of refs) {
+      const [id, n] = Array.isArray(pair) ? (pair as unknown[]) : [];
+      if (!Number.isInteger(id) || !Number.isInteger(n) || (n as number) < 1 || (n as number) > MAX_REF_STEP) throw new IpcError("manager: malformed reference update");
+      this.#hold(client, id as number, sign * (n as number));
+    }
+  }
+
   /** The object of this server a proxy (revived from a request) refers to. */
   #local(p: unknown): object | undefined {
     if (!(p instanceof BaseProxy)) return undefined;
-    const here = this.#address;
-    const there = p.ref.address;
-    const same = typeof here === "string" ? there === here : typeof there === "object" && there.port === here?.port;
-    return same ? this.#objects.get(p.ref.id)?.obj : undefined;
+    return this.#mine(p.ref) ? this.#objects.get(p.ref.id)?.obj : undefined;
   }
 
   #accept(conn: FramedSocket): void {
@@ -135,12 +184,31 @@ export class ManagerServer {
       else conn.socket.resume();
     };
     conn.socket.on("drain", throttle);
+    // a proxy of this server inside a reply is counted for the client receiving it
+    const replyScope = {
+      sent: (ref: ProxyRef) => {
+        if (!this.#mine(ref)) return false;
+        this.#hold(client, ref.id, 1);
+        return true;
+      },
+      revived: () => false,
+    };
+    // a proxy of this server inside a request (to be stored in a container) is counted for the server
+    const requestScope = {
+      sent: () => false,
+      revived: (ref: ProxyRef, proxy: object) => {
+        if (!this.#mine(ref)) return false;
+        this.#hold(SERVER, ref.id, 1);
+        this.#stored.register(proxy, ref.id);
+        return true;
+      },
+    };
     const reply = (r: Reply) => {
       inFlight.delete(r.id);
       if (conn.closed) return;
       let bytes: Uint8Array;
       try {
-        bytes = serialize(r);
+        bytes = withRefScope(replyScope, () => serialize(r));
       } catch (e) {
         bytes = serialize({ t: "err", id: r.id, e } satisfies Reply);
       }
@@ -148,10 +216,14 @@ export class ManagerServer {
       throttle();
     };
     conn.setHandler((frame) => {
-      const req = deserialize<Request>(frame, { peer: true });
+      const req = withRefScope(requestScope, () => deserialize<Request>(frame, { peer: true }));
       if (typeof req !== "object" || req === null || typeof req.id !== "number") throw new IpcError("manager: malformed request");
       if (req.t === "cancel") {
         inFlight.get(req.id)?.abort(new IpcError("the call was cancelled"));
+        return;
+      }
+      if (req.t === "incref" || req.t === "decref") {
+        this.#holdAll(client, req.refs, req.t === "incref" ? 1 : -1);
         return;
       }
       const cancel = new AbortController();
@@ -176,6 +248,9 @@ export class ManagerServer {
       // its waits end, and what it held (locks) is let go of
       closed.abort(new IpcError("the client disconnected"));
       for (const { obj } of this.#objects.values()) (obj as Partial<ContextualObject>)[RELEASE]?.(client);
+      // and every reference it held is given back
+      for (const [id, n] of [...(this.#holds.get(client) ?? [])]) this.#hold(client, id, -n);
+      this.#holds.delete(client);
     });
   }
 
@@ -192,7 +267,8 @@ export class ManagerServer {
         const builtin = builtinOf(obj);
         const exposed = builtin ? BUILTINS[builtin].exposed : type.exposed.length > 0 ? type.exposed : publicMethods(obj);
         const id = this.#nextId++;
-        this.#objects.set(id, { obj, exposed, typeid });
+        this.#objects.set(id, { obj, exposed, typeid, refs: 0 });
+        this.#hold(ctx.client, id, 1);
         return { id, typeid: builtin ?? typeid };
       }
       case "call": {
@@ -206,6 +282,8 @@ export class ManagerServer {
         if (typeof fn !== "function") throw new IpcError(`${entry.typeid} has no method "${m}"`);
         return await (fn as (...a: unknown[]) => unknown).apply(entry.obj, args);
       }
+      case "count":
+        return this.#objects.size;
       case "shutdown":
         setImmediate(() => this.close());
         return null;

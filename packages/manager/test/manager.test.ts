@@ -1,11 +1,12 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { AuthenticationError, ClosedError, InvalidStateError, IpcError, serialize, SerializationError, toHandle, type HandleDescriptor } from "@ipc/core";
+import { AuthenticationError, ClosedError, currentAuthkey, InvalidStateError, IpcError, serialize, SerializationError, toHandle, type HandleDescriptor } from "@ipc/core";
 import { connectFramed, toAuthkey } from "@ipc/core/internal";
 import { Process } from "@ipc/process";
+import { Pipe } from "@ipc/pipe";
 import { BaseManager, DictProxy, ListProxy, Manager, SyncManager } from "@ipc/manager";
 
 const targets = new URL("./fixtures/targets.mjs", import.meta.url).href;
@@ -138,6 +139,100 @@ describe.each(contexts)("Manager with its server in the %s context", (context) =
     await m.shutdown();
     await expect(c.value()).rejects.toThrow(ClosedError);
     await expect(m.create("Counter")).rejects.toThrow(InvalidStateError);
+  });
+});
+
+describe.each(contexts)("object lifetime: references counted per client (%s children)", (context) => {
+  /** Waits (at most 10 s) until the server holds `n` objects: a closed connection is noticed asynchronously. */
+  async function until(m: SyncManager, n: number): Promise<void> {
+    await vi.waitFor(async () => expect(await m.numberOfObjects()).toBe(n), { timeout: 10_000, interval: 20 });
+  }
+
+  it("dropReference() deletes an object nobody else refers to; its calls then fail; `using` drops it too", async () => {
+    await using m = await Manager({ context });
+    const kept = await m.dict();
+    const d = await m.dict();
+    expect(await m.numberOfObjects()).toBe(2);
+    d.dropReference();
+    d.dropReference(); // idempotent
+    expect(await m.numberOfObjects()).toBe(1); // in order: the drop went out before this call
+    await expect(d.get("x")).rejects.toThrow(ClosedError);
+    {
+      using l = await m.list([1, 2]);
+      expect(await l.length()).toBe(2);
+      expect(await m.numberOfObjects()).toBe(2);
+    }
+    expect(await m.numberOfObjects()).toBe(1);
+    expect(await kept.size()).toBe(0);
+  });
+
+  it("a proxy stored in a container keeps its object alive; read back, it is the same live object", async () => {
+    await using m = await Manager({ context });
+    const holder = await m.dict<string, unknown>();
+    const inner = await m.list<number>([1]);
+    await holder.set("inner", inner);
+    inner.dropReference();
+    const again = (await holder.get("inner")) as ListProxy<number>;
+    await again.append(2);
+    expect(await again.toArray()).toEqual([1, 2]);
+    expect(await m.numberOfObjects()).toBe(2);
+  });
+
+  it("a child that created objects and exited gives back every reference it held", async () => {
+    await using m = await Manager({ context: "thread" });
+    const [rx, tx] = Pipe({ duplex: false });
+    const p = new Process({ module: targets, target: "createAndKeep", args: [m.address, 20, tx], context });
+    p.start();
+    expect(await rx.recv({ timeout: 20_000 })).toBe(20);
+    await p.join({ timeout: 20_000 });
+    await until(m, 0);
+  });
+
+  it("proxies collected as garbage give their references back: a loop creating dicts does not grow the server", async () => {
+    await using m = await Manager({ context: "thread" });
+    const [rx, tx] = Pipe({ duplex: false });
+    const p = new Process({ module: targets, target: "createAndDrop", args: [m.address, 300, tx], context });
+    p.start();
+    // a few may still be referenced by the last turns of the loop; 300 would be a leak
+    expect(await rx.recv({ timeout: 30_000 })).toBeLessThan(30);
+    await p.join({ timeout: 20_000 });
+    await until(m, 0);
+  });
+
+  it("a proxy handed to a child keeps its object alive after the parent dropped its own reference", async () => {
+    await using m = await Manager({ context: "thread" });
+    const d = await m.dict<string, string>();
+    const [rx, tx] = Pipe({ duplex: false });
+    const p = new Process({ module: targets, target: "writeInto", args: [d, tx], context });
+    p.start();
+    d.dropReference();
+    expect(await rx.recv({ timeout: 20_000 })).toBe("child");
+    await p.join({ timeout: 20_000 });
+    // the parent's connection still pins what it handed out; closing it gives that back
+    expect(await m.numberOfObjects()).toBe(1);
+  });
+
+  it("a child that receives a proxy and never calls it still ends by itself", async () => {
+    await using m = await Manager({ context: "thread" });
+    const d = await m.dict();
+    const p = new Process({ module: targets, target: "receiveOnly", args: [d], context });
+    p.start();
+    await p.join({ timeout: 20_000 });
+    expect(p.exitCode).toBe(0);
+  });
+
+  it("a client cannot give back references it does not hold", async () => {
+    await using m = await Manager({ context: "thread" });
+    const d = await m.dict();
+    const conn = await connectFramed(m.address, { authkey: toAuthkey(currentAuthkey()) });
+    try {
+      conn.send(serialize({ t: "decref", id: 0, refs: [[d.ref.id, 5]] }));
+      conn.send(serialize({ t: "decref", id: 0, refs: "nonsense" }));
+    } finally {
+      conn.close();
+    }
+    await until(m, 1);
+    expect(await d.size()).toBe(0);
   });
 });
 
