@@ -77,21 +77,25 @@ async function readyClient(client: Redis): Promise<Redis> {
   if (client.status === "ready") return client;
   if (client.status === "wait") await client.connect();
   else if (client.status === "end" || client.status === "close") throw new ClosedError("The Redis client given as `connection` is closed");
-  else {
-    await new Promise<void>((resolve, reject) => {
-      const onReady = (): void => {
-        client.off("end", onEnd);
-        resolve();
-      };
-      const onEnd = (): void => {
-        client.off("ready", onReady);
-        reject(new RedisConnectionError("The Redis client given as `connection` ended before it was ready"));
-      };
-      client.once("ready", onReady);
-      client.once("end", onEnd);
-    });
-  }
+  else await untilReady(client, () => new RedisConnectionError("The Redis client given as `connection` ended before it was ready"));
   return client;
+}
+
+/** Resolves at the client's next `ready`; rejects with `ended()` if it ends first (or has ended). */
+function untilReady(client: Redis, ended: () => Error): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onReady = (): void => {
+      client.off("end", onEnd);
+      resolve();
+    };
+    const onEnd = (): void => {
+      client.off("ready", onReady);
+      reject(ended());
+    };
+    client.once("ready", onReady);
+    client.once("end", onEnd);
+    if (client.status === "end") onEnd();
+  });
 }
 
 /** A blocking connection and its client id (for `CLIENT UNBLOCK`), refreshed after each reconnect. */
@@ -160,21 +164,7 @@ export class Link {
         throw this.#closed ? new ClosedError("This object was closed") : error;
       }
       // ioredis goes on reconnecting by itself: wait for it (or for the link's close to end it)
-      if (client.status !== "ready") {
-        await new Promise<void>((resolve, reject) => {
-          const onReady = (): void => {
-            client.off("end", onEnd);
-            resolve();
-          };
-          const onEnd = (): void => {
-            client.off("ready", onReady);
-            reject(this.#closed ? new ClosedError("This object was closed") : error);
-          };
-          client.once("ready", onReady);
-          client.once("end", onEnd);
-          if (client.status === "end") onEnd();
-        });
-      }
+      if (client.status !== "ready") await untilReady(client, () => (this.#closed ? new ClosedError("This object was closed") : error));
     }
     // the id is asked now, while the connection is idle: asked later, the question would queue
     // behind the very blocking command it is needed to interrupt
