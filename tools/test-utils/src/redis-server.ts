@@ -51,12 +51,27 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** Servers still running: killed when this process exits, so a test run that fails or hangs leaves none behind. */
+const running = new Set<ChildProcess>();
+let hooked = false;
+
+function track(child: ChildProcess): void {
+  running.add(child);
+  child.once("exit", () => running.delete(child));
+  if (hooked) return;
+  hooked = true;
+  process.once("exit", () => {
+    for (const c of running) c.kill("SIGKILL");
+  });
+}
+
 function launch(bin: string, port: number, dir: string, opts: RedisServerOptions): Promise<ChildProcess> {
   const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--daemonize", "no", "--loglevel", "notice", "--protected-mode", "no"];
   args.push("--appendonly", opts.persist ? "yes" : "no");
   if (opts.persist) args.push("--appendfsync", "always");
   if (opts.password) args.push("--requirepass", opts.password);
   const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
+  track(child);
   return new Promise((resolve, reject) => {
     let out = "";
     const timer = setTimeout(() => {
