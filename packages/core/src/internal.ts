@@ -14,7 +14,7 @@ export { SharedObject, registerShared, INTERNAL } from "./objects/shared-object.
 export { pendingWritesDone, trackPendingWrite } from "./objects/pending-writes.js";
 export { waitable, isWaitable } from "./handles/waitable.js";
 export type { Waitable } from "./handles/waitable.js";
-export type { SharedInit } from "./objects/shared-object.js";
+export type { Exposed, ServedCall, ServedMethod, SharedInit } from "./objects/shared-object.js";
 export { atomicsBackend } from "./memory/wait-backend.js";
 export type { WaitBackend, WaitResult } from "./memory/wait-backend.js";
 export { allocateWords, wordsOf } from "./memory/shared-words.js";

@@ -1,6 +1,6 @@
 /** JoinableQueue: a Queue whose items are tasks that consumers mark done (`taskDone`) and producers wait for (`join`). */
 import { InvalidStateError } from "@ipc/core";
-import { checkSignal, checkTimeout, Deadline, INTERNAL, registerShared, type SharedInit } from "@ipc/core/internal";
+import { checkSignal, checkTimeout, Deadline, INTERNAL, registerShared, type Exposed, type SharedInit } from "@ipc/core/internal";
 
 import type { QueueWaitOptions, QueueWaitSyncOptions } from "./options.js";
 import { Queue } from "./queue.js";
@@ -50,11 +50,12 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
     return this.ring!.joinAsync(new Deadline(timeout), signal);
   }
 
-  protected override async serveMore(method: string, args: unknown[], signal: AbortSignal): Promise<unknown> {
-    if (method === "taskDone") return this.taskDone();
-    if (method === "join") return this.joinLocal(args[0] as number, signal);
-    return super.serveMore(method, args, signal);
-  }
+  /** The queue's remote methods, and `taskDone` and `join` (see SharedObject#serve). */
+  static override readonly exposed: Exposed<Queue> = {
+    ...Queue.exposed,
+    taskDone: (q) => (q as JoinableQueue).taskDone(),
+    join: (q, args, call) => (q as JoinableQueue).joinLocal(args[0] as number, call.signal),
+  };
 }
 
 registerShared<null>(JoinableQueue.handleType, (init: SharedInit<null>) => new JoinableQueue(INTERNAL, init));

@@ -5,8 +5,8 @@
  * of the home process use it directly and other processes reach it through the home's broker.
  */
 import { setMaxListeners } from "node:events";
-import { ClosedError, deserialize, serialize, IpcError } from "@ipc/core";
-import { checkInt, checkSignal, checkTimeout, Deadline, INTERNAL, registerShared, serializeOr, SharedObject, recycleSerialized, trackPendingWrite, untilShutDown, wordsOf, type SharedInit, HEADER_BYTES, tryAllocateNativeWords, NOT_NOW, Ring } from "@ipc/core/internal";
+import { ClosedError, deserialize, serialize } from "@ipc/core";
+import { checkInt, checkSignal, checkTimeout, Deadline, INTERNAL, registerShared, serializeOr, SharedObject, recycleSerialized, trackPendingWrite, untilShutDown, wordsOf, type Exposed, type SharedInit, HEADER_BYTES, tryAllocateNativeWords, NOT_NOW, Ring } from "@ipc/core/internal";
 
 import { DEFAULT_RING_SIZE, type QueueOptions, type QueueWaitOptions, type QueueWaitSyncOptions, type ShutdownOptions } from "./options.js";
 
@@ -233,30 +233,15 @@ export class Queue<T = unknown> extends SharedObject<null> {
   }
 
 
-  override async serve(method: string, args: unknown[], _owner: number, signal: AbortSignal): Promise<unknown> {
-    const ring = this.#ring!;
-    switch (method) {
-      case "putBytes":
-        return ring.putAsync(args[0] as Uint8Array, { deadline: new Deadline(args[1] as number), joinable: this.joinable, signal });
-      case "getBytes":
-        return ring.getAsync(copyBytes, { deadline: new Deadline(args[0] as number), signal });
-      case "qsize":
-        return this.qsize();
-      case "full":
-        return this.full();
-      case "maxSize":
-        return this.maxSize;
-      case "shutdown":
-        return this.shutdown({ immediate: args[0] === true });
-      default:
-        return this.serveMore(method, args, signal);
-    }
-  }
-
-  /** @internal more remote methods, for subclasses. */
-  protected serveMore(method: string, _args: unknown[], _signal: AbortSignal): Promise<unknown> {
-    throw new IpcError(`${this.constructor.name} has no remote method ${method}`);
-  }
+  /** The methods a process that holds this queue remotely calls (see SharedObject#serve): items travel as bytes. */
+  static readonly exposed: Exposed<Queue> = {
+    putBytes: (q, args, call) => q.#ring!.putAsync(args[0] as Uint8Array, { deadline: new Deadline(args[1] as number), joinable: q.joinable, signal: call.signal }),
+    getBytes: (q, args, call) => q.#ring!.getAsync(copyBytes, { deadline: new Deadline(args[0] as number), signal: call.signal }),
+    qsize: (q) => q.qsize(),
+    full: (q) => q.full(),
+    maxSize: (q) => q.maxSize,
+    shutdown: (q, args) => q.shutdown({ immediate: args[0] === true }),
+  };
 
   override toString(): string {
     return `<${this.constructor.name}${this.remote ? " remote" : ` size=${this.qsize()}`}${this.#closed ? " closed" : ""}>`;

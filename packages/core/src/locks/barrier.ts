@@ -22,7 +22,7 @@ import { BrokenBarrierError, IpcError, SerializationError } from "../errors/erro
 import { checkInt, checkSignal, checkTimeout } from "../errors/validate.js";
 import type { HandleContext, HandleDescriptor } from "../handles/handle.js";
 import { toHandle } from "../handles/handle.js";
-import { INTERNAL, registerShared, SharedObject, type SharedInit } from "../objects/shared-object.js";
+import { type Exposed, INTERNAL, registerShared, SharedObject, type SharedInit } from "../objects/shared-object.js";
 import { Deadline } from "../memory/deadline.js";
 import { allocateWords } from "../memory/shared-words.js";
 import { lockMutexSync, unlockMutex, withMutexAsync } from "./futex-mutex.js";
@@ -306,25 +306,18 @@ export class Barrier extends SharedObject<Extra> {
     return step.value;
   }
 
-  override async serve(method: string, args: unknown[], _owner: number, signal: AbortSignal): Promise<unknown> {
-    switch (method) {
-      case "wait":
-        await this.preloadAction();
-        return this.driveAsync(this.algorithm(args[0] as number), signal);
-      case "parties":
-        return this.parties;
-      case "nWaiting":
-        return this.nWaiting;
-      case "broken":
-        return this.broken;
-      case "reset":
-        return this.reset();
-      case "abort":
-        return this.abort();
-      default:
-        throw new IpcError(`Barrier has no remote method ${method}`);
-    }
-  }
+  /** The methods a process that holds this Barrier remotely calls (see SharedObject#serve). */
+  static readonly exposed: Exposed<Barrier> = {
+    wait: async (b, args, call) => {
+      await b.preloadAction();
+      return b.driveAsync(b.algorithm(args[0] as number), call.signal);
+    },
+    parties: (b) => b.parties,
+    nWaiting: (b) => b.nWaiting,
+    broken: (b) => b.broken,
+    reset: (b) => b.reset(),
+    abort: (b) => b.abort(),
+  };
 
   override [toHandle](ctx: HandleContext): HandleDescriptor {
     if (this.localAction) {

@@ -18,9 +18,9 @@
  * checking S, and a notifier bumps `seq` after raising S, so a waiter that found S = 0 either sleeps
  * on the old `seq` (and is woken) or sees the new one (and re-checks).
  */
-import { IpcError, InvalidStateError } from "../errors/errors.js";
+import { InvalidStateError } from "../errors/errors.js";
 import { checkInt, checkSignal, checkTimeout } from "../errors/validate.js";
-import { INTERNAL, registerShared, SharedObject, type SharedInit } from "../objects/shared-object.js";
+import { type Exposed, INTERNAL, registerShared, SharedObject, type SharedInit } from "../objects/shared-object.js";
 import { Deadline } from "../memory/deadline.js";
 import { allocateWords } from "../memory/shared-words.js";
 import { Lock } from "./lock.js";
@@ -249,16 +249,11 @@ export class Condition extends SharedObject<Extra> {
     backend.notify(i32, SEQ);
   }
 
-  override async serve(method: string, args: unknown[], owner: number, signal: AbortSignal): Promise<unknown> {
-    switch (method) {
-      case "wait":
-        return this.waitAs(owner, args[0] as number, signal);
-      case "notify":
-        return this.notifyAs(owner, args[0] as number);
-      default:
-        throw new IpcError(`Condition has no remote method ${method}`);
-    }
-  }
+  /** The methods a process that holds this Condition remotely calls (see SharedObject#serve). */
+  static readonly exposed: Exposed<Condition> = {
+    wait: (c, args, call) => c.waitAs(call.owner, args[0] as number, call.signal),
+    notify: (c, args, call) => c.notifyAs(call.owner, args[0] as number),
+  };
 
   protected override handleExtra(): Extra {
     return { lock: this.lock };

@@ -8,9 +8,8 @@
  * Memory ordering: `set` stores 1 (seq-cst) and then notifies every sleeper; a waiter sleeps only
  * while the word reads 0, so a `set` between its check and its sleep is never missed.
  */
-import { IpcError } from "../errors/errors.js";
 import { checkSignal, checkTimeout } from "../errors/validate.js";
-import { INTERNAL, registerShared, SharedObject, type SharedInit } from "../objects/shared-object.js";
+import { type Exposed, INTERNAL, registerShared, SharedObject, type SharedInit } from "../objects/shared-object.js";
 import { Deadline } from "../memory/deadline.js";
 import { allocateWords } from "../memory/shared-words.js";
 import type { WaitOptions, WaitSyncOptions } from "./options.js";
@@ -91,20 +90,13 @@ export class Event extends SharedObject<null> {
     return true;
   }
 
-  override async serve(method: string, args: unknown[], _owner: number, signal: AbortSignal): Promise<unknown> {
-    switch (method) {
-      case "isSet":
-        return this.isSet();
-      case "set":
-        return this.set();
-      case "clear":
-        return this.clear();
-      case "wait":
-        return this.waitLocal(args[0] as number, signal);
-      default:
-        throw new IpcError(`Event has no remote method ${method}`);
-    }
-  }
+  /** The methods a process that holds this Event remotely calls (see SharedObject#serve). */
+  static readonly exposed: Exposed<Event> = {
+    isSet: (e) => e.isSet(),
+    set: (e) => e.set(),
+    clear: (e) => e.clear(),
+    wait: (e, args, call) => e.waitLocal(args[0] as number, call.signal),
+  };
 
   override toString(): string {
     return `<Event ${this.remote ? "remote" : this.isSet() ? "set" : "unset"}>`;

@@ -12,7 +12,7 @@
  */
 import { IpcError } from "../errors/errors.js";
 import { checkSignal, checkTimeout } from "../errors/validate.js";
-import { INTERNAL, registerShared, SharedObject, type SharedInit } from "../objects/shared-object.js";
+import { type Exposed, INTERNAL, registerShared, SharedObject, type SharedInit } from "../objects/shared-object.js";
 import { Deadline } from "../memory/deadline.js";
 import { localOwnerId } from "../memory/isolate-id.js";
 import { allocateWords } from "../memory/shared-words.js";
@@ -119,22 +119,17 @@ export class Lock extends SharedObject<null> {
     return Atomics.load(this.words!.i32, OWNER);
   }
 
-  override async serve(method: string, args: unknown[], owner: number, signal: AbortSignal): Promise<unknown> {
-    switch (method) {
-      case "acquire":
-        return this.acquireAs(owner, args[0] as number, signal);
-      case "tryAcquire":
-        if (!tryLockMutex(this.words!.i32, STATE)) return false;
-        Atomics.store(this.words!.i32, OWNER, owner);
-        return true;
-      case "release":
-        return this.releaseAs();
-      case "locked":
-        return this.locked();
-      default:
-        throw new IpcError(`Lock has no remote method ${method}`);
-    }
-  }
+  /** The methods a process that holds this Lock remotely calls (see SharedObject#serve). */
+  static readonly exposed: Exposed<Lock> = {
+    acquire: (l, args, call) => l.acquireAs(call.owner, args[0] as number, call.signal),
+    tryAcquire: (l, _args, call) => {
+      if (!tryLockMutex(l.words!.i32, STATE)) return false;
+      Atomics.store(l.words!.i32, OWNER, call.owner);
+      return true;
+    },
+    release: (l) => l.releaseAs(),
+    locked: (l) => l.locked(),
+  };
 
   override releaseOwner(owner: number): void {
     if (this.ownerId() === owner) this.releaseAs();

@@ -14,9 +14,9 @@
  * a plain word (the mutex's acquire and release order it for the next owner); `owner` is read by
  * waiters (the dead-owner check) and stays atomic.
  */
-import { IpcError, InvalidStateError } from "../errors/errors.js";
+import { InvalidStateError } from "../errors/errors.js";
 import { checkSignal, checkTimeout } from "../errors/validate.js";
-import { INTERNAL, registerShared, SharedObject, type SharedInit } from "../objects/shared-object.js";
+import { type Exposed, INTERNAL, registerShared, SharedObject, type SharedInit } from "../objects/shared-object.js";
 import { Deadline } from "../memory/deadline.js";
 import { localOwnerId } from "../memory/isolate-id.js";
 import { allocateWords } from "../memory/shared-words.js";
@@ -167,20 +167,13 @@ export class RLock extends SharedObject<null> {
     return Atomics.load(this.words!.i32, OWNER) === owner;
   }
 
-  override async serve(method: string, args: unknown[], owner: number, signal: AbortSignal): Promise<unknown> {
-    switch (method) {
-      case "acquire":
-        return this.acquireAs(owner, args[0] as number, signal);
-      case "tryAcquire":
-        return this.tryAs(owner);
-      case "release":
-        return this.releaseAs(owner);
-      case "locked":
-        return this.locked();
-      default:
-        throw new IpcError(`RLock has no remote method ${method}`);
-    }
-  }
+  /** The methods a process that holds this RLock remotely calls (see SharedObject#serve). */
+  static readonly exposed: Exposed<RLock> = {
+    acquire: (l, args, call) => l.acquireAs(call.owner, args[0] as number, call.signal),
+    tryAcquire: (l, _args, call) => l.tryAs(call.owner),
+    release: (l, _args, call) => l.releaseAs(call.owner),
+    locked: (l) => l.locked(),
+  };
 
   override releaseOwner(owner: number): void {
     if (this.isOwnedBy(owner)) this.releaseAllAs(owner);

@@ -11,9 +11,9 @@
  * reads 0; a releaser adds to `value` *before* reading `sleepers`. Both are seq-cst, so either the
  * releaser sees the sleeper and notifies, or the sleeper sees the new value and does not sleep.
  */
-import { IpcError, InvalidStateError } from "../errors/errors.js";
+import { InvalidStateError } from "../errors/errors.js";
 import { checkInt, checkSignal, checkTimeout } from "../errors/validate.js";
-import { INTERNAL, registerShared, SharedObject, type SharedInit } from "../objects/shared-object.js";
+import { type Exposed, INTERNAL, registerShared, SharedObject, type SharedInit } from "../objects/shared-object.js";
 import { Deadline } from "../memory/deadline.js";
 import { allocateWords } from "../memory/shared-words.js";
 import type { WaitOptions, WaitSyncOptions } from "./options.js";
@@ -134,20 +134,13 @@ export class Semaphore extends SharedObject<null> {
     }
   }
 
-  override async serve(method: string, args: unknown[], _owner: number, signal: AbortSignal): Promise<unknown> {
-    switch (method) {
-      case "acquire":
-        return this.acquireLocal(args[0] as number, signal);
-      case "tryAcquire":
-        return this.tryAcquire();
-      case "release":
-        return this.release(args[0] as number);
-      case "getValue":
-        return this.getValue();
-      default:
-        throw new IpcError(`Semaphore has no remote method ${method}`);
-    }
-  }
+  /** The methods a process that holds this Semaphore remotely calls (see SharedObject#serve). */
+  static readonly exposed: Exposed<Semaphore> = {
+    acquire: (s, args, call) => s.acquireLocal(args[0] as number, call.signal),
+    tryAcquire: (s) => s.tryAcquire(),
+    release: (s, args) => s.release(args[0] as number),
+    getValue: (s) => s.getValue(),
+  };
 
   override toString(): string {
     return `<${this.constructor.name}(value=${this.remote ? "?" : this.getValue()})>`;

@@ -34,6 +34,22 @@ interface HandleState<E> {
   extra: E;
 }
 
+/** Who calls an exposed method, and the signal that ends its wait (the caller left, or cancelled). */
+export interface ServedCall {
+  /** The calling thread's owner id (locks act on its behalf). */
+  owner: number;
+  signal: AbortSignal;
+}
+
+/** How the broker runs one exposed method of `target` with the call's arguments. */
+export type ServedMethod<T> = (target: T, args: unknown[], call: ServedCall) => unknown;
+
+/**
+ * The methods a shared class serves to other processes, by name (CPython's `exposed`): a remote
+ * call names one of them, and any other name is refused.
+ */
+export type Exposed<T> = Readonly<Record<string, ServedMethod<T>>>;
+
 /** What every shared class declares about its handles. */
 interface SharedClass {
   readonly handleType: string;
@@ -65,8 +81,16 @@ export abstract class SharedObject<E = unknown> {
     return null as E;
   }
 
-  /** Serves a call from another process (broker side). `owner` identifies the caller. */
-  abstract serve(method: string, args: unknown[], owner: number, signal: AbortSignal): Promise<unknown>;
+  /**
+   * Serves a call from another process (broker side): runs the method of the class's `exposed`
+   * table (a static field) named `method`. `owner` identifies the caller.
+   */
+  async serve(method: string, args: unknown[], owner: number, signal: AbortSignal): Promise<unknown> {
+    const exposed = (this.constructor as unknown as { exposed?: Exposed<SharedObject<E>> }).exposed;
+    const run = exposed !== undefined && Object.hasOwn(exposed, method) ? exposed[method] : undefined;
+    if (run === undefined) throw new IpcError(`${this.constructor.name} has no remote method ${method}`);
+    return run(this, args, { owner, signal });
+  }
 
   /**
    * Takes over a broker connection for a stream (a pipe end relayed to another process): the
