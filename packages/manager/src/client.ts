@@ -47,15 +47,19 @@ export function setManagerAuthkey(address: Address, authkey: Buffer): void {
   keys.set(keyOf(address), authkey);
 }
 
-function linkKey(address: Address, given: Buffer | undefined): string {
-  const authkey = given ?? keys.get(keyOf(address)) ?? currentAuthkey();
-  // one connection per address and key: a client with another key must prove it on its own
+/** The key a link to `address` uses: `given`, else the one set for the address, else the process's. */
+function authkeyFor(address: Address, given: Buffer | undefined): Buffer {
+  return given ?? keys.get(keyOf(address)) ?? currentAuthkey();
+}
+
+/** One connection per address and key: a client with another key must prove it on its own. */
+function linkKey(address: Address, authkey: Buffer): string {
   return `${keyOf(address)}#${authkey.toString("hex")}`;
 }
 
 function link(address: Address, given: Buffer | undefined): Link {
-  const authkey = given ?? keys.get(keyOf(address)) ?? currentAuthkey();
-  const key = linkKey(address, given);
+  const authkey = authkeyFor(address, given);
+  const key = linkKey(address, authkey);
   let l = links.get(key);
   if (l) return l;
   const pending = new Map<number, Pending>();
@@ -112,7 +116,7 @@ export function increfRemote(address: Address, authkey: Buffer | undefined, id: 
  */
 export function decrefRemote(address: Address, authkey: Buffer | undefined, id: number, now: boolean): void {
   // no connection any more: the server dropped every reference it held
-  const l = links.get(linkKey(address, authkey));
+  const l = links.get(linkKey(address, authkeyFor(address, authkey)));
   if (!l) return;
   if (now) return post(l, { t: "decref", refs: [[id, 1]] });
   const first = l.decrefs.size === 0;
