@@ -6,15 +6,17 @@
  */
 export * from "./index.js";
 export { errorClasses } from "./errors/errors.js";
-export { checkTimeout, checkInt, checkSignal, abortReason, invalid } from "./errors/validate.js";
+export { checkTimeout, checkInt, checkSignal, abortReason, invalid, optionsArg, timeoutArg } from "./errors/validate.js";
 export { serializeAt, serializeOr, recycleSerialized } from "./codec/encoder.js";
 export { addHandleResolutionBase } from "./handles/handle-trust.js";
 export type { HandleTarget } from "./handles/handle.js";
 export { SharedObject, registerShared, INTERNAL } from "./objects/shared-object.js";
+export { remoteCopyOf } from "./objects/remote-copy.js";
 export { pendingWritesDone, trackPendingWrite } from "./objects/pending-writes.js";
 export { waitable, isWaitable } from "./handles/waitable.js";
 export type { Waitable } from "./handles/waitable.js";
-export type { Exposed, ServedCall, ServedMethod, SharedInit } from "./objects/shared-object.js";
+export type { Exposed, ServedCall, ServedMethod, SharedClass, SharedInit } from "./objects/shared-object.js";
+export type { RemoteCodec, RemoteTransform } from "./objects/remote-class.js";
 export { atomicsBackend } from "./memory/wait-backend.js";
 export type { WaitBackend, WaitResult } from "./memory/wait-backend.js";
 export { allocateWords, wordsOf } from "./memory/shared-words.js";

@@ -147,16 +147,19 @@ describe("broker", () => {
     const replies: Record<string, unknown>[] = [];
     c.setHandler((f) => replies.push(deserialize(f)));
     const call = (id: number, m: string, args: unknown[] = [], obj = 1) => c.send(serialize({ t: "call", id, obj, m, a: serialize(args) }));
-    call(1, "acquire", [Infinity]);
+    call(1, "acquire", [{}]);
     await waitFor(() => replies.length === 1);
     expect(deserialize(replies[0]!.v as Uint8Array)).toBe(true);
     expect(lock.locked()).toBe(true);
     call(2, "nope");
     call(3, "locked", [], 99);
-    await waitFor(() => replies.length === 3);
+    // options that are not an object are refused with a TypeError reply
+    call(4, "acquire", [Infinity]);
+    await waitFor(() => replies.length === 4);
     const byId = (id: number) => replies.find((r) => r.id === id)!;
     expect(String((byId(2).e as Error).message)).toMatch(/Lock has no remote method nope/);
     expect(String((byId(3).e as Error).message)).toMatch(/no shared object with id 99/);
+    expect(byId(4).e).toBeInstanceOf(TypeError);
 
     // garbage frame from an authenticated peer: that connection closes...
     const bad = await connectFramed(address, { authkey: key });
@@ -186,7 +189,7 @@ describe("broker bounds", () => {
     let answered = 0;
     c.setHandler(() => answered++);
     const N = 20_000;
-    const args = serialize([Infinity]);
+    const args = serialize([{}]);
     for (let id = 1; id <= N; id++) c.send(serialize({ t: "call", id, obj: 1, m: "wait", a: args }));
     // the broker reads until 256 calls are in progress (plus the rest of the chunk it was decoding)
     await waitFor(() => broker.calls >= 256);

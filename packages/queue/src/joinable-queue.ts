@@ -1,6 +1,6 @@
 /** JoinableQueue: a Queue whose items are tasks that consumers mark done (`taskDone`) and producers wait for (`join`). */
 import { InvalidStateError } from "@ipc/core";
-import { checkSignal, checkTimeout, Deadline, INTERNAL, registerShared, type Exposed, type SharedInit } from "@ipc/core/internal";
+import { checkSignal, checkTimeout, timeoutArg, Deadline, INTERNAL, registerShared, type Exposed, type SharedInit } from "@ipc/core/internal";
 
 import type { QueueWaitOptions, QueueWaitSyncOptions } from "./options.js";
 import { Queue } from "./queue.js";
@@ -16,10 +16,6 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
 
   /** Marks one item taken with `get` as done. @throws InvalidStateError when called more often than items were put. */
   taskDone(): void {
-    if (this.remote) {
-      this.callSync("taskDone", []);
-      return;
-    }
     if (!this.ring!.taskDone()) throw new InvalidStateError("taskDone() called too many times");
   }
 
@@ -28,10 +24,6 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
     this.check();
     const timeout = checkTimeout(opts.timeout);
     const signal = this.waitSignal(checkSignal(opts.signal));
-    if (this.remote) {
-      await this.call("join", [timeout], signal);
-      return;
-    }
     await this.joinLocal(timeout, signal);
   }
 
@@ -39,10 +31,6 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
   joinSync(opts: QueueWaitSyncOptions = {}): void {
     this.check();
     const timeout = checkTimeout(opts.timeout);
-    if (this.remote) {
-      this.callSync("join", [timeout]);
-      return;
-    }
     this.ring!.joinSync(new Deadline(timeout));
   }
 
@@ -54,7 +42,9 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
   static override readonly exposed: Exposed<Queue> = {
     ...Queue.exposed,
     taskDone: (q) => (q as JoinableQueue).taskDone(),
-    join: (q, args, call) => (q as JoinableQueue).joinLocal(args[0] as number, call.signal),
+    join: async (q, args, call) => {
+      await (q as JoinableQueue).joinLocal(timeoutArg(args, 0), call.signal);
+    },
   };
 }
 

@@ -6,7 +6,7 @@
  */
 import { setMaxListeners } from "node:events";
 import { ClosedError, deserialize, serialize } from "@ipc/core";
-import { checkInt, checkSignal, checkTimeout, Deadline, INTERNAL, registerShared, serializeOr, SharedObject, recycleSerialized, trackPendingWrite, untilShutDown, wordsOf, type Exposed, type SharedInit, HEADER_BYTES, tryAllocateNativeWords, NOT_NOW, Ring } from "@ipc/core/internal";
+import { checkInt, checkSignal, checkTimeout, optionsArg, timeoutArg, type RemoteCodec, Deadline, INTERNAL, registerShared, serializeOr, SharedObject, recycleSerialized, trackPendingWrite, untilShutDown, wordsOf, type Exposed, type SharedInit, HEADER_BYTES, tryAllocateNativeWords, NOT_NOW, Ring } from "@ipc/core/internal";
 
 import { DEFAULT_RING_SIZE, type QueueOptions, type QueueWaitOptions, type QueueWaitSyncOptions, type ShutdownOptions } from "./options.js";
 
@@ -68,7 +68,7 @@ export class Queue<T = unknown> extends SharedObject<null> {
   }
 
   /** @internal throws ClosedError after `close()`. */
-  protected check(): void {
+  protected override check(): void {
     if (this.#closed) throw new ClosedError(`${this.constructor.name} is closed`);
   }
 
@@ -95,10 +95,6 @@ export class Queue<T = unknown> extends SharedObject<null> {
     this.check();
     const timeout = checkTimeout(opts.timeout);
     const signal = checkSignal(opts.signal);
-    if (this.remote) {
-      await this.call("putBytes", [serialize(item), timeout], this.waitSignal(signal));
-      return;
-    }
     // the common case: encoded straight into the ring; otherwise a copy of the bytes waits
     const ring = this.#ring!;
     const bytes = serializeOr(item, (b) => ring.tryPutFrame(b, this.joinable));
@@ -129,10 +125,6 @@ export class Queue<T = unknown> extends SharedObject<null> {
   putSync(item: T, opts: QueueWaitSyncOptions = {}): void {
     this.check();
     const timeout = checkTimeout(opts.timeout);
-    if (this.remote) {
-      this.callSync("putBytes", [serialize(item), timeout]);
-      return;
-    }
     const ring = this.#ring!;
     const bytes = serializeOr(item, (b) => ring.tryPutFrame(b, this.joinable));
     if (!bytes) return;
@@ -153,7 +145,6 @@ export class Queue<T = unknown> extends SharedObject<null> {
     this.check();
     const timeout = checkTimeout(opts.timeout);
     const signal = checkSignal(opts.signal);
-    if (this.remote) return deserialize<T>((await this.call("getBytes", [timeout], this.waitSignal(signal))) as Uint8Array);
     const got = this.#ring!.tryGetFrame(decode<T>);
     if (got !== NOT_NOW) return got;
     return this.#ring!.getAsync(decode<T>, { deadline: new Deadline(timeout), signal: this.waitSignal(signal) });
@@ -163,7 +154,6 @@ export class Queue<T = unknown> extends SharedObject<null> {
   getSync(opts: QueueWaitSyncOptions = {}): T {
     this.check();
     const timeout = checkTimeout(opts.timeout);
-    if (this.remote) return deserialize<T>(this.callSync("getBytes", [timeout]) as Uint8Array);
     const got = this.#ring!.tryGetFrame(decode<T>);
     if (got !== NOT_NOW) return got;
     return this.#ring!.getSync(decode<T>, { deadline: new Deadline(timeout) });
@@ -176,7 +166,6 @@ export class Queue<T = unknown> extends SharedObject<null> {
 
   /** Approximate number of items (as in Python, others may change it at any moment). */
   qsize(): number {
-    if (this.remote) return this.callSync("qsize", []) as number;
     return this.#ring!.count();
   }
 
@@ -187,14 +176,12 @@ export class Queue<T = unknown> extends SharedObject<null> {
 
   /** True when the queue holds `maxSize` items (approximate); never for an unbounded queue. */
   full(): boolean {
-    if (this.remote) return this.callSync("full", []) as boolean;
     const max = this.#ring!.maxSize();
     return max > 0 && this.#ring!.count() >= max;
   }
 
   /** The item limit, 0 when unbounded. */
   get maxSize(): number {
-    if (this.remote) return this.callSync("maxSize", []) as number;
     return this.#ring!.maxSize();
   }
 
@@ -220,10 +207,6 @@ export class Queue<T = unknown> extends SharedObject<null> {
    * for `join`) and gets throw at once.
    */
   shutdown(opts: ShutdownOptions = {}): void {
-    if (this.remote) {
-      this.callSync("shutdown", [opts.immediate === true]);
-      return;
-    }
     this.#ring!.shutdown(opts.immediate === true);
   }
 
@@ -235,13 +218,27 @@ export class Queue<T = unknown> extends SharedObject<null> {
 
   /** The methods a process that holds this queue remotely calls (see SharedObject#serve): items travel as bytes. */
   static readonly exposed: Exposed<Queue> = {
-    putBytes: (q, args, call) => q.#ring!.putAsync(args[0] as Uint8Array, { deadline: new Deadline(args[1] as number), joinable: q.joinable, signal: call.signal }),
-    getBytes: (q, args, call) => q.#ring!.getAsync(copyBytes, { deadline: new Deadline(args[0] as number), signal: call.signal }),
+    put: (q, args, call) => {
+      if (!(args[0] instanceof Uint8Array)) throw new TypeError("a remote put sends the item's bytes");
+      return q.#ring!.putAsync(args[0], { deadline: new Deadline(timeoutArg(args, 1)), joinable: q.joinable, signal: call.signal });
+    },
+    get: (q, args, call) => q.#ring!.getAsync(copyBytes, { deadline: new Deadline(timeoutArg(args, 0)), signal: call.signal }),
     qsize: (q) => q.qsize(),
     full: (q) => q.full(),
     maxSize: (q) => q.maxSize,
-    shutdown: (q, args) => q.shutdown({ immediate: args[0] === true }),
+    shutdown: (q, args) => q.shutdown(optionsArg<ShutdownOptions>(args, 0)),
   };
+
+  /** A remote copy sends an item as its bytes (serialized here, with this process's handles) and decodes what it gets. */
+  static readonly remoteCodec: RemoteCodec = {
+    put: { args: ([item, opts]) => [serialize(item), opts] },
+    get: { result: (bytes) => deserialize(bytes as Uint8Array) },
+  };
+
+  /** A forwarded wait also ends when this handle is closed. */
+  protected override callSignal(signal: AbortSignal | undefined): AbortSignal {
+    return this.waitSignal(signal);
+  }
 
   override toString(): string {
     return `<${this.constructor.name}${this.remote ? " remote" : ` size=${this.qsize()}`}${this.#closed ? " closed" : ""}>`;

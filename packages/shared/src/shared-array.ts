@@ -3,9 +3,9 @@
  * `multiprocessing.Array` (not named `Array`: that is JavaScript's own). Layout and memory
  * ordering: shared-data.ts (element i at byte i × size).
  */
-import { checkInt, INTERNAL, registerShared, type SharedInit } from "@ipc/core/internal";
+import { checkInt, INTERNAL, registerShared, type Exposed, type SharedInit } from "@ipc/core/internal";
 import { lockFor, type LockOption } from "./lock-option.js";
-import { allocateData, dataBytes, NOT_SERVED, SharedData, type DataExtra } from "./shared-data.js";
+import { allocateData, dataBytes, SharedData, type DataExtra } from "./shared-data.js";
 import { codeOf, load, store, toStored, viewOf, type Code, type Typecode } from "./typecodes.js";
 
 const TYPE = "@ipc/shared:SharedArray";
@@ -92,7 +92,7 @@ export class SharedArray<T = number> extends SharedData<Extra> {
     const k = this.#index(i);
     const lock = this.enter();
     try {
-      return (this.view ? load(this.code, this.view, k) : this.remoteSync("get", [k])) as T;
+      return (this.view ? load(this.code, this.view, k) : this.remoteSync("load", [k])) as T;
     } finally {
       lock?.release();
     }
@@ -105,7 +105,7 @@ export class SharedArray<T = number> extends SharedData<Extra> {
     const lock = this.enter();
     try {
       if (this.view) store(this.code, this.view, k, v);
-      else this.remoteSync("set", [k, v]);
+      else this.remoteSync("store", [k, v]);
     } finally {
       lock?.release();
     }
@@ -125,7 +125,7 @@ export class SharedArray<T = number> extends SharedData<Extra> {
   /** Elements `start` to `end` (exclusive; negatives count from the end), as `Array#slice`. */
   slice(start?: number, end?: number): T[] {
     const [s, e] = this.#range(start, end);
-    return this.locked(() => (this.view ? this.#read(s, e) : (this.remoteSync("slice", [s, e]) as T[])));
+    return this.locked(() => (this.view ? this.#read(s, e) : (this.remoteSync("loadRange", [s, e]) as T[])));
   }
 
   #read(s: number, e: number): T[] {
@@ -140,7 +140,7 @@ export class SharedArray<T = number> extends SharedData<Extra> {
     const k = checkInt(offset, "offset", 0, this.length);
     if (k + list.length > this.length) throw new RangeError(`${list.length} values from offset ${k} do not fit a SharedArray of length ${this.length}`);
     for (const v of list) toStored(this.code, v);
-    this.locked(() => (this.view ? this.#write(list, k) : this.remoteSync("setAll", [list, k])));
+    this.locked(() => (this.view ? this.#write(list, k) : this.remoteSync("storeRange", [list, k])));
   }
 
   #write(list: unknown[], k: number): void {
@@ -192,20 +192,24 @@ export class SharedArray<T = number> extends SharedData<Extra> {
     if (this.code.kind !== "char" && this.code.kind !== "wchar") throw new TypeError(`.value is for 'c' and 'u' arrays, not '${this.code.letter}'`);
   }
 
-  protected serveData(method: string, args: unknown[]): unknown {
-    switch (method) {
-      case "get":
-        return load(this.code, this.view!, args[0] as number);
-      case "set":
-        return store(this.code, this.view!, args[0] as number, args[1]);
-      case "slice":
-        return this.#read(args[0] as number, args[1] as number);
-      case "setAll":
-        return this.#write(args[0] as unknown[], args[1] as number);
-      default:
-        return NOT_SERVED;
-    }
-  }
+  /** What a remote copy calls to read and write elements (see SharedObject#serve); indexes and ranges are checked again here. */
+  static readonly exposed: Exposed<SharedArray<unknown>> = {
+    load: (a, args) => load(a.code, a.view!, a.#index(args[0])),
+    store: (a, args) => {
+      const k = a.#index(args[0]);
+      toStored(a.code, args[1]);
+      store(a.code, a.view!, k, args[1]);
+    },
+    loadRange: (a, args) => a.#read(...a.#range(args[0] as number, args[1] as number)),
+    storeRange: (a, args) => {
+      if (!Array.isArray(args[0])) throw new TypeError("a remote setAll sends an array");
+      const list = args[0] as unknown[];
+      const k = checkInt(args[1], "offset", 0, a.length);
+      if (k + list.length > a.length) throw new RangeError(`${list.length} values from offset ${k} do not fit a SharedArray of length ${a.length}`);
+      for (const v of list) toStored(a.code, v);
+      a.#write(list, k);
+    },
+  };
 
   override toString(): string {
     return `<SharedArray '${this.code.letter}' length=${this.length}${this.isRemote ? " remote" : ""}>`;

@@ -18,7 +18,7 @@
  * In a process without the memory (a child process when `@ipc/native` is not loaded) the object is
  * remote: each element read or write is a call to its home's broker.
  */
-import { IpcError, InvalidStateError, RLock, type Lock } from "@ipc/core";
+import { InvalidStateError, RLock, type Lock } from "@ipc/core";
 import { allocateWords, SharedObject, tryAllocateNativeWords, wordsOf, type SharedInit, type SharedWords } from "@ipc/core/internal";
 import { noLock } from "./lock-option.js";
 
@@ -145,17 +145,4 @@ export abstract class SharedData<E extends DataExtra> extends SharedObject<E> {
       lock?.release();
     }
   }
-
-  /** Broker side: the methods a remote copy calls. */
-  override async serve(method: string, args: unknown[]): Promise<unknown> {
-    const served = this.serveData(method, args);
-    if (served === NOT_SERVED) throw new IpcError(`${this.constructor.name} has no remote method ${method}`);
-    return served;
-  }
-
-  /** The remote methods of the subclass; {@link NOT_SERVED} for others. */
-  protected abstract serveData(method: string, args: unknown[]): unknown;
 }
-
-/** What {@link SharedData.serveData} returns for a method it does not serve. */
-export const NOT_SERVED: unique symbol = Symbol("@ipc/shared:not-served") as never;

@@ -5,9 +5,9 @@
  * to the largest alignment; see {@link SharedStruct.layout}. Memory ordering: shared-data.ts (a
  * field is one element).
  */
-import { INTERNAL, registerShared, type SharedInit } from "@ipc/core/internal";
+import { INTERNAL, registerShared, type Exposed, type SharedInit } from "@ipc/core/internal";
 import { lockFor, type LockOption } from "./lock-option.js";
-import { allocateData, NOT_SERVED, SharedData, type DataExtra } from "./shared-data.js";
+import { allocateData, SharedData, type DataExtra } from "./shared-data.js";
 import { codeOf, load, store, toStored, viewOf, type Code, type ElementOf, type Typecode } from "./typecodes.js";
 
 const TYPE = "@ipc/shared:SharedStruct";
@@ -16,6 +16,12 @@ const TYPE = "@ipc/shared:SharedStruct";
 export type StructFields = Record<string, Typecode>;
 /** The values of a struct's fields, typed from their codes. */
 export type FieldValues<F extends StructFields> = { -readonly [K in keyof F]: ElementOf<F[K]> };
+
+/** One field: its element type and, where the memory is mapped, its view. */
+interface FieldView {
+  code: Code;
+  view: ReturnType<typeof viewOf> | undefined;
+}
 
 interface Extra extends DataExtra {
   fields: [string, string][];
@@ -59,7 +65,7 @@ class SharedStructImpl<F extends StructFields> extends SharedData<Extra> {
   static readonly handleType: string = TYPE;
   static readonly handleModule: string = import.meta.url;
 
-  declare private readonly fieldViews: Map<string, { code: Code; view: ReturnType<typeof viewOf> | undefined }>;
+  declare private readonly fieldViews: Map<string, FieldView>;
   declare private readonly fieldLayout: FieldLayout[];
   /** Bytes of the record (C layout, padded). */
   declare private readonly recordSize: number;
@@ -113,7 +119,7 @@ class SharedStructImpl<F extends StructFields> extends SharedData<Extra> {
     const f = this.fieldViews.get(name)!;
     const lock = this.enter();
     try {
-      return f.view ? load(f.code, f.view, 0) : this.remoteSync("get", [name]);
+      return f.view ? load(f.code, f.view, 0) : this.remoteSync("load", [name]);
     } finally {
       lock?.release();
     }
@@ -125,7 +131,7 @@ class SharedStructImpl<F extends StructFields> extends SharedData<Extra> {
     const lock = this.enter();
     try {
       if (f.view) store(f.code, f.view, 0, v);
-      else this.remoteSync("set", [name, v]);
+      else this.remoteSync("store", [name, v]);
     } finally {
       lock?.release();
     }
@@ -134,7 +140,7 @@ class SharedStructImpl<F extends StructFields> extends SharedData<Extra> {
   /** A plain snapshot of every field, read under the lock once. */
   toObject(): FieldValues<F> {
     return this.locked(() => {
-      if (this.isRemote) return this.remoteSync("toObject", []) as FieldValues<F>;
+      if (this.isRemote) return this.remoteSync("snapshot", []) as FieldValues<F>;
       return this.#snapshot();
     });
   }
@@ -155,12 +161,25 @@ class SharedStructImpl<F extends StructFields> extends SharedData<Extra> {
     return new DataView(this.mapped("raw"), this.byteOffset, this.recordSize);
   }
 
-  protected serveData(method: string, args: unknown[]): unknown {
-    const f = typeof args[0] === "string" ? this.fieldViews.get(args[0]) : undefined;
-    if (method === "get" && f) return load(f.code, f.view!, 0);
-    if (method === "set" && f) return store(f.code, f.view!, 0, args[1]);
-    if (method === "toObject") return this.#snapshot();
-    return NOT_SERVED;
+  /** What a remote copy calls to read and write fields (see SharedObject#serve). */
+  static readonly exposed: Exposed<SharedStructImpl<StructFields>> = {
+    load: (s, args) => {
+      const f = s.#field(args[0]);
+      return load(f.code, f.view!, 0);
+    },
+    store: (s, args) => {
+      const f = s.#field(args[0]);
+      toStored(f.code, args[1]);
+      store(f.code, f.view!, 0, args[1]);
+    },
+    snapshot: (s) => s.#snapshot(),
+  };
+
+  /** The field a remote copy names. */
+  #field(name: unknown): FieldView {
+    const f = typeof name === "string" ? this.fieldViews.get(name) : undefined;
+    if (!f) throw new TypeError(`this SharedStruct has no field ${String(name)}`);
+    return f;
   }
 
   override toString(): string {

@@ -2,9 +2,9 @@
  * Value: one typed element in shared memory, as Python's `multiprocessing.Value`. Layout and
  * memory ordering: shared-data.ts (one element at byte 0).
  */
-import { INTERNAL, registerShared, type SharedInit } from "@ipc/core/internal";
+import { INTERNAL, registerShared, type Exposed, type SharedInit } from "@ipc/core/internal";
 import { lockFor, type LockOption } from "./lock-option.js";
-import { allocateData, NOT_SERVED, SharedData, type DataExtra } from "./shared-data.js";
+import { allocateData, SharedData, type DataExtra } from "./shared-data.js";
 import { codeOf, load, store, toStored, viewOf, zeroOf, type Code, type ElementOf, type Typecode } from "./typecodes.js";
 
 const TYPE = "@ipc/shared:Value";
@@ -68,7 +68,7 @@ export class Value<T = number> extends SharedData<Extra> {
   get value(): T {
     const lock = this.enter();
     try {
-      return (this.view ? load(this.code, this.view, 0) : this.remoteSync("get", [])) as T;
+      return (this.view ? load(this.code, this.view, 0) : this.remoteSync("load", [])) as T;
     } finally {
       lock?.release();
     }
@@ -79,17 +79,20 @@ export class Value<T = number> extends SharedData<Extra> {
     const lock = this.enter();
     try {
       if (this.view) store(this.code, this.view, 0, v);
-      else this.remoteSync("set", [v]);
+      else this.remoteSync("store", [v]);
     } finally {
       lock?.release();
     }
   }
 
-  protected serveData(method: string, args: unknown[]): unknown {
-    if (method === "get") return load(this.code, this.view!, 0);
-    if (method === "set") return store(this.code, this.view!, 0, args[0]);
-    return NOT_SERVED;
-  }
+  /** What a remote copy calls to read and write the element (see SharedObject#serve). */
+  static readonly exposed: Exposed<Value<unknown>> = {
+    load: (v) => load(v.code, v.view!, 0),
+    store: (v, args) => {
+      toStored(v.code, args[0]);
+      store(v.code, v.view!, 0, args[0]);
+    },
+  };
 
   override toString(): string {
     return `<Value '${this.code.letter}' ${this.isRemote ? "remote" : String(load(this.code, this.view!, 0))}>`;

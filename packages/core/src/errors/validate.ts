@@ -41,3 +41,19 @@ export function checkSignal(signal: unknown): AbortSignal | undefined {
 export function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new IpcError("The operation was aborted");
 }
+
+/**
+ * The options object a remote copy sent as `args[i]` (a forwarded call's last argument), `{}`
+ * when it sent none. @throws TypeError when it is not an object.
+ */
+export function optionsArg<T extends object>(args: readonly unknown[], i: number): Partial<T> {
+  const o = args[i];
+  if (o === undefined || o === null) return {};
+  if (typeof o !== "object") invalid("options", "an object", o);
+  return o;
+}
+
+/** The timeout of the options a remote copy sent as `args[i]` (see {@link optionsArg}). */
+export function timeoutArg(args: readonly unknown[], i: number): number {
+  return checkTimeout(optionsArg<{ timeout: number }>(args, i).timeout);
+}

@@ -19,7 +19,7 @@
  */
 import { loadModule, loadModuleSync } from "../load-module.js";
 import { BrokenBarrierError, IpcError, SerializationError } from "../errors/errors.js";
-import { checkInt, checkSignal, checkTimeout } from "../errors/validate.js";
+import { checkInt, checkSignal, checkTimeout, optionsArg } from "../errors/validate.js";
 import type { HandleContext, HandleDescriptor } from "../handles/handle.js";
 import { toHandle } from "../handles/handle.js";
 import { type Exposed, INTERNAL, registerShared, SharedObject, type SharedInit } from "../objects/shared-object.js";
@@ -104,13 +104,11 @@ export class Barrier extends SharedObject<Extra> {
 
   /** Number of parties required to trip the barrier. */
   get parties(): number {
-    if (this.remote) return this.callSync("parties", []) as number;
     return Atomics.load(this.words!.i32, PARTIES);
   }
 
   /** Number of parties currently waiting. */
   get nWaiting(): number {
-    if (this.remote) return this.callSync("nWaiting", []) as number;
     return this.locked(() => {
       const i32 = this.words!.i32;
       return Atomics.load(i32, STATE) === FILLING ? Atomics.load(i32, COUNT) : 0;
@@ -119,7 +117,6 @@ export class Barrier extends SharedObject<Extra> {
 
   /** True when the barrier is broken. */
   get broken(): boolean {
-    if (this.remote) return this.callSync("broken", []) as boolean;
     return Atomics.load(this.words!.i32, STATE) === BROKEN;
   }
 
@@ -130,17 +127,15 @@ export class Barrier extends SharedObject<Extra> {
    *   wait times out (which breaks it for every party).
    */
   async wait(opts: WaitOptions = {}): Promise<number> {
-    const timeout = opts.timeout === undefined ? (this.extra.timeout ?? Infinity) : checkTimeout(opts.timeout);
+    const timeout = this.timeoutOf(opts.timeout);
     const signal = checkSignal(opts.signal);
-    if (this.remote) return (await this.call("wait", [timeout], signal)) as number;
     await this.preloadAction();
     return this.driveAsync(this.algorithm(timeout), signal);
   }
 
   /** As {@link wait}, blocking the calling thread. */
   waitSync(opts: WaitSyncOptions = {}): number {
-    const timeout = opts.timeout === undefined ? (this.extra.timeout ?? Infinity) : checkTimeout(opts.timeout);
-    if (this.remote) return this.callSync("wait", [timeout]) as number;
+    const timeout = this.timeoutOf(opts.timeout);
     const { i32, backend } = this.words!;
     const forever = new Deadline(Infinity);
     lockMutexSync(i32, MUTEX, backend, forever);
@@ -160,12 +155,13 @@ export class Barrier extends SharedObject<Extra> {
     }
   }
 
+  /** A wait's timeout: the one given, else the barrier's own (`timeout` when made), else none. */
+  private timeoutOf(timeout: unknown): number {
+    return timeout === undefined ? (this.extra.timeout ?? Infinity) : checkTimeout(timeout);
+  }
+
   /** Breaks the barrier for current waiters, then makes it usable again. */
   reset(): void {
-    if (this.remote) {
-      this.callSync("reset", []);
-      return;
-    }
     this.locked(() => {
       const i32 = this.words!.i32;
       if (Atomics.load(i32, COUNT) > 0) {
@@ -178,10 +174,6 @@ export class Barrier extends SharedObject<Extra> {
 
   /** Breaks the barrier: current and future waits throw BrokenBarrierError until `reset()`. */
   abort(): void {
-    if (this.remote) {
-      this.callSync("abort", []);
-      return;
-    }
     this.locked(() => this.breakIt());
   }
 
@@ -310,7 +302,7 @@ export class Barrier extends SharedObject<Extra> {
   static readonly exposed: Exposed<Barrier> = {
     wait: async (b, args, call) => {
       await b.preloadAction();
-      return b.driveAsync(b.algorithm(args[0] as number), call.signal);
+      return b.driveAsync(b.algorithm(b.timeoutOf(optionsArg<WaitOptions>(args, 0).timeout)), call.signal);
     },
     parties: (b) => b.parties,
     nWaiting: (b) => b.nWaiting,

@@ -19,7 +19,7 @@
  * on the old `seq` (and is woken) or sees the new one (and re-checks).
  */
 import { InvalidStateError } from "../errors/errors.js";
-import { checkInt, checkSignal, checkTimeout } from "../errors/validate.js";
+import { checkInt, checkSignal, checkTimeout, timeoutArg } from "../errors/validate.js";
 import { type Exposed, INTERNAL, registerShared, SharedObject, type SharedInit } from "../objects/shared-object.js";
 import { Deadline } from "../memory/deadline.js";
 import { allocateWords } from "../memory/shared-words.js";
@@ -97,14 +97,12 @@ export class Condition extends SharedObject<Extra> {
   async wait(opts: WaitOptions = {}): Promise<boolean> {
     const timeout = checkTimeout(opts.timeout);
     const signal = checkSignal(opts.signal);
-    if (this.remote) return (await this.call("wait", [timeout], signal)) as boolean;
     return this.waitAs(this.lock.selfId(), timeout, signal);
   }
 
   /** As {@link wait}, blocking the calling thread. */
   waitSync(opts: WaitSyncOptions = {}): boolean {
     const timeout = checkTimeout(opts.timeout);
-    if (this.remote) return this.callSync("wait", [timeout]) as boolean;
     const { i32, backend } = this.words!;
     const me = this.lock.selfId();
     const depth = this.enter(me);
@@ -150,10 +148,6 @@ export class Condition extends SharedObject<Extra> {
   /** Wakes up to `n` waiters (default 1). The caller must hold the lock. */
   notify(n = 1): void {
     checkInt(n, "n", 0, 0x7fffffff);
-    if (this.remote) {
-      this.callSync("notify", [n]);
-      return;
-    }
     this.notifyAs(this.lock.selfId(), n);
   }
 
@@ -251,8 +245,8 @@ export class Condition extends SharedObject<Extra> {
 
   /** The methods a process that holds this Condition remotely calls (see SharedObject#serve). */
   static readonly exposed: Exposed<Condition> = {
-    wait: (c, args, call) => c.waitAs(call.owner, args[0] as number, call.signal),
-    notify: (c, args, call) => c.notifyAs(call.owner, args[0] as number),
+    wait: (c, args, call) => c.waitAs(call.owner, timeoutArg(args, 0), call.signal),
+    notify: (c, args, call) => c.notifyAs(call.owner, checkInt(args[0] ?? 1, "n", 0, 0x7fffffff)),
   };
 
   protected override handleExtra(): Extra {

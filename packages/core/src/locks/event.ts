@@ -8,7 +8,7 @@
  * Memory ordering: `set` stores 1 (seq-cst) and then notifies every sleeper; a waiter sleeps only
  * while the word reads 0, so a `set` between its check and its sleep is never missed.
  */
-import { checkSignal, checkTimeout } from "../errors/validate.js";
+import { checkSignal, checkTimeout, timeoutArg } from "../errors/validate.js";
 import { type Exposed, INTERNAL, registerShared, SharedObject, type SharedInit } from "../objects/shared-object.js";
 import { Deadline } from "../memory/deadline.js";
 import { allocateWords } from "../memory/shared-words.js";
@@ -33,16 +33,11 @@ export class Event extends SharedObject<null> {
 
   /** True when the flag is set. */
   isSet(): boolean {
-    if (this.remote) return this.callSync("isSet", []) as boolean;
     return Atomics.load(this.words!.i32, FLAG) === 1;
   }
 
   /** Sets the flag and wakes every waiter. */
   set(): void {
-    if (this.remote) {
-      this.callSync("set", []);
-      return;
-    }
     const { i32, backend } = this.words!;
     Atomics.store(i32, FLAG, 1);
     backend.notify(i32, FLAG);
@@ -50,10 +45,6 @@ export class Event extends SharedObject<null> {
 
   /** Clears the flag. */
   clear(): void {
-    if (this.remote) {
-      this.callSync("clear", []);
-      return;
-    }
     Atomics.store(this.words!.i32, FLAG, 0);
   }
 
@@ -61,14 +52,12 @@ export class Event extends SharedObject<null> {
   async wait(opts: WaitOptions = {}): Promise<boolean> {
     const timeout = checkTimeout(opts.timeout);
     const signal = checkSignal(opts.signal);
-    if (this.remote) return (await this.call("wait", [timeout], signal)) as boolean;
     return this.waitLocal(timeout, signal);
   }
 
   /** Waits until the flag is set, blocking the calling thread; false on timeout. */
   waitSync(opts: WaitSyncOptions = {}): boolean {
     const timeout = checkTimeout(opts.timeout);
-    if (this.remote) return this.callSync("wait", [timeout]) as boolean;
     const { i32, backend } = this.words!;
     const deadline = new Deadline(timeout);
     while (Atomics.load(i32, FLAG) === 0) {
@@ -95,7 +84,7 @@ export class Event extends SharedObject<null> {
     isSet: (e) => e.isSet(),
     set: (e) => e.set(),
     clear: (e) => e.clear(),
-    wait: (e, args, call) => e.waitLocal(args[0] as number, call.signal),
+    wait: (e, args, call) => e.waitLocal(timeoutArg(args, 0), call.signal),
   };
 
   override toString(): string {

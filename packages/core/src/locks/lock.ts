@@ -11,7 +11,7 @@
  * whose holder process died.
  */
 import { IpcError } from "../errors/errors.js";
-import { checkSignal, checkTimeout } from "../errors/validate.js";
+import { checkSignal, checkTimeout, timeoutArg } from "../errors/validate.js";
 import { type Exposed, INTERNAL, registerShared, SharedObject, type SharedInit } from "../objects/shared-object.js";
 import { Deadline } from "../memory/deadline.js";
 import { localOwnerId } from "../memory/isolate-id.js";
@@ -45,7 +45,6 @@ export class Lock extends SharedObject<null> {
   async acquire(opts: WaitOptions = {}): Promise<boolean> {
     const timeout = checkTimeout(opts.timeout);
     const signal = checkSignal(opts.signal);
-    if (this.remote) return (await this.call("acquire", [timeout], signal)) as boolean;
     if (this.tryAcquire()) return true;
     return this.acquireAs(this.selfId(), timeout, signal);
   }
@@ -53,7 +52,6 @@ export class Lock extends SharedObject<null> {
   /** Acquires the lock, blocking the calling thread (and its event loop) while waiting. */
   acquireSync(opts: WaitSyncOptions = {}): boolean {
     const timeout = checkTimeout(opts.timeout);
-    if (this.remote) return this.callSync("acquire", [timeout]) as boolean;
     const w = this.words!;
     const me = w.backend.owner;
     // uncontended: one compare-exchange, no deadline
@@ -64,7 +62,6 @@ export class Lock extends SharedObject<null> {
 
   /** Acquires only if free right now (Python `acquire(block=False)`). */
   tryAcquire(): boolean {
-    if (this.remote) return this.callSync("tryAcquire", []) as boolean;
     const w = this.words!;
     if (!tryLockMutex(w.i32, STATE)) return false;
     Atomics.store(w.i32, OWNER, w.backend.owner);
@@ -73,16 +70,11 @@ export class Lock extends SharedObject<null> {
 
   /** Releases the lock. Any thread or process may release it. @throws IpcError when not locked. */
   release(): void {
-    if (this.remote) {
-      this.callSync("release", []);
-      return;
-    }
     this.releaseAs();
   }
 
   /** True while someone holds the lock. */
   locked(): boolean {
-    if (this.remote) return this.callSync("locked", []) as boolean;
     return Atomics.load(this.words!.i32, STATE) !== 0;
   }
 
@@ -119,9 +111,9 @@ export class Lock extends SharedObject<null> {
     return Atomics.load(this.words!.i32, OWNER);
   }
 
-  /** The methods a process that holds this Lock remotely calls (see SharedObject#serve). */
+  /** The methods a process that holds this Lock remotely calls (see SharedObject#serve and remote-class.ts). */
   static readonly exposed: Exposed<Lock> = {
-    acquire: (l, args, call) => l.acquireAs(call.owner, args[0] as number, call.signal),
+    acquire: (l, args, call) => l.acquireAs(call.owner, timeoutArg(args, 0), call.signal),
     tryAcquire: (l, _args, call) => {
       if (!tryLockMutex(l.words!.i32, STATE)) return false;
       Atomics.store(l.words!.i32, OWNER, call.owner);

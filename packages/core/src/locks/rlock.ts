@@ -15,7 +15,7 @@
  * waiters (the dead-owner check) and stays atomic.
  */
 import { InvalidStateError } from "../errors/errors.js";
-import { checkSignal, checkTimeout } from "../errors/validate.js";
+import { checkSignal, checkTimeout, timeoutArg } from "../errors/validate.js";
 import { type Exposed, INTERNAL, registerShared, SharedObject, type SharedInit } from "../objects/shared-object.js";
 import { Deadline } from "../memory/deadline.js";
 import { localOwnerId } from "../memory/isolate-id.js";
@@ -47,14 +47,12 @@ export class RLock extends SharedObject<null> {
   async acquire(opts: WaitOptions = {}): Promise<boolean> {
     const timeout = checkTimeout(opts.timeout);
     const signal = checkSignal(opts.signal);
-    if (this.remote) return (await this.call("acquire", [timeout], signal)) as boolean;
     return this.acquireAs(this.selfId(), timeout, signal);
   }
 
   /** Acquires (or re-enters) the lock, blocking the calling thread; false on timeout. */
   acquireSync(opts: WaitSyncOptions = {}): boolean {
     const timeout = checkTimeout(opts.timeout);
-    if (this.remote) return this.callSync("acquire", [timeout]) as boolean;
     const i32 = this.words!.i32;
     const me = this.selfId();
     if (this.reenter(me)) return true;
@@ -66,22 +64,16 @@ export class RLock extends SharedObject<null> {
 
   /** Acquires only if free or already ours. */
   tryAcquire(): boolean {
-    if (this.remote) return this.callSync("tryAcquire", []) as boolean;
     return this.tryAs(this.selfId());
   }
 
   /** Releases one level. @throws InvalidStateError when the caller is not the owner. */
   release(): void {
-    if (this.remote) {
-      this.callSync("release", []);
-      return;
-    }
     this.releaseAs(this.selfId());
   }
 
   /** True while any owner holds the lock. */
   locked(): boolean {
-    if (this.remote) return this.callSync("locked", []) as boolean;
     return Atomics.load(this.words!.i32, STATE) !== 0;
   }
 
@@ -169,7 +161,7 @@ export class RLock extends SharedObject<null> {
 
   /** The methods a process that holds this RLock remotely calls (see SharedObject#serve). */
   static readonly exposed: Exposed<RLock> = {
-    acquire: (l, args, call) => l.acquireAs(call.owner, args[0] as number, call.signal),
+    acquire: (l, args, call) => l.acquireAs(call.owner, timeoutArg(args, 0), call.signal),
     tryAcquire: (l, _args, call) => l.tryAs(call.owner),
     release: (l, _args, call) => l.releaseAs(call.owner),
     locked: (l) => l.locked(),
@@ -185,7 +177,6 @@ export class RLock extends SharedObject<null> {
   }
 
   override toString(): string {
-    if (this.remote) return "<RLock(remote)>";
     const owner = Atomics.load(this.words!.i32, OWNER);
     const count = Atomics.load(this.words!.i32, COUNT);
     return `<RLock(${owner === 0 ? "None" : owner === this.selfId() ? "self" : "other"}, ${count})>`;

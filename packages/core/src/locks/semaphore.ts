@@ -12,7 +12,7 @@
  * releaser sees the sleeper and notifies, or the sleeper sees the new value and does not sleep.
  */
 import { InvalidStateError } from "../errors/errors.js";
-import { checkInt, checkSignal, checkTimeout } from "../errors/validate.js";
+import { checkInt, checkSignal, checkTimeout, timeoutArg } from "../errors/validate.js";
 import { type Exposed, INTERNAL, registerShared, SharedObject, type SharedInit } from "../objects/shared-object.js";
 import { Deadline } from "../memory/deadline.js";
 import { allocateWords } from "../memory/shared-words.js";
@@ -50,14 +50,12 @@ export class Semaphore extends SharedObject<null> {
   async acquire(opts: WaitOptions = {}): Promise<boolean> {
     const timeout = checkTimeout(opts.timeout);
     const signal = checkSignal(opts.signal);
-    if (this.remote) return (await this.call("acquire", [timeout], signal)) as boolean;
     return this.acquireLocal(timeout, signal);
   }
 
   /** Decrements the value, blocking the calling thread while it is 0; false on timeout. */
   acquireSync(opts: WaitSyncOptions = {}): boolean {
     const timeout = checkTimeout(opts.timeout);
-    if (this.remote) return this.callSync("acquire", [timeout]) as boolean;
     const { i32, backend } = this.words!;
     const deadline = new Deadline(timeout);
     for (;;) {
@@ -75,7 +73,6 @@ export class Semaphore extends SharedObject<null> {
 
   /** Decrements only if the value is above 0 right now. */
   tryAcquire(): boolean {
-    if (this.remote) return this.callSync("tryAcquire", []) as boolean;
     const i32 = this.words!.i32;
     for (;;) {
       const v = Atomics.load(i32, VALUE);
@@ -87,10 +84,6 @@ export class Semaphore extends SharedObject<null> {
   /** Increments the value by `n` (default 1), waking up to `n` waiters. */
   release(n = 1): void {
     checkInt(n, "n", 1, 0x7fffffff);
-    if (this.remote) {
-      this.callSync("release", [n]);
-      return;
-    }
     const { i32, backend } = this.words!;
     const bound = Atomics.load(i32, BOUND);
     for (;;) {
@@ -104,7 +97,6 @@ export class Semaphore extends SharedObject<null> {
 
   /** The current value (approximate while others use it). */
   getValue(): number {
-    if (this.remote) return this.callSync("getValue", []) as number;
     return Atomics.load(this.words!.i32, VALUE);
   }
 
@@ -136,9 +128,9 @@ export class Semaphore extends SharedObject<null> {
 
   /** The methods a process that holds this Semaphore remotely calls (see SharedObject#serve). */
   static readonly exposed: Exposed<Semaphore> = {
-    acquire: (s, args, call) => s.acquireLocal(args[0] as number, call.signal),
+    acquire: (s, args, call) => s.acquireLocal(timeoutArg(args, 0), call.signal),
     tryAcquire: (s) => s.tryAcquire(),
-    release: (s, args) => s.release(args[0] as number),
+    release: (s, args) => s.release(args[0] as number | undefined),
     getValue: (s) => s.getValue(),
   };
 

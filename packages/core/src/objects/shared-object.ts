@@ -18,6 +18,7 @@ import { exportToBroker } from "../broker/export.js";
 import { remoteClient } from "../broker/remote-client.js";
 import type { RemoteRef } from "../broker/protocol.js";
 import { type HandleContext, type HandleDescriptor, registerHandleType, toHandle } from "../handles/handle.js";
+import { type RemoteCodec, remotePrototypeOf, takeSignal } from "./remote-class.js";
 
 /** Token that selects the internal constructor path of shared objects. */
 export const INTERNAL: unique symbol = Symbol("@ipc/core:internal") as never;
@@ -50,10 +51,13 @@ export type ServedMethod<T> = (target: T, args: unknown[], call: ServedCall) => 
  */
 export type Exposed<T> = Readonly<Record<string, ServedMethod<T>>>;
 
-/** What every shared class declares about its handles. */
-interface SharedClass {
+/** What every shared class declares about its handles, and what it serves. */
+export interface SharedClass {
   readonly handleType: string;
   readonly handleModule: string;
+  readonly exposed?: Exposed<never>;
+  readonly remoteCodec?: RemoteCodec;
+  readonly prototype: object;
 }
 
 /** Base class of shared primitives. */
@@ -66,6 +70,8 @@ export abstract class SharedObject<E = unknown> {
   protected constructor(init: SharedInit<E>) {
     Object.defineProperty(this, "words", { value: init.kind === "local" ? init.words : undefined, enumerable: false });
     Object.defineProperty(this, "remote", { value: init.kind === "remote" ? init.ref : undefined, enumerable: false });
+    // a copy of an object living in another process: its exposed methods call that process
+    if (init.kind === "remote") Object.setPrototypeOf(this, remotePrototypeOf(new.target as unknown as SharedClass));
   }
 
   /** Stable handle type name, e.g. `@ipc/core:Lock`: each class declares `static handleType`. */
@@ -133,6 +139,35 @@ export abstract class SharedObject<E = unknown> {
       state.remote = exportToBroker(this);
     }
     return { type: this.handleType(), module: this.handleModule(), state };
+  }
+
+  /**
+   * Checks that this handle may still be used (a closed queue handle may not); runs before every
+   * forwarded call that may wait.
+   */
+  protected check(): void {}
+
+  /** The signal a forwarded call obeys: the caller's (a queue adds its handle's `close()`). */
+  protected callSignal(signal: AbortSignal | undefined): AbortSignal | undefined {
+    return signal;
+  }
+
+  /**
+   * @internal A call a remote copy forwards to its home (see remote-class.ts): `blocking` waits
+   * with the thread blocked, else it returns a promise; a call that `waits` checks the handle first.
+   */
+  forward(method: string, args: unknown[], blocking: boolean, waits: boolean): unknown {
+    if (waits) this.check();
+    const transform = (this.constructor as unknown as SharedClass).remoteCodec?.[method];
+    const sent = transform?.args ? transform.args(args) : [...args];
+    const signal = takeSignal(sent);
+    const result = transform?.result;
+    if (blocking) {
+      const v = this.callSync(method, sent);
+      return result ? result(v) : v;
+    }
+    const reply = this.call(method, sent, this.callSignal(signal));
+    return result ? reply.then(result) : reply;
   }
 
   /** Calls `method` on the home of a remote object. */
