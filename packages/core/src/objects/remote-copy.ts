@@ -21,5 +21,5 @@ class Descriptor {
 export function remoteCopyOf<T extends SharedObject>(obj: T): T {
   const d = (obj as unknown as { [toHandle]: (ctx: { target: "process" }) => HandleDescriptor })[toHandle]({ target: "process" });
   const { extra } = d.state as { extra: unknown };
-  return deserialize(serialize(new Descriptor({ ...d, state: { extra, remote: exportToBroker(obj) } }))) as T;
+  return deserialize<T>(serialize(new Descriptor({ ...d, state: { extra, remote: exportToBroker(obj) } })));
 }
