@@ -10,7 +10,7 @@ export { checkTimeout, checkInt, checkSignal, abortReason, invalid, optionsArg, 
 export { serializeAt, serializeOr, recycleSerialized } from "./codec/encoder.js";
 export { addHandleResolutionBase } from "./handles/handle-trust.js";
 export type { HandleTarget } from "./handles/handle.js";
-export { SharedObject, registerShared, INTERNAL } from "./objects/shared-object.js";
+export { SharedObject, registerShared, serveExposed, INTERNAL } from "./objects/shared-object.js";
 export { remoteCopyOf } from "./objects/remote-copy.js";
 export { pendingWritesDone, trackPendingWrite } from "./objects/pending-writes.js";
 export { waitable, isWaitable } from "./handles/waitable.js";

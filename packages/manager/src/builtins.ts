@@ -2,6 +2,7 @@
  * The server side of the built-in types, as Python's `dict`, `list` and `Namespace` behave in a
  * manager. Keys keep their type (`65` and `"65"` are two keys; `0.25` is a key), as Python's.
  */
+import { servedMethods, type Served } from "./served/call-context.js";
 
 /** A manager dict (a Map: keys of any type the codec carries). */
 export class ManagedDict {
@@ -64,6 +65,9 @@ export class ManagedDict {
   copy(): Map<unknown, unknown> {
     return new Map(this.map);
   }
+
+  /** Methods a dict proxy may call. */
+  static readonly exposed: Served<object> = servedMethods(["get", "set", "has", "delete", "keys", "values", "items", "size", "update", "pop", "popitem", "setdefault", "clear", "copy"]);
 }
 
 /** A manager list. */
@@ -127,6 +131,9 @@ export class ManagedList {
   toArray(): unknown[] {
     return [...this.items];
   }
+
+  /** Methods a list proxy may call. */
+  static readonly exposed: Served<object> = servedMethods(["get", "set", "append", "extend", "insert", "pop", "remove", "index", "count", "reverse", "sort", "slice", "length", "toArray"]);
 }
 
 /** A manager Namespace: named attributes. */
@@ -152,8 +159,7 @@ export class ManagedNamespace {
   toObject(): Record<string, unknown> {
     return Object.fromEntries(this.attrs);
   }
-}
 
-export const DICT_EXPOSED = ["get", "set", "has", "delete", "keys", "values", "items", "size", "update", "pop", "popitem", "setdefault", "clear", "copy"] as const;
-export const LIST_EXPOSED = ["get", "set", "append", "extend", "insert", "pop", "remove", "index", "count", "reverse", "sort", "slice", "length", "toArray"] as const;
-export const NAMESPACE_EXPOSED = ["get", "set", "has", "delete", "toObject"] as const;
+  /** Methods a Namespace proxy may call. */
+  static readonly exposed: Served<object> = servedMethods(["get", "set", "has", "delete", "toObject"]);
+}

@@ -12,21 +12,21 @@
  */
 import type { Server } from "node:net";
 import { deserialize, IpcError, serialize } from "@ipc/core";
-import { listenFramed, type Address, type FramedSocket } from "@ipc/core/internal";
-import { DICT_EXPOSED, LIST_EXPOSED, ManagedDict, ManagedList, ManagedNamespace, NAMESPACE_EXPOSED } from "./builtins.js";
+import { listenFramed, serveExposed, type Address, type FramedSocket } from "@ipc/core/internal";
+import { ManagedDict, ManagedList, ManagedNamespace } from "./builtins.js";
 import type { Reply, Request } from "./protocol.js";
 import { BaseProxy } from "./base-proxy.js";
 import type { ProxyRef } from "./protocol.js";
 import { withRefScope } from "./ref-scope.js";
 import { publicMethods, typesOf, type ManagedType } from "./registry.js";
-import { BARRIER_EXPOSED, ManagedBarrier } from "./served/barrier.js";
-import { CALL, RELEASE, type CallContext, type ContextualObject } from "./served/call-context.js";
-import { CONDITION_EXPOSED, ManagedCondition } from "./served/condition.js";
-import { EVENT_EXPOSED, ManagedEvent } from "./served/event.js";
-import { LOCK_EXPOSED, ManagedLock } from "./served/lock.js";
-import { ManagedQueue, QUEUE_EXPOSED } from "./served/queue.js";
-import { ManagedSemaphore, SEMAPHORE_EXPOSED } from "./served/semaphore.js";
-import { ARRAY_EXPOSED, ManagedArray, ManagedValue, VALUE_EXPOSED } from "./served/value.js";
+import { ManagedBarrier } from "./served/barrier.js";
+import { RELEASE, servedMethods, type CallContext, type HoldsForClients, type Served } from "./served/call-context.js";
+import { ManagedCondition } from "./served/condition.js";
+import { ManagedEvent } from "./served/event.js";
+import { ManagedLock } from "./served/lock.js";
+import { ManagedQueue } from "./served/queue.js";
+import { ManagedSemaphore } from "./served/semaphore.js";
+import { ManagedArray, ManagedValue } from "./served/value.js";
 
 /** Reply bytes a client leaves unread past which the server stops reading from it. */
 const REPLY_HIGH_WATER = 4 * 1024 * 1024;
@@ -34,20 +34,20 @@ const REPLY_HIGH_WATER = 4 * 1024 * 1024;
 /** A built-in type: made from the request's arguments; `local` finds an object of this server a proxy argument refers to. */
 interface BuiltinType {
   make: (args: unknown[], local: (p: unknown) => object | undefined) => object;
-  exposed: readonly string[];
+  exposed: Served<object>;
 }
 
 /** The built-in types of every manager (SyncManager's methods create them). */
 const BUILTINS: Record<string, BuiltinType> = {
-  dict: { make: (a) => new ManagedDict(a[0] as Iterable<[unknown, unknown]> | undefined), exposed: DICT_EXPOSED },
-  list: { make: (a) => new ManagedList(a[0] as Iterable<unknown> | undefined), exposed: LIST_EXPOSED },
-  Namespace: { make: (a) => new ManagedNamespace(a[0] as Record<string, unknown> | undefined), exposed: NAMESPACE_EXPOSED },
-  Queue: { make: (a) => new ManagedQueue(a[0] ?? 0), exposed: QUEUE_EXPOSED },
-  JoinableQueue: { make: (a) => new ManagedQueue(a[0] ?? 0), exposed: QUEUE_EXPOSED },
-  Lock: { make: () => new ManagedLock(false), exposed: LOCK_EXPOSED },
-  RLock: { make: () => new ManagedLock(true), exposed: LOCK_EXPOSED },
-  Semaphore: { make: (a) => new ManagedSemaphore(a[0] ?? 1), exposed: SEMAPHORE_EXPOSED },
-  BoundedSemaphore: { make: (a) => new ManagedSemaphore(a[0] ?? 1, true), exposed: SEMAPHORE_EXPOSED },
+  dict: { make: (a) => new ManagedDict(a[0] as Iterable<[unknown, unknown]> | undefined), exposed: ManagedDict.exposed },
+  list: { make: (a) => new ManagedList(a[0] as Iterable<unknown> | undefined), exposed: ManagedList.exposed },
+  Namespace: { make: (a) => new ManagedNamespace(a[0] as Record<string, unknown> | undefined), exposed: ManagedNamespace.exposed },
+  Queue: { make: (a) => new ManagedQueue(a[0] ?? 0), exposed: ManagedQueue.exposed as Served<object> },
+  JoinableQueue: { make: (a) => new ManagedQueue(a[0] ?? 0), exposed: ManagedQueue.exposed as Served<object> },
+  Lock: { make: () => new ManagedLock(false), exposed: ManagedLock.exposed as Served<object> },
+  RLock: { make: () => new ManagedLock(true), exposed: ManagedLock.exposed as Served<object> },
+  Semaphore: { make: (a) => new ManagedSemaphore(a[0] ?? 1), exposed: ManagedSemaphore.exposed as Served<object> },
+  BoundedSemaphore: { make: (a) => new ManagedSemaphore(a[0] ?? 1, true), exposed: ManagedSemaphore.exposed as Served<object> },
   Condition: {
     make: (a, local) => {
       if (a[0] === undefined || a[0] === null) return new ManagedCondition();
@@ -55,12 +55,12 @@ const BUILTINS: Record<string, BuiltinType> = {
       if (!(lock instanceof ManagedLock)) throw new TypeError("a manager Condition's lock must be a Lock or RLock of the same manager");
       return new ManagedCondition(lock);
     },
-    exposed: CONDITION_EXPOSED,
+    exposed: ManagedCondition.exposed as Served<object>,
   },
-  Event: { make: () => new ManagedEvent(), exposed: EVENT_EXPOSED },
-  Barrier: { make: (a) => new ManagedBarrier(a[0], a[1]), exposed: BARRIER_EXPOSED },
-  Value: { make: (a) => new ManagedValue(a[0] as string, a[1]), exposed: VALUE_EXPOSED },
-  Array: { make: (a) => new ManagedArray(a[0] as string, a[1]), exposed: ARRAY_EXPOSED },
+  Event: { make: () => new ManagedEvent(), exposed: ManagedEvent.exposed as Served<object> },
+  Barrier: { make: (a) => new ManagedBarrier(a[0], a[1]), exposed: ManagedBarrier.exposed as Served<object> },
+  Value: { make: (a) => new ManagedValue(a[0] as string, a[1]), exposed: ManagedValue.exposed },
+  Array: { make: (a) => new ManagedArray(a[0] as string, a[1]), exposed: ManagedArray.exposed },
 };
 
 /** The built-in typeid of a served synchronization object or container, if `obj` is one. */
@@ -97,7 +97,7 @@ const MAX_REF_STEP = 1 << 20;
 
 /** Serves the objects of one manager. */
 export class ManagerServer {
-  readonly #objects = new Map<number, { obj: object; exposed: readonly string[]; typeid: string; refs: number }>();
+  readonly #objects = new Map<number, { obj: object; exposed: Served<object>; typeid: string; refs: number }>();
   /** References held, per client (SERVER for the server's own), per object. */
   readonly #holds = new Map<number, Map<number, number>>();
   /** Gives back the server's reference of a stored proxy once that proxy is collected. */
@@ -247,7 +247,7 @@ export class ManagerServer {
       this.#connections.delete(conn);
       // its waits end, and what it held (locks) is let go of
       closed.abort(new IpcError("the client disconnected"));
-      for (const { obj } of this.#objects.values()) (obj as Partial<ContextualObject>)[RELEASE]?.(client);
+      for (const { obj } of this.#objects.values()) (obj as Partial<HoldsForClients>)[RELEASE]?.(client);
       // and every reference it held is given back
       for (const [id, n] of [...(this.#holds.get(client) ?? [])]) this.#hold(client, id, -n);
       this.#holds.delete(client);
@@ -265,7 +265,7 @@ export class ManagerServer {
         // a registered factory may hand out a served Queue, Lock... (Python's remote-manager
         // example): it is served, and proxied, as that built-in type
         const builtin = builtinOf(obj);
-        const exposed = builtin ? BUILTINS[builtin].exposed : type.exposed.length > 0 ? type.exposed : publicMethods(obj);
+        const exposed = builtin ? BUILTINS[builtin].exposed : "make" in type ? type.exposed : servedMethods(type.exposed.length > 0 ? type.exposed : publicMethods(obj));
         const id = this.#nextId++;
         this.#objects.set(id, { obj, exposed, typeid, refs: 0 });
         this.#hold(ctx.client, id, 1);
@@ -274,13 +274,8 @@ export class ManagerServer {
       case "call": {
         const entry = this.#objects.get(req.obj);
         if (!entry) throw new IpcError(`no object ${req.obj} in this manager`);
-        const m = String(req.m);
-        if (!entry.exposed.includes(m)) throw new IpcError(`method "${m}" of ${entry.typeid} is not exposed`);
         const args = Array.isArray(req.args) ? req.args : [];
-        if (CALL in entry.obj) return await (entry.obj as ContextualObject)[CALL](m, args, ctx);
-        const fn = (entry.obj as Record<string, unknown>)[m];
-        if (typeof fn !== "function") throw new IpcError(`${entry.typeid} has no method "${m}"`);
-        return await (fn as (...a: unknown[]) => unknown).apply(entry.obj, args);
+        return await serveExposed(entry.exposed, entry.typeid, entry.obj, String(req.m), args, ctx);
       }
       case "count":
         return this.#objects.size;

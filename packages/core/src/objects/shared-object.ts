@@ -42,14 +42,26 @@ export interface ServedCall {
   signal: AbortSignal;
 }
 
-/** How the broker runs one exposed method of `target` with the call's arguments. */
-export type ServedMethod<T> = (target: T, args: unknown[], call: ServedCall) => unknown;
+/** How a server runs one exposed method of `target` with the call's arguments (`C`: who calls, see {@link ServedCall}). */
+export type ServedMethod<T, C = ServedCall> = (target: T, args: unknown[], call: C) => unknown;
 
 /**
  * The methods a shared class serves to other processes, by name (CPython's `exposed`): a remote
- * call names one of them, and any other name is refused.
+ * call names one of them, and any other name is refused. The broker serves shared objects with
+ * these tables, and @ipc/manager its objects (with its own call context).
  */
-export type Exposed<T> = Readonly<Record<string, ServedMethod<T>>>;
+export type Exposed<T, C = ServedCall> = Readonly<Record<string, ServedMethod<T, C>>>;
+
+/**
+ * Runs the method `method` of `exposed` on `target` (what a server does with a call by name).
+ * @throws IpcError naming `what` when the table has no such method (inherited names included: a
+ * call named `constructor` or `__proto__` is refused like any other).
+ */
+export function serveExposed<T, C>(exposed: Exposed<T, C> | undefined, what: string, target: T, method: string, args: unknown[], call: C): unknown {
+  const run = exposed !== undefined && Object.hasOwn(exposed, method) ? exposed[method] : undefined;
+  if (run === undefined) throw new IpcError(`${what} has no remote method ${method} (not exposed)`);
+  return run(target, args, call);
+}
 
 /** What every shared class declares about its handles, and what it serves. */
 export interface SharedClass {
@@ -93,9 +105,7 @@ export abstract class SharedObject<E = unknown> {
    */
   async serve(method: string, args: unknown[], owner: number, signal: AbortSignal): Promise<unknown> {
     const exposed = (this.constructor as unknown as { exposed?: Exposed<SharedObject<E>> }).exposed;
-    const run = exposed !== undefined && Object.hasOwn(exposed, method) ? exposed[method] : undefined;
-    if (run === undefined) throw new IpcError(`${this.constructor.name} has no remote method ${method}`);
-    return run(this, args, { owner, signal });
+    return serveExposed(exposed, this.constructor.name, this, method, args, { owner, signal });
   }
 
   /**

@@ -4,16 +4,13 @@
  * for everyone waiting (`BrokenBarrierError`). A waiter that is cancelled or disconnects breaks it
  * too, as a thread that leaves a barrier does.
  */
-import { BrokenBarrierError, InvalidStateError } from "@ipc/core";
+import { BrokenBarrierError } from "@ipc/core";
 import { checkTimeout, Deadline } from "@ipc/core/internal";
-import { CALL, type CallContext, type ContextualObject } from "./call-context.js";
+import type { CallContext, Served } from "./call-context.js";
 import { Waiters } from "./waiters.js";
 
-/** Methods a barrier proxy may call. */
-export const BARRIER_EXPOSED = ["wait", "reset", "abort", "parties", "nWaiting", "broken"] as const;
-
 /** A barrier held by the server. */
-export class ManagedBarrier implements ContextualObject {
+export class ManagedBarrier {
   readonly #parties: number;
   readonly #timeout: number;
   #count = 0;
@@ -58,27 +55,18 @@ export class ManagedBarrier implements ContextualObject {
     return index;
   }
 
-  [CALL](method: string, args: unknown[], ctx: CallContext): unknown {
-    switch (method) {
-      case "wait":
-        return this.#wait(args[0] === undefined ? this.#timeout : checkTimeout(args[0]), ctx);
-      case "reset":
-        // the parties waiting now fail; the barrier starts over
-        this.#break();
-        this.#count = 0;
-        this.#round = { broken: false };
-        return undefined;
-      case "abort":
-        this.#break();
-        return undefined;
-      case "parties":
-        return this.#parties;
-      case "nWaiting":
-        return this.#count;
-      case "broken":
-        return this.#round.broken;
-      default:
-        throw new InvalidStateError(`Barrier has no method ${method}`);
-    }
-  }
+  /** Methods a barrier proxy may call. */
+  static readonly exposed: Served<ManagedBarrier> = {
+    wait: (b, args, ctx) => b.#wait(args[0] === undefined ? b.#timeout : checkTimeout(args[0]), ctx),
+    reset: (b) => {
+      // the parties waiting now fail; the barrier starts over
+      b.#break();
+      b.#count = 0;
+      b.#round = { broken: false };
+    },
+    abort: (b) => b.#break(),
+    parties: (b) => b.#parties,
+    nWaiting: (b) => b.#count,
+    broken: (b) => b.#round.broken,
+  };
 }

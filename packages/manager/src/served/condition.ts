@@ -6,15 +6,12 @@
  */
 import { InvalidStateError } from "@ipc/core";
 import { checkTimeout } from "@ipc/core/internal";
-import { CALL, RELEASE, type CallContext, type ContextualObject } from "./call-context.js";
+import { RELEASE, type CallContext, type HoldsForClients, type Served } from "./call-context.js";
 import { ManagedLock } from "./lock.js";
 import { Waiters } from "./waiters.js";
 
-/** Methods a condition proxy may call. */
-export const CONDITION_EXPOSED = ["acquire", "release", "locked", "wait", "notify", "notifyAll"] as const;
-
 /** A condition variable held by the server. */
-export class ManagedCondition implements ContextualObject {
+export class ManagedCondition implements HoldsForClients {
   readonly #waiters = new Waiters();
   readonly lock: ManagedLock;
 
@@ -32,29 +29,24 @@ export class ManagedCondition implements ContextualObject {
     }
   }
 
-  [CALL](method: string, args: unknown[], ctx: CallContext): unknown {
-    switch (method) {
-      case "acquire":
-      case "release":
-      case "locked":
-        return this.lock[CALL](method, args, ctx);
-      case "wait":
-        return this.#wait(checkTimeout(args[0]), ctx);
-      case "notify":
-      case "notifyAll": {
-        if (!this.lock.ownedBy(ctx.client)) throw new InvalidStateError("cannot notify on un-acquired lock");
-        if (method === "notifyAll") this.#waiters.wakeAll();
-        else {
-          const n = args[0] === undefined ? 1 : args[0];
-          if (typeof n !== "number" || !Number.isInteger(n) || n < 0) throw new RangeError("n must be a non-negative integer");
-          for (let i = 0; i < n && this.#waiters.wakeOne(); i++);
-        }
-        return undefined;
-      }
-      default:
-        throw new InvalidStateError(`Condition has no method ${method}`);
-    }
+  #notify(n: number, ctx: CallContext): void {
+    if (!this.lock.ownedBy(ctx.client)) throw new InvalidStateError("cannot notify on un-acquired lock");
+    for (let i = 0; i < n && this.#waiters.wakeOne(); i++);
   }
+
+  /** Methods a condition proxy may call: its lock's, and waiting and notifying. */
+  static readonly exposed: Served<ManagedCondition> = {
+    acquire: (c, args, ctx) => ManagedLock.exposed.acquire(c.lock, args, ctx),
+    release: (c, args, ctx) => ManagedLock.exposed.release(c.lock, args, ctx),
+    locked: (c, args, ctx) => ManagedLock.exposed.locked(c.lock, args, ctx),
+    wait: (c, args, ctx) => c.#wait(checkTimeout(args[0]), ctx),
+    notify: (c, args, ctx) => {
+      const n = args[0] === undefined ? 1 : args[0];
+      if (typeof n !== "number" || !Number.isInteger(n) || n < 0) throw new RangeError("n must be a non-negative integer");
+      c.#notify(n, ctx);
+    },
+    notifyAll: (c, _args, ctx) => c.#notify(Infinity, ctx),
+  };
 
   [RELEASE](client: number): void {
     this.lock.releaseAll(client);

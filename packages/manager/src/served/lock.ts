@@ -7,14 +7,11 @@
  */
 import { InvalidStateError } from "@ipc/core";
 import { checkTimeout } from "@ipc/core/internal";
-import { CALL, RELEASE, type CallContext, type ContextualObject } from "./call-context.js";
+import { RELEASE, type CallContext, type HoldsForClients, type Served } from "./call-context.js";
 import { waitUntil, Waiters } from "./waiters.js";
 
-/** Methods a lock proxy may call. */
-export const LOCK_EXPOSED = ["acquire", "release", "locked"] as const;
-
 /** A Lock (`reentrant: false`) or RLock held by the server. */
-export class ManagedLock implements ContextualObject {
+export class ManagedLock implements HoldsForClients {
   /** The holding client, 0 when free. */
   #owner = 0;
   #depth = 0;
@@ -81,18 +78,12 @@ export class ManagedLock implements ContextualObject {
     return this.#owner === client;
   }
 
-  [CALL](method: string, args: unknown[], ctx: CallContext): unknown {
-    switch (method) {
-      case "acquire":
-        return this.acquire(args[0] === false ? 0 : checkTimeout(args[1]), ctx);
-      case "release":
-        return this.release(ctx.client);
-      case "locked":
-        return this.locked();
-      default:
-        throw new InvalidStateError(`Lock has no method ${method}`);
-    }
-  }
+  /** Methods a lock proxy may call. */
+  static readonly exposed: Served<ManagedLock> = {
+    acquire: (l, args, ctx) => l.acquire(args[0] === false ? 0 : checkTimeout(args[1]), ctx),
+    release: (l, _args, ctx) => l.release(ctx.client),
+    locked: (l) => l.locked(),
+  };
 
   [RELEASE](client: number): void {
     this.releaseAll(client);

@@ -4,14 +4,11 @@
  */
 import { EmptyError, FullError, InvalidStateError, ShutDownError } from "@ipc/core";
 import { checkTimeout } from "@ipc/core/internal";
-import { CALL, type CallContext, type ContextualObject } from "./call-context.js";
+import type { CallContext, Served } from "./call-context.js";
 import { waitUntil, Waiters } from "./waiters.js";
 
-/** Methods a queue proxy may call. */
-export const QUEUE_EXPOSED = ["put", "get", "putNowait", "getNowait", "qsize", "empty", "full", "taskDone", "join", "shutdown"] as const;
-
 /** A queue held by the server. */
-export class ManagedQueue implements ContextualObject {
+export class ManagedQueue {
   readonly #items: unknown[] = [];
   readonly #maxSize: number;
   readonly #notEmpty = new Waiters();
@@ -46,41 +43,30 @@ export class ManagedQueue implements ContextualObject {
     return item;
   }
 
-  [CALL](method: string, args: unknown[], ctx: CallContext): unknown {
-    switch (method) {
-      case "put":
-        return this.#put(args[0], checkTimeout(args[1]), ctx);
-      case "putNowait":
-        return this.#put(args[0], 0, ctx);
-      case "get":
-        return this.#get(checkTimeout(args[0]), ctx);
-      case "getNowait":
-        return this.#get(0, ctx);
-      case "qsize":
-        return this.#items.length;
-      case "empty":
-        return this.#items.length === 0;
-      case "full":
-        return this.#full();
-      case "taskDone":
-        if (this.#unfinished <= 0) throw new InvalidStateError("taskDone() called too many times");
-        if (--this.#unfinished === 0) this.#allDone.wakeAll();
-        return undefined;
-      case "join":
-        return waitUntil(() => this.#unfinished === 0, this.#allDone, checkTimeout(args[0]), ctx.signal);
-      case "shutdown":
-        // Python 3.13's Queue.shutdown(immediate): puts fail at once, gets drain what is left
-        this.#shutDown = true;
-        if (args[0] === true) {
-          this.#unfinished -= this.#items.length;
-          this.#items.length = 0;
-          if (this.#unfinished <= 0) this.#allDone.wakeAll();
-        }
-        this.#notEmpty.wakeAll();
-        this.#notFull.wakeAll();
-        return undefined;
-      default:
-        throw new InvalidStateError(`Queue has no method ${method}`);
-    }
-  }
+  /** Methods a queue proxy may call. */
+  static readonly exposed: Served<ManagedQueue> = {
+    put: (q, args, ctx) => q.#put(args[0], checkTimeout(args[1]), ctx),
+    putNowait: (q, args, ctx) => q.#put(args[0], 0, ctx),
+    get: (q, args, ctx) => q.#get(checkTimeout(args[0]), ctx),
+    getNowait: (q, _args, ctx) => q.#get(0, ctx),
+    qsize: (q) => q.#items.length,
+    empty: (q) => q.#items.length === 0,
+    full: (q) => q.#full(),
+    taskDone: (q) => {
+      if (q.#unfinished <= 0) throw new InvalidStateError("taskDone() called too many times");
+      if (--q.#unfinished === 0) q.#allDone.wakeAll();
+    },
+    join: (q, args, ctx) => waitUntil(() => q.#unfinished === 0, q.#allDone, checkTimeout(args[0]), ctx.signal),
+    shutdown: (q, args) => {
+      // Python 3.13's Queue.shutdown(immediate): puts fail at once, gets drain what is left
+      q.#shutDown = true;
+      if (args[0] === true) {
+        q.#unfinished -= q.#items.length;
+        q.#items.length = 0;
+        if (q.#unfinished <= 0) q.#allDone.wakeAll();
+      }
+      q.#notEmpty.wakeAll();
+      q.#notFull.wakeAll();
+    },
+  };
 }

@@ -4,16 +4,13 @@
  * Python the typecode is kept for the record and the values are not checked against it (the
  * shared-memory `Value` and `SharedArray` of `@ipc/shared` are the typed ones).
  */
+import { servedMethods, type Served } from "./call-context.js";
 
 function checkCode(code: unknown): string {
   if (typeof code !== "string" || code.length === 0) throw new TypeError(`Expected \`typecode\` to be a string, got ${typeof code}`);
   return code;
 }
 
-/** Methods a value proxy may call. */
-export const VALUE_EXPOSED = ["get", "set", "typecode"] as const;
-/** Methods an array proxy may call. */
-export const ARRAY_EXPOSED = ["get", "set", "length", "toArray", "slice", "setAll", "typecode"] as const;
 
 /** One value held by the server. */
 export class ManagedValue {
@@ -34,6 +31,9 @@ export class ManagedValue {
   typecode(): string {
     return this.code;
   }
+
+  /** Methods a value proxy may call. */
+  static readonly exposed: Served<object> = servedMethods(["get", "set", "typecode"]);
 }
 
 /** A fixed-length array held by the server. */
@@ -78,6 +78,9 @@ export class ManagedArray {
   typecode(): string {
     return this.code;
   }
+
+  /** Methods an array proxy may call. */
+  static readonly exposed: Served<object> = servedMethods(["get", "set", "length", "toArray", "slice", "setAll", "typecode"]);
 }
 
 function zero(code: string): unknown {
