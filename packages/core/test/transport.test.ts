@@ -107,6 +107,46 @@ describe("framed, authenticated connections", () => {
   });
 });
 
+describe("writes of one tick", () => {
+  it("small frames of a tick go out together, in order with a large frame and with raw bytes written between them", async () => {
+    const address = arbitraryAddress("tick");
+    const got: Buffer[] = [];
+    let server: FramedSocket | undefined;
+    const srv = await listenFramed(address, {
+      authkey: key,
+      onConnection(conn) {
+        server = conn;
+        conn.setHandler((f) => got.push(f));
+      },
+    });
+    const c = await connectFramed(address, { authkey: key });
+    const writes: number[] = [];
+    const write = c.socket.write.bind(c.socket);
+    c.socket.write = ((chunk: Uint8Array, ...rest: never[]) => (writes.push(chunk.byteLength), write(chunk, ...rest))) as typeof c.socket.write;
+    for (let i = 0; i < 1000; i++) c.send(Buffer.from(String(i)));
+    // a large frame: after the thousand before it, before the ones after it
+    c.send(Buffer.alloc(100_000, 7));
+    c.send(Buffer.from("after large"));
+    // bytes framed by the caller (a relay's batch) keep their place too
+    c.writeRaw(Buffer.concat([frameHeader(3), Buffer.from("raw")]));
+    c.send(Buffer.from("last"));
+    // within the tick: the thousand in one write (flushed by the large frame), the large frame's
+    // header and bytes, "after large" (flushed by the raw write) and the raw bytes; "last" waits
+    const inTick = writes.length;
+    await new Promise((r) => setImmediate(r));
+    expect(inTick).toBe(5);
+    expect(writes.length).toBe(6);
+    await expect.poll(() => got.length, { timeout: 10_000 }).toBe(1004);
+    expect(got.slice(0, 1000).map(String)).toEqual(Array.from({ length: 1000 }, (_, i) => String(i)));
+    expect(got[1000]!.length).toBe(100_000);
+    expect(got.slice(1001).map(String)).toEqual(["after large", "raw", "last"]);
+    c.socket.write = write;
+    c.close();
+    server?.close();
+    srv.close();
+  });
+});
+
 describe("the first frames after the handshake", () => {
   it("a large frame sent right behind the handshake, then a close, still reaches the server's handler", async () => {
     const address = arbitraryAddress("t");

@@ -6,14 +6,26 @@
 import { AuthenticationError, ClosedError, currentAuthkey, deserialize, serialize } from "@ipc/core";
 import { abortReason, connectFramed, formatAddress, isolateState, type Address, type FramedSocket } from "@ipc/core/internal";
 import type { Reply, RequestBody } from "./protocol.js";
-import { withRefScope } from "./ref-scope.js";
+import { type RefScope, withRefScope } from "./ref-scope.js";
 
-type Pending = { resolve: (v: unknown) => void; reject: (e: unknown) => void };
+/** A call waiting for its reply; `signal`/`onAbort` when it can be cancelled. */
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+  signal?: AbortSignal;
+  onAbort?: () => void;
+}
 interface Link {
   conn: Promise<FramedSocket>;
+  /** The connection once it is up (calls then write at once, without waiting on `conn`). */
+  socket: FramedSocket | undefined;
   pending: Map<number, Pending>;
   /** references to give back at the next flush (objects collected with their proxies) */
   decrefs: Map<number, number>;
+  /** A proxy of this same manager inside a request is counted by the server as it revives it. */
+  sendScope: RefScope;
+  /** No longer in `links` (closed, failed or dropped): the next call makes a new one. */
+  dropped: boolean;
 }
 
 const links = new Map<string, Link>();
@@ -52,22 +64,45 @@ function authkeyFor(address: Address, given: Buffer | undefined): Buffer {
   return given ?? keys.get(keyOf(address)) ?? currentAuthkey();
 }
 
+/** Hex of each key met (a link is looked up on every call). */
+const hexOfKey = new WeakMap<Buffer, string>();
+
 /** One connection per address and key: a client with another key must prove it on its own. */
 function linkKey(address: Address, authkey: Buffer): string {
-  return `${keyOf(address)}#${authkey.toString("hex")}`;
+  let hex = hexOfKey.get(authkey);
+  if (hex === undefined) hexOfKey.set(authkey, (hex = authkey.toString("hex")));
+  return `${keyOf(address)}#${hex}`;
 }
+
+/** Settles a pending call (and stops listening to its signal). */
+function settle(p: Pending, ok: boolean, v: unknown): void {
+  if (p.onAbort) p.signal!.removeEventListener("abort", p.onAbort);
+  if (ok) p.resolve(v);
+  else p.reject(v);
+}
+
+/** The last link a call used, and what it was looked up by (calls in a row use the same one). */
+let last: { address: Address; authkey: Buffer; link: Link } | undefined;
 
 function link(address: Address, given: Buffer | undefined): Link {
   const authkey = authkeyFor(address, given);
+  if (last !== undefined && last.address === address && last.authkey === authkey && !last.link.dropped) return last.link;
+  const l = findLink(address, authkey);
+  last = { address, authkey, link: l };
+  return l;
+}
+
+function findLink(address: Address, authkey: Buffer): Link {
   const key = linkKey(address, authkey);
   let l = links.get(key);
   if (l) return l;
   const pending = new Map<number, Pending>();
   const fail = (why: string, cause?: Error) => {
-    links.delete(key);
+    if (links.get(key) === l) links.delete(key);
+    l!.dropped = true;
     // a refused key is said as such (Python's AuthenticationError); anything else closed the link
     const error = cause instanceof AuthenticationError ? new AuthenticationError(why, { cause }) : new ClosedError(why, cause ? { cause } : undefined);
-    for (const p of pending.values()) p.reject(error);
+    for (const p of pending.values()) settle(p, false, error);
     pending.clear();
   };
   const conn = connectFramed(address, { authkey, retryFor: 2000 }).then((c) => {
@@ -85,24 +120,31 @@ function link(address: Address, given: Buffer | undefined): Link {
       if (!p) return;
       pending.delete(r.id);
       if (pending.size === 0) c.socket.unref();
-      if (r.t === "ok") p.resolve(r.v);
-      else p.reject(r.e);
+      settle(p, r.t === "ok", r.t === "ok" ? r.v : r.e);
     });
     c.onClose((error) => fail(`lost the connection to the manager at ${formatAddress(address)}${error ? `: ${error.message}` : ""}`));
     // only a pending call keeps the process alive (a connection made to take a reference does not)
     if (pending.size === 0) c.socket.unref();
+    else c.socket.ref();
+    if (!c.closed) l!.socket = c;
     return c;
   });
   conn.catch((e: Error) => fail(`cannot reach the manager at ${formatAddress(address)}: ${e.name}: ${e.message}`, e));
-  l = { conn, pending, decrefs: new Map() };
+  l = { conn, socket: undefined, pending, decrefs: new Map(), sendScope: { sent: (ref) => sameAddress(ref.address, address), revived: () => false }, dropped: false };
   links.set(key, l);
   return l;
 }
 
+/** Sends `bytes` on the link, at once when it is up, else once it is (in order either way). */
+function write(l: Link, bytes: Uint8Array): void {
+  const c = l.socket;
+  if (c !== undefined && !c.closed) c.send(bytes);
+  else l.conn.then((c) => c.send(bytes), () => {});
+}
+
 /** Sends a message that has no reply on the link (in order with the calls made before it). */
 function post(l: Link, req: RequestBody): void {
-  const bytes = serialize({ ...req, id: 0 });
-  l.conn.then((c) => c.send(bytes), () => {});
+  write(l, serialize({ ...req, id: 0 }));
 }
 
 /** Takes `n` more references to object `id` of the manager at `address` for this isolate. */
@@ -142,39 +184,28 @@ export function managerCall(address: Address, req: RequestBody, authkey?: Buffer
   const id = nextId++;
   let bytes: Uint8Array;
   try {
-    // a proxy of this same manager inside the request is counted by the server as it revives it
-    bytes = withRefScope({ sent: (ref) => sameAddress(ref.address, address), revived: () => false }, () => serialize({ ...req, id }));
+    // the request is the caller's fresh literal: it takes its id in place
+    (req as RequestBody & { id: number }).id = id;
+    bytes = withRefScope(l.sendScope, () => serialize(req));
   } catch (e) {
     return Promise.reject(e);
   }
   return new Promise((resolve, reject) => {
-    let onAbort: (() => void) | undefined;
+    const p: Pending = { resolve, reject };
     if (signal) {
-      onAbort = () => {
+      p.signal = signal;
+      p.onAbort = () => {
         if (!l.pending.delete(id)) return;
         reject(abortReason(signal));
-        void l.conn.then(
-          (c) => {
-            c.send(serialize({ t: "cancel", id }));
-            if (l.pending.size === 0) c.socket.unref();
-          },
-          () => {},
-        );
+        write(l, serialize({ t: "cancel", id }));
+        if (l.pending.size === 0) l.socket?.socket.unref();
       };
-      signal.addEventListener("abort", onAbort, { once: true });
+      signal.addEventListener("abort", p.onAbort, { once: true });
     }
-    const settle = <T>(fn: (v: T) => void) => (v: T) => {
-      if (onAbort) signal!.removeEventListener("abort", onAbort);
-      fn(v);
-    };
-    l.pending.set(id, { resolve: settle(resolve), reject: settle(reject) });
-    l.conn.then(
-      (c) => {
-        c.socket.ref();
-        c.send(bytes);
-      },
-      () => {},
-    );
+    // a pending call keeps the process alive (the link refs its socket once it is up)
+    if (l.pending.size === 0) l.socket?.socket.ref();
+    l.pending.set(id, p);
+    write(l, bytes);
   });
 }
 
@@ -184,6 +215,7 @@ export function dropManagerLink(address: Address): void {
   for (const [key, l] of links) {
     if (!key.startsWith(prefix)) continue;
     links.delete(key);
+    l.dropped = true;
     void l.conn.then((c) => c.close(), () => {});
   }
 }

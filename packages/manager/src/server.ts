@@ -174,7 +174,8 @@ export class ManagerServer {
     this.#connections.add(conn);
     const client = this.#nextClient++;
     const closed = new AbortController();
-    const inFlight = new Map<number, AbortController>();
+    // calls running now; the controller that cancels one is made when the call first needs its signal
+    const inFlight = new Map<number, AbortController | null>();
     let paused = false;
     const throttle = () => {
       const over = conn.socket.writableLength > REPLY_HIGH_WATER || inFlight.size >= MAX_IN_FLIGHT;
@@ -219,29 +220,45 @@ export class ManagerServer {
       const req = withRefScope(requestScope, () => deserialize<Request>(frame, { peer: true }));
       if (typeof req !== "object" || req === null || typeof req.id !== "number") throw new IpcError("manager: malformed request");
       if (req.t === "cancel") {
-        inFlight.get(req.id)?.abort(new IpcError("the call was cancelled"));
+        if (!inFlight.has(req.id)) return;
+        let cancel = inFlight.get(req.id);
+        if (!cancel) inFlight.set(req.id, (cancel = new AbortController()));
+        cancel.abort(new IpcError("the call was cancelled"));
         return;
       }
       if (req.t === "incref" || req.t === "decref") {
         this.#holdAll(client, req.refs, req.t === "incref" ? 1 : -1);
         return;
       }
-      const cancel = new AbortController();
-      inFlight.set(req.id, cancel);
-      // the combined signal is made only by the calls that wait (most calls never read it)
+      const id = req.id;
+      inFlight.set(id, null);
+      // the signals are made only by the calls that wait (most calls never read them)
       let signal: AbortSignal | undefined;
       const ctx: CallContext = {
         client,
         get signal() {
-          return (signal ??= AbortSignal.any([cancel.signal, closed.signal]));
+          if (signal) return signal;
+          let cancel = inFlight.get(id);
+          if (!cancel) inFlight.set(id, (cancel = new AbortController()));
+          return (signal = AbortSignal.any([cancel.signal, closed.signal]));
         },
         closed: closed.signal,
       };
       throttle();
-      void this.#handle(req, ctx).then(
-        (v) => reply({ t: "ok", id: req.id, v }),
-        (e: unknown) => reply({ t: "err", id: req.id, e }),
-      );
+      // most methods return at once: their reply goes out without a turn through a promise
+      let result: unknown;
+      try {
+        result = this.#handle(req, ctx);
+      } catch (e) {
+        reply({ t: "err", id, e });
+        return;
+      }
+      if (typeof (result as PromiseLike<unknown> | undefined)?.then === "function") {
+        (result as PromiseLike<unknown>).then(
+          (v: unknown) => reply({ t: "ok", id, v }),
+          (e: unknown) => reply({ t: "err", id, e }),
+        );
+      } else reply({ t: "ok", id, v: result });
     });
     conn.onClose(() => {
       this.#connections.delete(conn);
@@ -254,7 +271,8 @@ export class ManagerServer {
     });
   }
 
-  async #handle(req: Request, ctx: CallContext): Promise<unknown> {
+  /** Runs one request: its result, or a promise of it for a call that waits. */
+  #handle(req: Request, ctx: CallContext): unknown {
     switch (req.t) {
       case "create": {
         const typeid = String(req.typeid);
@@ -275,7 +293,7 @@ export class ManagerServer {
         const entry = this.#objects.get(req.obj);
         if (!entry) throw new IpcError(`no object ${req.obj} in this manager`);
         const args = Array.isArray(req.args) ? req.args : [];
-        return await serveExposed(entry.exposed, entry.typeid, entry.obj, String(req.m), args, ctx);
+        return serveExposed(entry.exposed, entry.typeid, entry.obj, String(req.m), args, ctx);
       }
       case "count":
         return this.#objects.size;

@@ -144,8 +144,8 @@ class Relay {
         // a large message: a frame of its own (a 12-byte header from 2 GiB on), its bytes copied
         // since `bytes` may be a view of memory the ring reuses
         const header = frameHeader(extra + bytes.byteLength);
-        this.conn.socket.write(extra ? Buffer.concat([header, Buffer.of(MESSAGE)]) : header);
-        this.conn.socket.write(Buffer.from(bytes));
+        this.conn.writeRaw(extra ? Buffer.concat([header, Buffer.of(MESSAGE)]) : header);
+        this.conn.writeRaw(Buffer.from(bytes));
         return;
       }
     }
@@ -162,12 +162,12 @@ class Relay {
   private markSent(position: number): void {
     const socket = this.conn.socket;
     if (socket.writableLength === 0) this.channel.markSent(this.end, position);
-    else socket.write(EMPTY, (error) => error || this.channel.markSent(this.end, position));
+    else this.conn.writeRaw(EMPTY, (error) => error || this.channel.markSent(this.end, position));
   }
 
   private writeBatch(): void {
     if (this.used === 0) return;
-    this.conn.socket.write(this.batch.subarray(0, this.used));
+    this.conn.writeRaw(this.batch.subarray(0, this.used));
     this.batch = Buffer.allocUnsafe(BATCH_BYTES);
     this.used = 0;
   }

@@ -37,6 +37,8 @@ export async function deliverChallenge(conn: FramedSocket, key: Buffer, timeout?
     throw new AuthenticationError("digest received was wrong");
   }
   conn.send(WELCOME);
+  // on the wire now: whatever is written next (framed or not) comes after the handshake
+  conn.flush();
 }
 
 /** Answers the peer's challenge with `key`. @throws AuthenticationError when the peer rejects it. */
