@@ -1,13 +1,14 @@
 /**
  * The sending side of one end of a pipe: puts messages into the end's write ring, and keeps the
- * ones that find no room in a backlog, in order, pumped into the ring asynchronously (so `send`
- * never blocks the event loop). Waits are sliced so that a dead reader is noticed: after each
+ * ones that find no room in a backlog, in order, moved into the ring by each later send and by a
+ * pump that waits for room asynchronously (so `send` never blocks the event loop, and a sender
+ * that never yields still keeps the pipe fed and its backlog short). Waits are sliced so that a dead reader is noticed: after each
  * slice the owner checks the other end (`peerGone`), which shuts the ring down when nobody is left
  * to read, ending the wait with the send error.
  */
 import { FullError, TimeoutError } from "@ipc/core";
 import { Deadline, recycleSerialized, type Ring } from "@ipc/core/internal";
-import { probeSlice } from "./channel.js";
+import { PROBE_MS, probeSlice } from "./channel.js";
 
 const ZERO = new Deadline(0);
 const FOREVER = new Deadline(Infinity);
@@ -29,12 +30,22 @@ export interface OutboxOwner {
   drained(): void;
 }
 
-/** The send side of one end: direct puts, a backlog and its pump. */
+/**
+ * The send side of one end: direct puts, a backlog and its pump. The pump waits for room in the
+ * ring, not to put one given message: so every `send` can also move the backlog on into the ring
+ * itself, in order, which keeps the pipe fed (and the backlog short) while a sender's loop never
+ * yields to the event loop (`await conn.send(x)` in a loop only yields to microtasks, which a
+ * wake-up of the pump never is).
+ */
 export class Outbox {
   /** Messages sent while the ring had no room, in order, from `#next` on (no O(n) shifts). */
   #backlog: Uint8Array[] = [];
   #next = 0;
   #pump: Promise<void> | undefined;
+  /** Ends the pump's wait for room early (the backlog was emptied by a send). */
+  #stopWaiting: AbortController | undefined;
+  /** The pump is streaming the backlog's first message (one of several frames): nothing may pass it. */
+  #streaming = false;
   #error: Error | undefined;
 
   constructor(
@@ -42,9 +53,9 @@ export class Outbox {
     private readonly owner: OutboxOwner,
   ) {}
 
-  /** True while buffered messages are being pumped into the ring. */
+  /** True while sent messages wait in the backlog (a new message must queue behind them). */
   get pumping(): boolean {
-    return this.#pump !== undefined;
+    return this.#next < this.#backlog.length;
   }
 
   /** What a buffered send met (later sends report it). */
@@ -54,7 +65,9 @@ export class Outbox {
 
   /** Puts `bytes` now if there is room and nothing is buffered, else buffers them (`owned`: the caller gives them up). */
   enqueue(bytes: Uint8Array, owned: boolean): void {
-    if (this.#pump === undefined && this.fits(bytes) && this.tryPut(bytes)) {
+    if (this.pumping && this.#fill()) this.#stopWaiting?.abort();
+    if (this.#error) throw this.#error;
+    if (!this.pumping && this.fits(bytes) && this.tryPut(bytes)) {
       if (owned) recycleSerialized(bytes);
       return;
     }
@@ -63,12 +76,32 @@ export class Outbox {
     this.#startPump();
   }
 
+  /**
+   * Moves buffered messages into the ring while they fit now, in order. True when none is left.
+   * A send error ends the backlog: it is recorded for later sends and `drain`.
+   */
+  #fill(): boolean {
+    if (this.#streaming) return false;
+    try {
+      while (this.#next < this.#backlog.length) {
+        const bytes = this.#backlog[this.#next];
+        if (!(this.fits(bytes) && this.tryPut(bytes))) return false;
+        this.#backlog[this.#next++] = EMPTY;
+      }
+    } catch (e) {
+      this.#error = e as Error;
+    }
+    this.#backlog = [];
+    this.#next = 0;
+    return true;
+  }
+
   /** Starts the pump unless it runs; its end is observed asynchronously, after `#pump` is set. */
   #startPump(): void {
     if (this.#pump) return;
     this.#pump = this.#runPump().finally(() => {
       this.#pump = undefined;
-      if (this.#next < this.#backlog.length && !this.#error) this.#startPump();
+      if (this.pumping && !this.#error) this.#startPump();
       else this.owner.drained();
     });
   }
@@ -94,16 +127,42 @@ export class Outbox {
     }
   }
 
+  /**
+   * Fills the ring from the backlog, then sleeps until a consumer frees room (waits sliced, so
+   * that a dead reader is noticed: after each slice the owner checks the other end, which shuts
+   * the ring down when nobody is left to read, and the next fill meets the send error). A message
+   * of several frames that does not fit whole streams in as room frees, the pump putting it.
+   */
   async #runPump(): Promise<void> {
+    const { i32, index, counter } = this.ring.spaceWaiter();
     try {
-      while (this.#next < this.#backlog.length) {
-        const bytes = this.#backlog[this.#next];
-        // after a wake-up, fill the room there is without waiting again (one wake-up per batch)
-        if (!(this.fits(bytes) && this.tryPut(bytes))) await this.#putAsync(bytes, FOREVER);
-        this.#backlog[this.#next++] = EMPTY;
+      for (;;) {
+        // the sequence word is read before looking for room: a consumer freeing room after the
+        // look bumps it, and the wait below returns at once
+        const seq = Atomics.load(i32, index);
+        if (this.#fill()) return;
+        const head = this.#backlog[this.#next];
+        if (!this.fits(head)) {
+          this.#streaming = true;
+          try {
+            await this.#putAsync(head, FOREVER);
+          } finally {
+            this.#streaming = false;
+          }
+          this.#backlog[this.#next++] = EMPTY;
+          continue;
+        }
+        const stop = (this.#stopWaiting = new AbortController());
+        Atomics.add(i32, counter, 1);
+        try {
+          await this.ring.backend.waitAsync(i32, index, seq, PROBE_MS, stop.signal).catch(() => undefined);
+        } finally {
+          Atomics.sub(i32, counter, 1);
+          this.#stopWaiting = undefined;
+        }
+        if (!this.pumping) return;
+        this.owner.peerGone();
       }
-      this.#backlog = [];
-      this.#next = 0;
     } catch (e) {
       this.#error = this.owner.sendError(e) as Error;
       this.#backlog = [];
@@ -144,7 +203,7 @@ export class Outbox {
 
   /** Resolves when every message sent so far has entered the pipe. @throws what a buffered send met. */
   async drain(): Promise<void> {
-    while (this.#pump) await this.#pump;
+    while (this.pumping && this.#pump) await this.#pump;
     if (this.#error) throw this.#error;
   }
 }

@@ -311,6 +311,22 @@ describe.each(contexts)("Pipe with a child (%s)", (context) => {
     await expect(a.recvBytes({ timeout: 20_000 })).rejects.toThrow(EOFError);
   });
 
+  it("a sender whose loop never yields to the event loop keeps the pipe fed: the reader gets far more than a ringful meanwhile", async () => {
+    const [reader, writer] = Pipe<number, number>({ duplex: false, ringSize: 64 * 1024 });
+    const reached = new Event();
+    // ~8 ringfuls of 8-byte messages (a frame takes 16 bytes)
+    const p = start("signalAfter", [reader, 32_768, reached], context);
+    reader.close();
+    // a plain loop: it never lets the event loop run, so only the sends themselves can move
+    // what they had to buffer into the ring as the reader frees room
+    let sent = 0;
+    const bound = Date.now() + 20_000;
+    while (!reached.isSet() && Date.now() < bound) writer.send(sent++);
+    expect(reached.isSet()).toBe(true);
+    writer.close();
+    expect(await finish(p)).toBe(0);
+  });
+
   it("recvSync and sendSync in the child", async () => {
     const [a, b] = Pipe();
     const p = start("echoSync", [b], context);

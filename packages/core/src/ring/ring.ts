@@ -320,6 +320,14 @@ export class Ring {
   }
 
   /**
+   * What a waiter for room sleeps on: the `SPACE_SEQ` word, and the `PRODUCERS` count to register
+   * in while asleep (a sender's backlog waits for room, not for one item: see pipe's outbox.ts).
+   */
+  spaceWaiter(): { i32: Int32Array; index: number; counter: number } {
+    return { i32: this.i32, index: SPACE_SEQ, counter: PRODUCERS };
+  }
+
+  /**
    * Writes one serialized item (the caller holds TAIL_LOCK). Waits for a slot (maxSize) and for
    * room; the deadline applies until the first frame is published: after that the item is
    * committed and the rest is streamed whatever the time. With `deferWake`, the caller wakes
