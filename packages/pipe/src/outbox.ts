@@ -2,9 +2,9 @@
  * The sending side of one end of a pipe: puts messages into the end's write ring, and keeps the
  * ones that find no room in a backlog, in order, moved into the ring by each later send and by a
  * pump that waits for room asynchronously (so `send` never blocks the event loop, and a sender
- * that never yields still keeps the pipe fed and its backlog short). Waits are sliced so that a dead reader is noticed: after each
- * slice the owner checks the other end (`peerGone`), which shuts the ring down when nobody is left
- * to read, ending the wait with the send error.
+ * that never yields still keeps the pipe fed and its backlog short). Waits are sliced so that a
+ * dead reader is noticed: after each slice the owner checks the other end (`peerGone`), which
+ * shuts the ring down when nobody is left to read, ending the wait with the send error.
  */
 import { FullError, TimeoutError } from "@ipc/core";
 import { Deadline, recycleSerialized, type Ring } from "@ipc/core/internal";
