@@ -12,6 +12,7 @@ import { connectionState } from "./connection-state.js";
 import { connectionReviver } from "./revive-connection.js";
 import { trackHold, untrackHold, type Hold } from "./holds.js";
 import { bytesOf, Outbox, type OutboxOwner } from "./outbox.js";
+import { AdaptiveSpin } from "./spin.js";
 
 /** Options of a blocking async connection operation. */
 export interface RecvOptions {
@@ -63,6 +64,8 @@ export class Connection<S = unknown, R = unknown> {
   readonly #maxMessage: number;
   #closed = false;
   #released = false;
+  /** The short busy-wait of this end's receives (spin.ts). */
+  readonly #spin = new AdaptiveSpin();
   /** The send side, when this end may send. */
   readonly #outbox: Outbox | undefined;
 
@@ -249,11 +252,22 @@ export class Connection<S = unknown, R = unknown> {
     const ring = this.#readRing();
     const got = ring.tryGetFrame(decode);
     if (got !== NOT_NOW) return got;
+    if (ring.count() === 0) {
+      this.#channel.wantMore();
+      // a message due within microseconds is taken without an async wake-up (spin.ts)
+      if (this.#spin.spin(() => ring.count() > 0)) {
+        const soon = ring.tryGetFrame(decode);
+        if (soon !== NOT_NOW) return soon;
+      }
+    }
+    const since = performance.now();
     for (;;) {
       const slice = probeSlice(deadline);
       if (ring.count() === 0) this.#channel.wantMore();
       try {
-        return await ring.getAsync(decode, { deadline: slice, signal });
+        const v = await ring.getAsync(decode, { deadline: slice, signal });
+        this.#spin.slept(since);
+        return v;
       } catch (e) {
         if (e instanceof ShutDownError) throw this.#shutError();
         if (!(e instanceof EmptyError)) throw e;
