@@ -52,5 +52,6 @@ export { remoteClient } from "./broker/remote-client.js";
 export type { RemoteRef } from "./broker/protocol.js";
 export { entryUrl, createWorker, childExecArgv, isTypeScript } from "./entries.js";
 export { Ring, HEADER_BYTES, NOT_NOW, HAND_OVER_MIN } from "./ring/ring.js";
+export { AdaptiveSpin } from "./ring/adaptive-spin.js";
 export type { Decode, RingGetOptions, RingPutOptions } from "./ring/ring.js";
 export { untilShutDown } from "./until-shut-down.js";

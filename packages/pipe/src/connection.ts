@@ -6,13 +6,13 @@
  * ones included, works the same in every context.
  */
 import { BrokenPipeError, BufferTooShortError, ClosedError, deserialize, EmptyError, EOFError, InvalidStateError, IpcError, MessageTooLargeError, registerHandleType, ShutDownError, TimeoutError, toHandle, type HandleContext, type HandleDescriptor } from "@ipc/core";
-import { allocLarge, atomicsBackend, checkSignal, checkTimeout, Deadline, type Decode, errorClasses, NOT_NOW, recycleSerialized, serializeOr, type Ring } from "@ipc/core/internal";
+import { AdaptiveSpin, allocLarge, atomicsBackend, checkSignal, checkTimeout, Deadline, type Decode, errorClasses, NOT_NOW, recycleSerialized, serializeOr, type Ring } from "@ipc/core/internal";
 import { Channel, PROBE_MS, probeSlice } from "./channel.js";
 import { connectionState } from "./connection-state.js";
 import { connectionReviver } from "./revive-connection.js";
 import { trackHold, untrackHold, type Hold } from "./holds.js";
 import { bytesOf, Outbox, type OutboxOwner } from "./outbox.js";
-import { AdaptiveSpin } from "./spin.js";
+
 
 /** Options of a blocking async connection operation. */
 export interface RecvOptions {
@@ -64,7 +64,7 @@ export class Connection<S = unknown, R = unknown> {
   readonly #maxMessage: number;
   #closed = false;
   #released = false;
-  /** The short busy-wait of this end's receives (spin.ts). */
+  /** The short busy-wait of this end's receives (core's adaptive-spin.ts). */
   readonly #spin = new AdaptiveSpin();
   /** The send side, when this end may send. */
   readonly #outbox: Outbox | undefined;
@@ -252,9 +252,9 @@ export class Connection<S = unknown, R = unknown> {
     const ring = this.#readRing();
     const got = ring.tryGetFrame(decode);
     if (got !== NOT_NOW) return got;
-    if (ring.count() === 0) {
+    if (ring.count() === 0 && deadline.remaining() > 0) {
       this.#channel.wantMore();
-      // a message due within microseconds is taken without an async wake-up (spin.ts)
+      // a message due within microseconds is taken without an async wake-up (core's adaptive-spin.ts)
       if (this.#spin.spin(() => ring.count() > 0)) {
         const soon = ring.tryGetFrame(decode);
         if (soon !== NOT_NOW) return soon;

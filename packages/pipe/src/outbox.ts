@@ -117,7 +117,11 @@ export class Outbox {
 
   /** Puts a message if there is room now (callers check {@link fits}: it never waits mid-item). */
   tryPut(bytes: Uint8Array): boolean {
-    if (this.ring.tryPutFrame(bytes, false)) return true;
+    const ring = this.ring;
+    if (ring.tryPutFrame(bytes, false)) return true;
+    // no room for a one-frame message: say so without the general put's FullError (a send per
+    // message meets this while the reader catches up)
+    if (bytes.byteLength + 8 <= ring.maxChunk && !ring.fitsNow(bytes.byteLength) && ring.isOpen()) return false;
     try {
       this.ring.putSync(bytes, { deadline: ZERO, handOver: HAND_OVER });
       return true;

@@ -6,7 +6,7 @@
  */
 import { setMaxListeners } from "node:events";
 import { ClosedError, deserialize, serialize } from "@ipc/core";
-import { checkInt, checkSignal, checkTimeout, optionsArg, timeoutArg, type RemoteCodec, Deadline, INTERNAL, registerShared, serializeOr, SharedObject, recycleSerialized, trackPendingWrite, untilShutDown, wordsOf, type Exposed, type SharedInit, HEADER_BYTES, tryAllocateNativeWords, NOT_NOW, Ring } from "@ipc/core/internal";
+import { AdaptiveSpin, checkInt, checkSignal, checkTimeout, optionsArg, timeoutArg, type RemoteCodec, Deadline, INTERNAL, registerShared, serializeOr, SharedObject, recycleSerialized, trackPendingWrite, untilShutDown, wordsOf, type Exposed, type SharedInit, HEADER_BYTES, tryAllocateNativeWords, NOT_NOW, Ring } from "@ipc/core/internal";
 
 import { DEFAULT_RING_SIZE, type QueueOptions, type QueueWaitOptions, type QueueWaitSyncOptions, type ShutdownOptions } from "./options.js";
 
@@ -46,6 +46,8 @@ export class Queue<T = unknown> extends SharedObject<null> {
 
   #ring: Ring | undefined;
   #closed = false;
+  /** The short busy-wait of this handle's gets (core's adaptive-spin.ts). */
+  readonly #spin = new AdaptiveSpin();
   /** Aborted by `close()`: ends the waits pending on this handle (made on the first wait). */
   #closer: AbortController | undefined;
 
@@ -145,9 +147,18 @@ export class Queue<T = unknown> extends SharedObject<null> {
     this.check();
     const timeout = checkTimeout(opts.timeout);
     const signal = checkSignal(opts.signal);
-    const got = this.#ring!.tryGetFrame(decode<T>);
+    const ring = this.#ring!;
+    const got = ring.tryGetFrame(decode<T>);
     if (got !== NOT_NOW) return got;
-    return this.#ring!.getAsync(decode<T>, { deadline: new Deadline(timeout), signal: this.waitSignal(signal) });
+    // an item due within microseconds is taken without an async wake-up (core's adaptive-spin.ts)
+    if (timeout > 0 && ring.count() === 0 && this.#spin.spin(() => ring.count() > 0)) {
+      const soon = ring.tryGetFrame(decode<T>);
+      if (soon !== NOT_NOW) return soon;
+    }
+    const since = performance.now();
+    const item = await ring.getAsync(decode<T>, { deadline: new Deadline(timeout), signal: this.waitSignal(signal) });
+    this.#spin.slept(since);
+    return item;
   }
 
   /** As {@link get}, blocking the calling thread. */

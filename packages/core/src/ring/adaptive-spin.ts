@@ -1,12 +1,13 @@
 /**
- * A short, adaptive busy-wait before a receive goes to sleep. An async wait costs a wake-up of the
- * event loop by another thread (`Atomics.waitAsync`), 20-50 µs on this project's machines, as a
- * `MessageChannel` round trip does; when the other side answers within microseconds (a request
- * and its reply, a producer a step ahead), checking the ring for a few tens of microseconds first
- * catches the message without that wake-up (an async round trip between threads of about 2 µs
- * instead of about 47 µs, measured). The spin blocks the event loop while it runs, so it adapts:
- * a spin that catches nothing makes the next one four times shorter, down to none; a spin that
- * catches a message, or a sleep that ended within {@link HOT_MS}, gives it its full length again.
+ * A short, adaptive busy-wait before a receive goes to sleep (a pipe's `recv`, a queue's `get`).
+ * An async wait costs a wake-up of the event loop by another thread (`Atomics.waitAsync`), 20-50
+ * µs on this project's machines, as a `MessageChannel` round trip does; when the other side
+ * answers within microseconds (a request and its reply, a producer a step ahead), checking the
+ * ring for a few tens of microseconds first catches the message without that wake-up (an async
+ * round trip between threads of about 2 µs instead of about 47 µs, measured). The spin blocks the
+ * event loop while it runs, so it adapts: a spin that catches nothing makes the next one four
+ * times shorter, down to none; a spin that catches a message, or a sleep that ended within
+ * {@link HOT_MS}, gives it its full length again.
  */
 
 /** The longest spin, in milliseconds. */
