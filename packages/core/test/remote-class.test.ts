@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { Barrier, BoundedSemaphore, Condition, Event, Lock, RLock, Semaphore } from "@ipc/core";
-import { remoteCopyOf as remoteCopy } from "@ipc/core/internal";
+import { exportToBroker, remoteClient, remoteCopyOf as remoteCopy } from "@ipc/core/internal";
 
 
 describe("a remote copy", () => {
@@ -105,5 +105,14 @@ describe("a remote copy", () => {
     expect(l.locked()).toBe(true);
     fc.release();
     expect(() => fc.notify(-1)).toThrow(RangeError);
+  });
+
+  it("the home serves only the names of the exposed table: inherited and internal names are refused", () => {
+    const lock = new Lock();
+    const ref = exportToBroker(lock);
+    for (const name of ["constructor", "__proto__", "toString", "hasOwnProperty", "acquireAs", "releaseAs", "serve", "words"]) {
+      expect(() => remoteClient().callSync(ref, name, [])).toThrow(/has no remote method .* \(not exposed\)/);
+    }
+    expect(lock.locked()).toBe(false);
   });
 });
