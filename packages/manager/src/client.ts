@@ -135,11 +135,20 @@ function findLink(address: Address, authkey: Buffer): Link {
   return l;
 }
 
-/** Sends `bytes` on the link, at once when it is up, else once it is (in order either way). */
+/**
+ * Sends `bytes` on the link, at once when it is up, else once it is (in order either way). A link
+ * that closed meanwhile sends nothing: its close fails the calls waiting on it.
+ */
 function write(l: Link, bytes: Uint8Array): void {
   const c = l.socket;
   if (c !== undefined && !c.closed) c.send(bytes);
-  else l.conn.then((c) => c.send(bytes), () => {});
+  else
+    l.conn.then(
+      (c) => {
+        if (!c.closed) c.send(bytes);
+      },
+      () => {},
+    );
 }
 
 /** Sends a message that has no reply on the link (in order with the calls made before it). */
