@@ -79,6 +79,21 @@ function builtinOf(obj: object): string | undefined {
   return undefined;
 }
 
+/** The served table of each registered type with an `exposed` list, and of each class served by its public methods. */
+const servedTables = new WeakMap<object, Served<object>>();
+
+/**
+ * The methods a client may call on `obj`, made by registered type `type` (every built-in object is
+ * served as its built-in type): its `exposed` list, else the public methods of `obj`'s class;
+ * made once per type or class.
+ */
+function servedFor(type: ManagedType, obj: object): Served<object> {
+  const owner = type.exposed.length > 0 ? type : (Object.getPrototypeOf(obj) as object | null) ?? obj;
+  let table = servedTables.get(owner);
+  if (!table) servedTables.set(owner, (table = servedMethods(type.exposed.length > 0 ? type.exposed : publicMethods(obj))));
+  return table;
+}
+
 /** In-flight calls a client may have at once; past it the server stops reading from it until some end. */
 const MAX_IN_FLIGHT = 1024;
 
@@ -283,7 +298,7 @@ export class ManagerServer {
         // a registered factory may hand out a served Queue, Lock... (Python's remote-manager
         // example): it is served, and proxied, as that built-in type
         const builtin = builtinOf(obj);
-        const exposed = builtin ? BUILTINS[builtin].exposed : "make" in type ? type.exposed : servedMethods(type.exposed.length > 0 ? type.exposed : publicMethods(obj));
+        const exposed = builtin ? BUILTINS[builtin].exposed : servedFor(type as ManagedType, obj);
         const id = this.#nextId++;
         this.#objects.set(id, { obj, exposed, typeid, refs: 0 });
         this.#hold(ctx.client, id, 1);
