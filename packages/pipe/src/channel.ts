@@ -21,8 +21,17 @@
  * Which ring an end writes and reads: duplex, end e writes ring e and reads ring 1 - e; one-way
  * (`[reader, writer]` as in Python), end 1 writes ring 0 and end 0 reads it.
  *
+ * Where the memory is: a `SharedArrayBuffer` (threads of one process use it; an end handed to
+ * another process is relayed, relay.ts), or, where `@ipc/native` is loaded, a native block that
+ * other processes map (core's native-memory.ts, followed by the block's party table): every end,
+ * in any thread of any process, then reads and writes the rings itself, with no relay. Owner ids
+ * in the slots are the memory's own (`backend.owner`: the isolate id in a `SharedArrayBuffer`, an
+ * entry of the party table in a native block), and so is their liveness (`backend.ownerEnded`: a
+ * thread of a native block's party also ends with its process). Large messages are handed over
+ * (core's ring.ts) only in a `SharedArrayBuffer`, whose rings no other process reads.
+ *
  * An end is closed for good when its last copy is released, or when every owner still holding a
- * copy is a thread that has ended (core's liveness table): its write ring is then shut down
+ * copy has ended (a thread, or a process): its write ring is then shut down
  * (the reader drains it and gets EOF) and its read ring shut down immediately (the writer's next
  * send fails with BrokenPipeError), once, under a compare-exchange of `CLOSED`.
  *
@@ -31,7 +40,7 @@
  * the receiver has counted its own, so `REFS` never passes through 0 during a hand-over.
  */
 import { IpcError } from "@ipc/core";
-import { checkInt, Deadline, HEADER_BYTES, localOwnerId, ownerEnded, Ring, type WaitBackend } from "@ipc/core/internal";
+import { checkInt, Deadline, HEADER_BYTES, Ring, tryAllocateNativeWords, type NativeWords, type WaitBackend } from "@ipc/core/internal";
 
 const CHANGES = 0;
 const DUPLEX = 1;
@@ -72,9 +81,14 @@ export class Channel {
   readonly duplex: boolean;
   readonly rings: Ring[];
 
+  /**
+   * @param native the native block the pipe lives in (its `buffer` and `backend`), when it is one:
+   * an end then travels to another process as that block (connection-state.ts).
+   */
   constructor(
     readonly buffer: SharedArrayBuffer,
-    backend: WaitBackend,
+    readonly backend: WaitBackend,
+    readonly native?: NativeWords,
   ) {
     this.i32 = new Int32Array(buffer, 0, CONTROL_BYTES / 4);
     this.duplex = Atomics.load(this.i32, DUPLEX) === 1;
@@ -89,13 +103,51 @@ export class Channel {
     }
   }
 
-  /** Allocates the memory of a new pipe (no holders yet). */
+  /** Allocates the memory of a new pipe in a `SharedArrayBuffer` (no holders yet). */
   static allocate(duplex: boolean, ringSize: number): SharedArrayBuffer {
-    const rings = duplex ? 2 : 1;
-    const sab = new SharedArrayBuffer(CONTROL_BYTES + rings * (HEADER_BYTES + ringSize));
-    new Int32Array(sab)[DUPLEX] = duplex ? 1 : 0;
-    for (let r = 0; r < rings; r++) Ring.format(sab, CONTROL_BYTES + r * (HEADER_BYTES + ringSize), ringSize, 0);
+    const sab = new SharedArrayBuffer(Channel.#bytes(duplex, ringSize));
+    Channel.#format(sab, duplex, ringSize);
     return sab;
+  }
+
+  /**
+   * A new pipe (no holders yet) in a native block other processes can map, or `undefined` when
+   * none can be had (no addon, `IPC_NATIVE=0`, or out of mappings): then use {@link allocate}.
+   */
+  static allocateNative(duplex: boolean, ringSize: number): Channel | undefined {
+    const rings = duplex ? 2 : 1;
+    // the words that may name a party (checked before the block re-uses an ended party's entry)
+    const ownerWords: number[] = [];
+    for (let k = 0; k < 2 * SLOTS; k++) ownerWords.push(SLOTS_AT + 2 * k);
+    for (let r = 0; r < rings; r++) for (const w of Ring.LOCK_WORDS) ownerWords.push(Channel.#ringAt(r, ringSize) / 4 + w);
+    const words = tryAllocateNativeWords(Channel.#bytes(duplex, ringSize), CONTROL_BYTES / 4, ownerWords);
+    if (!words) return undefined;
+    Channel.#format(words.buffer, duplex, ringSize);
+    return new Channel(words.buffer, words.backend, words);
+  }
+
+  /** Byte offset of ring `r`. */
+  static #ringAt(r: number, ringSize: number): number {
+    return CONTROL_BYTES + r * (HEADER_BYTES + ringSize);
+  }
+
+  static #bytes(duplex: boolean, ringSize: number): number {
+    return Channel.#ringAt(duplex ? 2 : 1, ringSize);
+  }
+
+  static #format(buffer: SharedArrayBuffer, duplex: boolean, ringSize: number): void {
+    Atomics.store(new Int32Array(buffer, 0, CONTROL_BYTES / 4), DUPLEX, duplex ? 1 : 0);
+    for (let r = 0; r < (duplex ? 2 : 1); r++) Ring.format(buffer, Channel.#ringAt(r, ringSize), ringSize, 0);
+  }
+
+  /** The owner id of this thread in this pipe's memory. */
+  get owner(): number {
+    return this.backend.owner;
+  }
+
+  /** True when a large message may be handed over (a ring in a native block may be read by another process). */
+  get handsOver(): boolean {
+    return this.native === undefined;
   }
 
   /** The ring end `e` writes, if it may write. */
@@ -112,8 +164,8 @@ export class Channel {
     return SLOTS_AT + (e * SLOTS + k) * 2;
   }
 
-  /** Counts one more copy of end `e` held by `owner` (this isolate by default). */
-  hold(e: number, owner: number = localOwnerId): void {
+  /** Counts one more copy of end `e` held by `owner` (this thread by default). */
+  hold(e: number, owner: number = this.backend.owner): void {
     const i32 = this.i32;
     if (Atomics.load(i32, CLOSED + e) === 1) throw new IpcError("this end of the pipe was closed by all its holders");
     let free = -1;
@@ -125,12 +177,12 @@ export class Channel {
         Atomics.add(i32, REFS + e, 1);
         return;
       }
-      if (free < 0 && (o === 0 || ownerEnded(o))) free = k;
+      if (free < 0 && (o === 0 || this.backend.ownerEnded(o))) free = k;
     }
     for (let k = free < 0 ? SLOTS : free; k < SLOTS; k++) {
       const s = this.slot(e, k);
       const o = Atomics.load(i32, s);
-      if ((o === 0 || ownerEnded(o)) && Atomics.compareExchange(i32, s, o, owner) === o) {
+      if ((o === 0 || this.backend.ownerEnded(o)) && Atomics.compareExchange(i32, s, o, owner) === o) {
         // a slot taken over from an ended thread: its copies no longer count
         const stale = Atomics.exchange(i32, s + 1, 1);
         Atomics.add(i32, REFS + e, 1 - (o === 0 ? 0 : stale));
@@ -150,7 +202,7 @@ export class Channel {
   }
 
   /** Releases `n` copies of end `e` held by `owner`; the last one closes the end for good. */
-  release(e: number, owner: number = localOwnerId, n = 1): void {
+  release(e: number, owner: number = this.backend.owner, n = 1): void {
     const i32 = this.i32;
     for (let k = 0; k < SLOTS; k++) {
       const s = this.slot(e, k);
@@ -174,7 +226,7 @@ export class Channel {
     for (let k = 0; k < SLOTS; k++) {
       const s = this.slot(e, k);
       const o = Atomics.load(i32, s);
-      if (o !== 0 && Atomics.load(i32, s + 1) > 0 && !ownerEnded(o)) return true;
+      if (o !== 0 && Atomics.load(i32, s + 1) > 0 && !this.backend.ownerEnded(o)) return true;
     }
     this.closeEnd(e);
     return false;
@@ -200,7 +252,7 @@ export class Channel {
 
   private changed(): void {
     Atomics.add(this.i32, CHANGES, 1);
-    this.rings[0].backend.notify(this.i32, CHANGES);
+    this.backend.notify(this.i32, CHANGES);
   }
 
   /** Index of the `CHANGES` word (for waits). */
@@ -236,7 +288,7 @@ export class Channel {
   /** The relay holding end `e` handed every message up to read position `position` of its ring to the OS. */
   markSent(e: number, position: number): void {
     Atomics.store(this.i32, SENT + e, position | 0);
-    this.rings[0].backend.notify(this.i32, SENT + e);
+    this.backend.notify(this.i32, SENT + e);
   }
 
   /**
@@ -254,7 +306,7 @@ export class Channel {
     for (;;) {
       const sent = Atomics.load(i32, SENT + r);
       if (((sent - target) | 0) >= 0 || !this.alive(r)) return;
-      await ring.backend.waitAsync(i32, SENT + r, sent, PROBE_MS);
+      await this.backend.waitAsync(i32, SENT + r, sent, PROBE_MS);
     }
   }
 
@@ -262,7 +314,7 @@ export class Channel {
   wantMore(): void {
     if (Atomics.load(this.i32, BRIDGED) === 0) return;
     Atomics.add(this.i32, DEMAND, 1);
-    this.rings[0].backend.notify(this.i32, DEMAND);
+    this.backend.notify(this.i32, DEMAND);
   }
 
   /** Records why the connection behind this pipe failed (first error wins). */

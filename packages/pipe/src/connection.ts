@@ -1,12 +1,14 @@
 /**
  * Connection: one end of a pipe (Python's `multiprocessing.connection.Connection`). Every
- * Connection reads and writes the rings of a pipe in this process's memory (channel.ts); an end
- * handed to another process is revived there as a fresh local pipe whose far end is relayed over
- * an authenticated socket to the home of the original (relay.ts), so every operation, `*Sync`
- * ones included, works the same in every context.
+ * Connection reads and writes the rings of a pipe in memory it maps (channel.ts). A pipe made
+ * where `@ipc/native` is loaded lives in memory other processes map, so an end handed to another
+ * process is used there directly; otherwise (and for `Listener`/`Client` connections) an end in
+ * another process is revived as a fresh local pipe whose far end is relayed over an authenticated
+ * socket to the home of the original (relay.ts). Every operation, `*Sync` ones included, works
+ * the same in every context.
  */
 import { BrokenPipeError, BufferTooShortError, ClosedError, deserialize, EmptyError, EOFError, InvalidStateError, IpcError, MessageTooLargeError, registerHandleType, ShutDownError, TimeoutError, toHandle, type HandleContext, type HandleDescriptor } from "@ipc/core";
-import { AdaptiveSpin, allocLarge, atomicsBackend, checkSignal, checkTimeout, Deadline, type Decode, errorClasses, NOT_NOW, recycleSerialized, serializeOr, type Ring } from "@ipc/core/internal";
+import { AdaptiveSpin, allocLarge, checkSignal, checkTimeout, Deadline, type Decode, errorClasses, NOT_NOW, recycleSerialized, serializeOr, type Ring, type WaitBackend } from "@ipc/core/internal";
 import { Channel, PROBE_MS, probeSlice } from "./channel.js";
 import { connectionState } from "./connection-state.js";
 import { connectionReviver } from "./revive-connection.js";
@@ -78,7 +80,7 @@ export class Connection<S = unknown, R = unknown> {
     this.#decode = channel.peer ? decodePeerMessage : decodeMessage;
     this.#maxMessage = channel.maxMessage;
     const ring = channel.writeRing(end);
-    this.#outbox = ring && new Outbox(ring, this.#outboxOwner);
+    this.#outbox = ring && new Outbox(ring, this.#outboxOwner, channel.handsOver);
   }
 
   /** How the outbox reports to this end. */
@@ -90,9 +92,8 @@ export class Connection<S = unknown, R = unknown> {
     },
   };
 
-  /** @internal a connection over `sab`'s end `end`, taking over the in-flight copy of owner `from`. */
-  static adopt<S, R>(sab: SharedArrayBuffer, end: number, from: number): Connection<S, R> {
-    const channel = new Channel(sab, atomicsBackend);
+  /** @internal a connection over `channel`'s end `end`, taking over the in-flight copy of owner `from`. */
+  static adopt<S, R>(channel: Channel, end: number, from: number): Connection<S, R> {
     channel.takeOver(end, from);
     return new Connection<S, R>(INTERNAL, channel, end);
   }
@@ -414,8 +415,9 @@ export class Connection<S = unknown, R = unknown> {
   }
 
   /** @internal what a waiter sleeps on: the read ring's data sequence word. */
-  waitWord(): { i32: Int32Array; index: number; counter: number } {
-    return this.#readRing().dataWaiter();
+  waitWord(): { i32: Int32Array; index: number; counter: number; backend: WaitBackend } {
+    const ring = this.#readRing();
+    return { ...ring.dataWaiter(), backend: ring.backend };
   }
 
   /**
@@ -425,7 +427,7 @@ export class Connection<S = unknown, R = unknown> {
   async poll(timeout = 0, opts: { signal?: AbortSignal } = {}): Promise<boolean> {
     const deadline = new Deadline(checkTimeout(timeout));
     const signal = checkSignal(opts.signal);
-    const { i32, index, counter } = this.waitWord();
+    const { i32, index, counter, backend } = this.waitWord();
     for (;;) {
       const seq = Atomics.load(i32, index);
       if (this.readyNow()) return true;
@@ -433,7 +435,7 @@ export class Connection<S = unknown, R = unknown> {
       if (deadline.expired()) return false;
       Atomics.add(i32, counter, 1);
       try {
-        await atomicsBackend.waitAsync(i32, index, seq, Math.min(deadline.remaining(), PROBE_MS), signal);
+        await backend.waitAsync(i32, index, seq, Math.min(deadline.remaining(), PROBE_MS), signal);
       } finally {
         Atomics.sub(i32, counter, 1);
       }
@@ -443,7 +445,7 @@ export class Connection<S = unknown, R = unknown> {
   /** As {@link poll}, blocking this thread. */
   pollSync(timeout = 0): boolean {
     const deadline = new Deadline(checkTimeout(timeout));
-    const { i32, index, counter } = this.waitWord();
+    const { i32, index, counter, backend } = this.waitWord();
     for (;;) {
       const seq = Atomics.load(i32, index);
       if (this.readyNow()) return true;
@@ -451,7 +453,7 @@ export class Connection<S = unknown, R = unknown> {
       if (deadline.expired()) return false;
       Atomics.add(i32, counter, 1);
       try {
-        atomicsBackend.wait(i32, index, seq, Math.min(deadline.remaining(), PROBE_MS));
+        backend.wait(i32, index, seq, Math.min(deadline.remaining(), PROBE_MS));
       } finally {
         Atomics.sub(i32, counter, 1);
       }

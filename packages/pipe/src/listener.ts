@@ -6,8 +6,8 @@
  * a thread or a child process).
  */
 import { ClosedError } from "@ipc/core";
-import { checkInt, formatAddress, runInBroker, runInBrokerSync, arbitraryAddress, toAuthkey, type Address } from "@ipc/core/internal";
-import { checkMaxMessageSize } from "./channel.js";
+import { arbitraryAddress, atomicsBackend, checkInt, formatAddress, runInBroker, runInBrokerSync, toAuthkey, type Address } from "@ipc/core/internal";
+import { Channel, checkMaxMessageSize } from "./channel.js";
 import { Connection } from "./connection.js";
 import type { Accepted } from "./io-tasks.js";
 import { IO_TASKS } from "./io-url.js";
@@ -104,7 +104,7 @@ export class Listener {
     if (this.#closed) throw new ClosedError("the listener is closed");
     const got = (await runInBroker(IO_TASKS, "accept", [this.#id])) as Accepted;
     this.lastAccepted = got.peer;
-    return Connection.adopt(got.sab, 0, got.from);
+    return Connection.adopt(new Channel(got.sab, atomicsBackend), 0, got.from);
   }
 
   /** Stops listening (idempotent); accepted connections stay open. */
@@ -136,5 +136,5 @@ export async function Client(address: ListenerAddress, opts: ClientOptions = {})
   if (typeof opts !== "object" || opts === null) throw new TypeError("Expected `opts` to be an object");
   const maxMessage = checkMaxMessageSize(opts.maxMessageSize);
   const got = (await runInBroker(IO_TASKS, "connect", [checkAddress(address, undefined), authkeyOf(opts.authkey), maxMessage])) as Accepted;
-  return Connection.adopt(got.sab, 0, got.from);
+  return Connection.adopt(new Channel(got.sab, atomicsBackend), 0, got.from);
 }

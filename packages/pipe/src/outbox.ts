@@ -13,12 +13,6 @@ import { PROBE_MS, probeSlice } from "./channel.js";
 const ZERO = new Deadline(0);
 const FOREVER = new Deadline(Infinity);
 const EMPTY = new Uint8Array(0);
-/**
- * Large messages are handed over, not streamed (core's ring.ts): a pipe's rings are read only in
- * this process (an end in another process is relayed), so the sender copies a message once into a
- * native block and the receiver takes that block as its buffer.
- */
-const HAND_OVER = true;
 
 /** What an outbox asks of the end that owns it. */
 export interface OutboxOwner {
@@ -51,6 +45,12 @@ export class Outbox {
   constructor(
     readonly ring: Ring,
     private readonly owner: OutboxOwner,
+    /**
+     * Large messages are handed over, not streamed (core's ring.ts): for a ring only this process
+     * reads (a pipe in a `SharedArrayBuffer`; an end in another process is relayed), the sender
+     * copies a message once into a native block and the receiver takes that block as its buffer.
+     */
+    private readonly handOver: boolean,
   ) {}
 
   /** True while sent messages wait in the backlog (a new message must queue behind them). */
@@ -112,7 +112,7 @@ export class Outbox {
    */
   fits(bytes: Uint8Array): boolean {
     const ring = this.ring;
-    return bytes.byteLength + 8 <= ring.maxChunk || ring.handsOver(bytes.byteLength) || ring.fitsNow(bytes.byteLength);
+    return bytes.byteLength + 8 <= ring.maxChunk || (this.handOver && ring.handsOver(bytes.byteLength)) || ring.fitsNow(bytes.byteLength);
   }
 
   /** Puts a message if there is room now (callers check {@link fits}: it never waits mid-item). */
@@ -123,7 +123,7 @@ export class Outbox {
     // message meets this while the reader catches up)
     if (bytes.byteLength + 8 <= ring.maxChunk && !ring.fitsNow(bytes.byteLength) && ring.isOpen()) return false;
     try {
-      this.ring.putSync(bytes, { deadline: ZERO, handOver: HAND_OVER });
+      this.ring.putSync(bytes, { deadline: ZERO, handOver: this.handOver });
       return true;
     } catch (e) {
       if (e instanceof FullError) return false;
@@ -179,7 +179,7 @@ export class Outbox {
     for (;;) {
       const slice = probeSlice(deadline);
       try {
-        await this.ring.putAsync(bytes, { deadline: slice, handOver: HAND_OVER });
+        await this.ring.putAsync(bytes, { deadline: slice, handOver: this.handOver });
         return;
       } catch (e) {
         if (!(e instanceof FullError)) throw e;
@@ -194,7 +194,7 @@ export class Outbox {
     for (;;) {
       const slice = probeSlice(deadline);
       try {
-        this.ring.putSync(bytes, { deadline: slice, handOver: HAND_OVER });
+        this.ring.putSync(bytes, { deadline: slice, handOver: this.handOver });
         if (owned) recycleSerialized(bytes);
         return;
       } catch (e) {

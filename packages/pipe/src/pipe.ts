@@ -40,7 +40,8 @@ export function Pipe<A = unknown, B = unknown>(opts: PipeOptions = {}): [Connect
   const ringSize = checkInt(opts.ringSize ?? DEFAULT_PIPE_RING, "ringSize", 4096, 1 << 30);
   if ((ringSize & (ringSize - 1)) !== 0) throw new RangeError(`Expected \`ringSize\` to be a power of two, got \`${ringSize}\``);
   const maxMessage = checkMaxMessageSize(opts.maxMessageSize);
-  const channel = new Channel(Channel.allocate(duplex, ringSize), atomicsBackend);
+  // in memory other processes map when @ipc/native is loaded: an end handed to a child process is used there directly
+  const channel = Channel.allocateNative(duplex, ringSize) ?? new Channel(Channel.allocate(duplex, ringSize), atomicsBackend);
   channel.setMaxMessage(maxMessage);
   channel.hold(0);
   channel.hold(1);

@@ -1,10 +1,10 @@
 /**
- * Revives Connection handles. An end sent to a thread of this process is the same pipe; an end
- * from another process becomes a local pipe whose other end a relay in this process's broker
+ * Revives Connection handles. An end sent to a thread of this process, or the end of a pipe in a
+ * native block sent to another process, is the same pipe; any other end from another process becomes a local pipe whose other end a relay in this process's broker
  * thread joins to the home of the original (io-tasks.ts `bridge`, relay.ts).
  */
 import { ClosedError, currentAuthkey } from "@ipc/core";
-import { atomicsBackend, localOwnerId, runInBroker } from "@ipc/core/internal";
+import { atomicsBackend, localOwnerId, nativeWordsFrom, runInBroker } from "@ipc/core/internal";
 import { Channel, checkMaxMessageSize } from "./channel.js";
 import type { Connection } from "./connection.js";
 import type { ConnectionState } from "./connection-state.js";
@@ -12,13 +12,18 @@ import { IO_TASKS } from "./io-url.js";
 
 /** How the reviver makes a Connection (its static factories, passed in: no import cycle). */
 export interface ConnectionFactory {
-  adopt(sab: SharedArrayBuffer, end: number, from: number): Connection;
+  adopt(channel: Channel, end: number, from: number): Connection;
   over(channel: Channel, end: number): Connection;
 }
 
 /** The reviver of Connection handles, making connections with `make`. */
 export const connectionReviver = (make: ConnectionFactory) => (state: ConnectionState): Connection => {
-  if (state.sab) return make.adopt(state.sab, state.end, state.from);
+  if (state.sab) return make.adopt(new Channel(state.sab, atomicsBackend), state.end, state.from);
+  if (state.native) {
+    // the pipe's own memory, mapped here: no relay (native blocks are refused from network peers)
+    const words = nativeWordsFrom(state.native);
+    return make.adopt(new Channel(words.buffer, words.backend, words), state.end, state.from);
+  }
   if (!state.remote) throw new ClosedError("bad Connection handle");
   const sab = Channel.allocate(state.duplex, state.ringSize);
   const channel = new Channel(sab, atomicsBackend);

@@ -1,5 +1,5 @@
 /** wait(): the connections (and process sentinels) that are ready, as `multiprocessing.connection.wait`. */
-import { atomicsBackend, checkTimeout, Deadline, isWaitable, waitable, type Waitable } from "@ipc/core/internal";
+import { checkTimeout, Deadline, isWaitable, waitable, type Waitable } from "@ipc/core/internal";
 import { PROBE_MS } from "./channel.js";
 import type { Connection } from "./connection.js";
 
@@ -35,7 +35,7 @@ export async function wait<C extends Connection<any, any> | Waitable>(objects: I
     try {
       const ms = Math.min(deadline.remaining(), PROBE_MS);
       await Promise.race([
-        ...words.map((w, k) => atomicsBackend.waitAsync(w.i32, w.index, seqs[k], ms, stop.signal).catch(() => "aborted")),
+        ...words.map((w, k) => w.backend.waitAsync(w.i32, w.index, seqs[k], ms, stop.signal).catch(() => "aborted")),
         ...others.map((o) => o[waitable].whenReady()),
         // keeps the event loop alive while only sentinels are waited on, and bounds each round
         new Promise<void>((r) => (timer = setTimeout(r, ms))),

@@ -1,0 +1,25 @@
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { nativeAvailable } from "@ipc/core";
+
+// A pipe made where @ipc/native is loaded lives in memory other processes map (channel.ts).
+describe.runIf(nativeAvailable())("pipes in native shared memory", () => {
+  it("100 pipes whose ends went to a child process and were closed are released: descriptors closed, memory unmapped", async () => {
+    const fixture = fileURLToPath(new URL("./fixtures/release.mjs", import.meta.url));
+    const { stdout } = await promisify(execFile)(process.execPath, ["--expose-gc", fixture], { timeout: 60_000 });
+    const r = JSON.parse(stdout) as { sum: number; eof: number; exitCode: number; before: { fds: number; mib: number }; held: { fds: number; mib: number }; after: { fds: number; mib: number } };
+    expect([r.sum, r.eof, r.exitCode]).toEqual([4950, 100, 0]);
+    expect(r.held.fds).toBeGreaterThanOrEqual(100);
+    expect(r.held.mib).toBeGreaterThanOrEqual(200);
+    expect(r.after.fds).toBeLessThanOrEqual(r.before.fds + 2);
+    expect(r.after.mib).toBeLessThanOrEqual(r.before.mib + 4);
+  }, 90_000);
+
+  it("out of descriptors: new pipes fall back to a SharedArrayBuffer (one warning) and keep working", async () => {
+    const fixture = fileURLToPath(new URL("./fixtures/out-of-fds.mjs", import.meta.url));
+    const { stdout } = await promisify(execFile)("bash", ["-c", `ulimit -n 128 && exec "${process.execPath}" "${fixture}"`], { timeout: 60_000 });
+    expect(JSON.parse(stdout)).toEqual({ someNative: true, allNative: false, answer: 42, warnings: ["IpcWarning"] });
+  });
+});
