@@ -68,9 +68,10 @@ export interface NativeBinding {
   allocUnsafe(size: number): ArrayBuffer;
   /**
    * Bytes of the {@link NativeBinding.allocUnsafe} regions this process maps, of those kept free
-   * for reuse (unmapped after a second unused), and the number of hand-overs not adopted yet.
+   * for reuse (unmapped after a second unused), the number of regions mapped so far (a stream
+   * whose regions are reused maps few), and the number of hand-overs not adopted yet.
    */
-  regionStats(): { mapped: number; kept: number; handed: number };
+  regionStats(): { mapped: number; kept: number; maps: number; handed: number };
   /**
    * Copies `bytes` into an {@link NativeBinding.allocUnsafe} block filed under the returned token
    * (a positive 31-bit integer), for another thread of this process to {@link NativeBinding.adopt}:

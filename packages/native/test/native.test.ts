@@ -306,11 +306,12 @@ describe.runIf(linux && process.env.IPC_NATIVE !== "0")("@ipc/native", () => {
     const worker = new Worker(
       `const { native } = require(${JSON.stringify(new URL("../dist/index.cjs", import.meta.url).pathname)});
        const keep = []; for (let i = 0; i < 20; i++) keep.push(new Uint8Array(native.allocUnsafe(1 << 20)).fill(1));
-       require("node:worker_threads").parentPort.postMessage(native.regionStats().mapped);`,
+       require("node:worker_threads").parentPort.postMessage(native.regionStats());`,
       { eval: true },
     );
-    const [mapped] = await once(worker, "message");
+    const [{ mapped, maps }] = await once(worker, "message");
     expect(mapped).toBeGreaterThanOrEqual(20 * (2 << 20));
+    expect(maps).toBeGreaterThanOrEqual(10); // two 1 MiB buffers to a 2 MiB region
     await once(worker, "exit");
     expect(native!.regionStats().kept).toBeGreaterThan(0);
     const end = Date.now() + 10_000;
