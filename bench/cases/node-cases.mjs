@@ -160,6 +160,44 @@ async function queueAsyncCase(context, n, forAwait, payload = "obj") {
   return rate;
 }
 
+/** A `context` child `send`s (the async API), the main thread reads with `for await`. */
+async function pipeForAwaitCase(context, n) {
+  const [reader, writer] = Pipe({ duplex: false });
+  const ready = new Semaphore(0);
+  const go = new Event();
+  const p = new Process({ module: pipeWorkers, target: "pipeSendAsync", args: [writer, n, ready, go], context });
+  p.start();
+  writer.close();
+  await ready.acquire();
+  const t0 = performance.now();
+  go.set();
+  let i = 0;
+  for await (const _ of reader) if (++i === n) break;
+  const rate = (n / (performance.now() - t0)) * 1000;
+  await p.join();
+  reader.close();
+  return rate;
+}
+
+/** The main thread `await put()`s, a `context` child `await get()`s. */
+async function queueAsyncToChildCase(context, n) {
+  const q = new Queue();
+  const ready = new Semaphore(0);
+  const done = new Semaphore(0);
+  const go = new Event();
+  const p = new Process({ module: queueWorkers, target: "consumeAsync", args: [q, n, ready, go, done], context });
+  p.start();
+  await ready.acquire();
+  const item = { id: 1, op: "put" };
+  const t0 = performance.now();
+  go.set();
+  for (let i = 0; i < n; i++) await q.put(item);
+  await done.acquire();
+  const rate = (n / (performance.now() - t0)) * 1000;
+  await p.join();
+  return rate;
+}
+
 /** Main thread `send`s, a `context` child `await recv()`s. */
 async function pipeAsyncRecvCase(context, n) {
   const [reader, writer] = Pipe({ duplex: false });
@@ -438,6 +476,8 @@ export const cases = {
       "Queue, thread child await put → main await get, {id, op}": () => queueAsyncCase("thread", 200_000, false),
       "Queue, thread child await put → main for await, {id, op}": () => queueAsyncCase("thread", 200_000, true),
       "Queue, process child await put → main await get, {id, op}": () => queueAsyncCase("process", 200_000, false),
+      "Queue, main await put → thread child await get, {id, op}": () => queueAsyncToChildCase("thread", 200_000),
+      "Queue, main await put → process child await get, {id, op}": () => queueAsyncToChildCase("process", 200_000),
     },
   },
   pipe_async: {
@@ -445,6 +485,8 @@ export const cases = {
     variants: {
       "Pipe one-way, main send → thread child await recv, {id, op}": () => pipeAsyncRecvCase("thread", 300_000),
       "Pipe one-way, main send → process child await recv, {id, op}": () => pipeAsyncRecvCase("process", 300_000),
+      "Pipe one-way, thread child send → main for await, {id, op}": () => pipeForAwaitCase("thread", 300_000),
+      "Pipe one-way, process child send → main for await, {id, op}": () => pipeForAwaitCase("process", 300_000),
     },
   },
   pipe_rtt_async: {

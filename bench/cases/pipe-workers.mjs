@@ -36,3 +36,12 @@ export async function echoAsync(conn) {
     conn.send(m);
   }
 }
+
+/** Sends n small items with the async API (`send` never blocks), then waits until they are in the pipe. */
+export async function pipeSendAsync(conn, n, ready, go) {
+  const item = items.obj();
+  ready.release();
+  await go.wait();
+  for (let i = 0; i < n; i++) conn.send(item);
+  await conn.drain();
+}

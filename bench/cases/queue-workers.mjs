@@ -30,3 +30,11 @@ export async function produceAsync(q, n, payload, ready, go) {
   await go.wait();
   for (let i = 0; i < n; i++) await q.put(item);
 }
+
+/** As users write it: `await q.get()` for n items once `go` is set, then says so on `done`. */
+export async function consumeAsync(q, n, ready, go, done) {
+  ready.release();
+  await go.wait();
+  for (let i = 0; i < n; i++) await q.get();
+  done.release();
+}

@@ -8,7 +8,7 @@
  * the same in every context.
  */
 import { BrokenPipeError, BufferTooShortError, ClosedError, deserialize, EmptyError, EOFError, InvalidStateError, IpcError, MessageTooLargeError, registerHandleType, ShutDownError, TimeoutError, toHandle, type HandleContext, type HandleDescriptor } from "@ipc/core";
-import { AdaptiveSpin, allocLarge, checkSignal, checkTimeout, Deadline, type Decode, errorClasses, NOT_NOW, recycleSerialized, serializeOr, type Ring, type WaitBackend } from "@ipc/core/internal";
+import { AdaptiveSpin, allocLarge, checkSignal, checkTimeout, Deadline, type Decode, errorClasses, NOT_NOW, recycleSerialized, registerSleeper, serializeOr, unregisterSleeper, type Ring, type WaitBackend } from "@ipc/core/internal";
 import { Channel, PROBE_MS, probeSlice } from "./channel.js";
 import { connectionState } from "./connection-state.js";
 import { connectionReviver } from "./revive-connection.js";
@@ -433,11 +433,11 @@ export class Connection<S = unknown, R = unknown> {
       if (this.readyNow()) return true;
       this.#channel.wantMore();
       if (deadline.expired()) return false;
-      Atomics.add(i32, counter, 1);
+      registerSleeper(i32, counter);
       try {
         await backend.waitAsync(i32, index, seq, Math.min(deadline.remaining(), PROBE_MS), signal);
       } finally {
-        Atomics.sub(i32, counter, 1);
+        unregisterSleeper(i32, counter);
       }
     }
   }
@@ -451,11 +451,11 @@ export class Connection<S = unknown, R = unknown> {
       if (this.readyNow()) return true;
       this.#channel.wantMore();
       if (deadline.expired()) return false;
-      Atomics.add(i32, counter, 1);
+      registerSleeper(i32, counter);
       try {
         backend.wait(i32, index, seq, Math.min(deadline.remaining(), PROBE_MS));
       } finally {
-        Atomics.sub(i32, counter, 1);
+        unregisterSleeper(i32, counter);
       }
     }
   }

@@ -7,7 +7,7 @@
  * shuts the ring down when nobody is left to read, ending the wait with the send error.
  */
 import { FullError, TimeoutError } from "@ipc/core";
-import { Deadline, recycleSerialized, type Ring } from "@ipc/core/internal";
+import { Deadline, recycleSerialized, registerSleeper, unregisterSleeper, type Ring } from "@ipc/core/internal";
 import { PROBE_MS, probeSlice } from "./channel.js";
 
 const ZERO = new Deadline(0);
@@ -157,11 +157,11 @@ export class Outbox {
           continue;
         }
         const stop = (this.#stopWaiting = new AbortController());
-        Atomics.add(i32, counter, 1);
+        registerSleeper(i32, counter);
         try {
           await this.ring.backend.waitAsync(i32, index, seq, PROBE_MS, stop.signal).catch(() => undefined);
         } finally {
-          Atomics.sub(i32, counter, 1);
+          unregisterSleeper(i32, counter);
           this.#stopWaiting = undefined;
         }
         if (!this.pumping) return;

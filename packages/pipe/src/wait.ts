@@ -1,5 +1,5 @@
 /** wait(): the connections (and process sentinels) that are ready, as `multiprocessing.connection.wait`. */
-import { checkTimeout, Deadline, isWaitable, waitable, type Waitable } from "@ipc/core/internal";
+import { checkTimeout, Deadline, isWaitable, registerSleeper, unregisterSleeper, waitable, type Waitable } from "@ipc/core/internal";
 import { PROBE_MS } from "./channel.js";
 import type { Connection } from "./connection.js";
 
@@ -30,7 +30,7 @@ export async function wait<C extends Connection<any, any> | Waitable>(objects: I
     for (const c of connections) c.wantMore();
     if (deadline.expired()) return ready;
     const stop = new AbortController();
-    for (const w of words) Atomics.add(w.i32, w.counter, 1);
+    for (const w of words) registerSleeper(w.i32, w.counter);
     let timer: NodeJS.Timeout | undefined;
     try {
       const ms = Math.min(deadline.remaining(), PROBE_MS);
@@ -43,7 +43,7 @@ export async function wait<C extends Connection<any, any> | Waitable>(objects: I
     } finally {
       clearTimeout(timer);
       stop.abort();
-      for (const w of words) Atomics.sub(w.i32, w.counter, 1);
+      for (const w of words) unregisterSleeper(w.i32, w.counter);
     }
   }
 }

@@ -160,7 +160,8 @@ class Encoder {
 
   /** Forgets the objects met (after each value). */
   resetSeen(): void {
-    this.few.length = 0;
+    // setting an array's length calls into the runtime even when it is already 0
+    if (this.few.length !== 0) this.few.length = 0;
     this.many = undefined;
   }
 

@@ -5,6 +5,7 @@
 import { lockRobustAsync, lockRobustSync, unlockRobust } from "../locks/robust-mutex.js";
 import type { Deadline } from "../memory/deadline.js";
 import type { Ring, Sleep } from "./ring.js";
+import { registerSleeper, unregisterSleeper } from "./ring-words.js";
 
 /**
  * Spins briefly before sleeping: the other side is often about to publish, and a futex sleep plus
@@ -31,11 +32,11 @@ export function driveSync<R>(ring: Ring, lock: number | null, deadline: Deadline
         step = gen.next();
         continue;
       }
-      if (s.counter >= 0) Atomics.add(i32, s.counter, 1);
+      if (s.counter >= 0) registerSleeper(i32, s.counter);
       try {
         backend.wait(i32, s.index, s.value, Math.min(s.deadline.remaining(), s.slice ?? Infinity));
       } finally {
-        if (s.counter >= 0) Atomics.sub(i32, s.counter, 1);
+        if (s.counter >= 0) unregisterSleeper(i32, s.counter);
       }
       step = gen.next();
     }
@@ -67,7 +68,7 @@ export async function driveAsync<R>(
         step = gen.next();
         continue;
       }
-      if (s.counter >= 0) Atomics.add(i32, s.counter, 1);
+      if (s.counter >= 0) registerSleeper(i32, s.counter);
       let failure: unknown;
       try {
         // the ring sleeps with the operation's own deadline until it commits, with `forever` after
@@ -75,7 +76,7 @@ export async function driveAsync<R>(
       } catch (e) {
         failure = e;
       } finally {
-        if (s.counter >= 0) Atomics.sub(i32, s.counter, 1);
+        if (s.counter >= 0) unregisterSleeper(i32, s.counter);
       }
       step = failure === undefined ? gen.next() : gen.throw(failure);
     }
