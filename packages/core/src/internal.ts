@@ -55,4 +55,4 @@ export { Ring, HEADER_BYTES, NOT_NOW, HAND_OVER_MIN } from "./ring/ring.js";
 export { registerSleeper, unregisterSleeper } from "./ring/ring-words.js";
 export { AdaptiveSpin } from "./ring/adaptive-spin.js";
 export type { Decode, RingGetOptions, RingPutOptions } from "./ring/ring.js";
-export { untilShutDown } from "./until-shut-down.js";
+export { untilEnd, untilShutDown } from "./until-shut-down.js";

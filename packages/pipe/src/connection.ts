@@ -8,7 +8,7 @@
  * the same in every context.
  */
 import { BrokenPipeError, BufferTooShortError, ClosedError, deserialize, EmptyError, EOFError, InvalidStateError, IpcError, MessageTooLargeError, registerHandleType, ShutDownError, TimeoutError, toHandle, type HandleContext, type HandleDescriptor } from "@ipc/core";
-import { AdaptiveSpin, allocLarge, checkSignal, checkTimeout, Deadline, type Decode, errorClasses, NOT_NOW, recycleSerialized, registerSleeper, serializeOr, unregisterSleeper, type Ring, type WaitBackend } from "@ipc/core/internal";
+import { AdaptiveSpin, allocLarge, checkSignal, checkTimeout, Deadline, type Decode, errorClasses, NOT_NOW, recycleSerialized, registerSleeper, serializeOr, unregisterSleeper, untilEnd, type Ring, type WaitBackend } from "@ipc/core/internal";
 import { Channel, PROBE_MS, probeSlice } from "./channel.js";
 import { connectionState } from "./connection-state.js";
 import { connectionReviver } from "./revive-connection.js";
@@ -41,6 +41,8 @@ function ownBytes(bytes: Uint8Array): Uint8Array {
   out.set(bytes);
   return out;
 }
+
+const isEOF = (e: unknown): boolean => e instanceof EOFError;
 
 /** The internal constructor token. */
 const INTERNAL = Symbol("@ipc/pipe:internal");
@@ -492,16 +494,9 @@ export class Connection<S = unknown, R = unknown> {
     }
   }
 
-  /** Yields messages until the other end is closed (EOF). */
-  async *[Symbol.asyncIterator](): AsyncIterator<R> {
-    for (;;) {
-      try {
-        yield await this.recv();
-      } catch (e) {
-        if (e instanceof EOFError) return;
-        throw e;
-      }
-    }
+  /** Yields messages until the other end is closed (EOF): one `recv()` per message. */
+  [Symbol.asyncIterator](): AsyncIterableIterator<R> {
+    return untilEnd(() => this.recv(), isEOF);
   }
 
   /** @internal */

@@ -225,6 +225,25 @@ describe("Pipe in one thread", () => {
     expect(n).toBe(1000);
   });
 
+  it("async iteration: ends at EOF, stops at break, rejects with any other error", async () => {
+    const [a, b] = Pipe();
+    for (let i = 0; i < 5; i++) a.send(i);
+    const seen: number[] = [];
+    for await (const x of b) {
+      seen.push(x as number);
+      if (seen.length === 3) break;
+    }
+    expect(seen).toEqual([0, 1, 2]);
+    expect(await b.recv()).toBe(3); // break took nothing more
+    a.sendBytes(new Uint8Array([0xff, 0xff])); // not a message
+    const it = b[Symbol.asyncIterator]();
+    expect(await it.next()).toEqual({ value: 4, done: false });
+    await expect(it.next()).rejects.toThrow(SerializationError);
+    a.close();
+    expect(await it.next()).toEqual({ value: undefined, done: true });
+    expect(await it.next()).toEqual({ value: undefined, done: true });
+  });
+
   it("refuses what cannot be serialized at send, sending nothing", async () => {
     const [a, b] = Pipe();
     expect(() => a.send({ f: () => 1 } as never)).toThrow(SerializationError);
