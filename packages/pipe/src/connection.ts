@@ -496,7 +496,11 @@ export class Connection<S = unknown, R = unknown> {
 
   /** Yields messages until the other end is closed (EOF): one `recv()` per message. */
   [Symbol.asyncIterator](): AsyncIterableIterator<R> {
-    return untilEnd(() => this.recv(), isEOF);
+    return untilEnd(
+      () => this.recv(),
+      isEOF,
+      () => this.#readRing().tryGetFrame(this.#decode<R>),
+    );
   }
 
   /** @internal */

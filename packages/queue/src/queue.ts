@@ -223,7 +223,14 @@ export class Queue<T = unknown> extends SharedObject<null> {
 
   /** Yields items until the queue is shut down and drained. */
   [Symbol.asyncIterator](): AsyncIterableIterator<T> {
-    return untilShutDown(() => this.get());
+    return untilShutDown(
+      () => this.get(),
+      // an item that is there now, without a get() promise (a remote copy has no ring here)
+      () => {
+        this.check();
+        return this.#ring ? this.#ring.tryGetFrame(decode<T>) : NOT_NOW;
+      },
+    );
   }
 
 
