@@ -32,7 +32,7 @@ export function untilEnd<T>(get: () => Promise<T>, isEnd: (e: unknown) => boolea
         try {
           return Promise.resolve(onError(e));
         } catch (rethrown) {
-          return Promise.reject(rethrown as Error);
+          return Promise.reject(rethrown);
         }
       }
     }
