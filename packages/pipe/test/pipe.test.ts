@@ -481,6 +481,20 @@ describe.each(contexts)("Pipe with a child (%s)", (context) => {
     await expect(reader.recv({ timeout: 20_000 })).rejects.toThrow(EOFError);
   });
 
+  // (a relayed end's message leaves the writer's ring for the socket whole, so it is never cut)
+  it.skipIf(context === "process" && !nativeAvailable())("a writer killed in the middle of a message: the reader drops the partial message and reads EOF", async () => {
+    const [reader, writer] = Pipe({ duplex: false, ringSize: 4096 });
+    const [readyIn, readyOut] = Pipe({ duplex: false });
+    const p = start("stallMidMessage", [writer, readyOut, 64 * 1024], context);
+    writer.close();
+    readyOut.close();
+    expect(await readyIn.recv({ timeout: 20_000 })).toBe("starting");
+    expect(await reader.poll(20_000)).toBe(true); // its first frame is in: the writer is mid-message
+    p.kill();
+    await finish(p);
+    await expect(reader.recvBytes({ timeout: 20_000 })).rejects.toThrow(EOFError);
+  });
+
   it("a writer killed once drain() resolved: its message arrives whole (relayed from a process: 2 MiB, more than a socket buffers)", async () => {
     const [reader, writer] = Pipe({ duplex: false });
     const [readyIn, readyOut] = Pipe({ duplex: false });
