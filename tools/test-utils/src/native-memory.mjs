@@ -1,0 +1,21 @@
+// What @ipc shared memory this process holds (for fixtures run with plain node: no TypeScript).
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+
+/** The @ipc/native memfds this process has open, and the MiB of them it maps. */
+export function nativeMemory() {
+  let fds = 0;
+  for (const fd of readdirSync("/proc/self/fd")) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`).startsWith("/memfd:ipc-native")) fds++;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  let bytes = 0;
+  for (const line of readFileSync("/proc/self/maps", "latin1").split("\n")) {
+    if (!line.includes("/memfd:ipc-native")) continue;
+    const [from, to] = line.split(" ")[0].split("-").map((h) => parseInt(h, 16));
+    bytes += to - from;
+  }
+  return { fds, mib: Math.round(bytes / 2 ** 20) };
+}
