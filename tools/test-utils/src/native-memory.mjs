@@ -19,3 +19,19 @@ export function nativeMemory() {
   }
   return { fds, mib: Math.round(bytes / 2 ** 20) };
 }
+
+/**
+ * {@link nativeMemory} once this process has let go of what it held above `before` (at most 2
+ * descriptors more), collecting garbage meanwhile (run node with --expose-gc), or after `ms` as it
+ * is then: handles on their way are checked every second, and collection unmaps the rest.
+ */
+export async function nativeMemoryReleased(before, ms = 20_000) {
+  const deadline = Date.now() + ms;
+  let now = nativeMemory();
+  while (now.fds > before.fds + 2 && Date.now() < deadline) {
+    globalThis.gc();
+    await new Promise((r) => setTimeout(r, 100));
+    now = nativeMemory();
+  }
+  return now;
+}
