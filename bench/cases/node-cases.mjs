@@ -395,6 +395,21 @@ export const cases = {
       },
     },
   },
+  pipe_create: {
+    unit: "ops/s",
+    variants: {
+      "Pipe(): make one, close both ends": () => {
+        const n = 5000;
+        const t0 = performance.now();
+        for (let i = 0; i < n; i++) {
+          const [a, b] = Pipe();
+          a.close();
+          b.close();
+        }
+        return (n / (performance.now() - t0)) * 1000;
+      },
+    },
+  },
   shm_create_attach: {
     unit: "ops/s",
     variants: {

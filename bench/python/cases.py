@@ -405,6 +405,16 @@ def shm_create_attach(n=2000):
     return n / (now() - t0)
 
 
+def pipe_create(n=5000):
+    """mp.Pipe(): make one, close both ends."""
+    t0 = now()
+    for _ in range(n):
+        a, b = ctx.Pipe()
+        a.close()
+        b.close()
+    return n / (now() - t0)
+
+
 _FRESH = {
     "pool": """
 import multiprocessing as mp, time, sys
@@ -483,6 +493,7 @@ CASES = {
     "array_fill_sum": ("ops/s", array_fill_sum),
     "array_sum_api": ("ops/s", array_sum_api),
     "shm_create_attach": ("ops/s", shm_create_attach),
+    "pipe_create": ("ops/s", pipe_create),
     "start_fork_fresh": ("ms", start_fork_fresh),
     "start_spawn_fresh": ("ms", start_spawn_fresh),
     "start_fork": ("ms", start_fork),

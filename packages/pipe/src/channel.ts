@@ -4,7 +4,7 @@
  *
  * | bytes / word | who writes | meaning |
  * |---|---|---|
- * | word 0 `CHANGES` | whoever releases a hold or closes an end | bumped on every such change; relays sleep on it |
+ * | word 0 `CHANGES` | whoever releases a hold or closes an end | bumped on every such change; relays sleep on it (notified only in a `SharedArrayBuffer`: a native pipe has no relays) |
  * | word 1 `DUPLEX` | constructor | 1 duplex, 0 one-way |
  * | words 2-3 `REFS` | holders of end 0 / end 1 | live copies of the end (sum of its slot counts) |
  * | words 4-5 `CLOSED` | the last holder (or whoever finds the holders gone) | 1 once the end is closed for good |
@@ -252,7 +252,8 @@ export class Channel {
 
   private changed(): void {
     Atomics.add(this.i32, CHANGES, 1);
-    this.backend.notify(this.i32, CHANGES);
+    // only relays sleep on it, and a pipe in a native block has none (a futex wake saved per change)
+    if (!this.native) this.backend.notify(this.i32, CHANGES);
   }
 
   /** Index of the `CHANGES` word (for waits). */

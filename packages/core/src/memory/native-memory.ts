@@ -405,7 +405,12 @@ export function isNative(words: SharedWords): words is NativeWords {
 export function allocateNativeWords(byteLength: number, count: number, ownerWords: readonly number[] | "all"): NativeWords {
   const partyOffset = (byteLength + 63) & ~63;
   const size = partyOffset + PARTY_TABLE_BYTES;
+  const cap = blockCap();
+  if (liveBlocks >= cap) {
+    throw new IpcError(`${liveBlocks} blocks are mapped here, half of this process's limit of open files: the rest is left to the program`);
+  }
   const [buffer, id, fd] = requireBinding().create(size);
+  countBlock(buffer);
   const header = new Int32Array(buffer, partyOffset, 4);
   // tells blocks apart, not a secret (forged handles are refused by the addon's checks)
   const stamp = 1 + Math.floor(Math.random() * 0x7ffffffe);
@@ -413,6 +418,39 @@ export function allocateNativeWords(byteLength: number, count: number, ownerWord
   Atomics.store(header, 1, PARTY_MAGIC);
   Atomics.store(header, STAMP, stamp);
   return nativeWordsOf(buffer, { id, fd, size, partyOffset, ownerWords, stamp }, 0, count);
+}
+
+/**
+ * Blocks this isolate made or mapped and has not collected yet: each holds a file descriptor until
+ * it is collected, and a program that makes pipes or queues in a loop can have thousands waiting for
+ * a collection. New blocks stop at half the process's limit of open files (`Max open files` in
+ * /proc/self/limits; 512 when unreadable), so the program's own files and sockets always find
+ * descriptors; objects made past it use a `SharedArrayBuffer` (see {@link tryAllocateNativeWords}).
+ */
+let liveBlocks = 0;
+const blockCollected = new FinalizationRegistry<undefined>(() => {
+  liveBlocks--;
+});
+let cap: number | undefined;
+
+function countBlock(buffer: SharedArrayBuffer): void {
+  liveBlocks++;
+  blockCollected.register(buffer, undefined);
+}
+
+function blockCap(): number {
+  if (cap !== undefined) return cap;
+  cap = 512;
+  try {
+    const line = readFileSync("/proc/self/limits", "latin1")
+      .split("\n")
+      .find((l) => l.startsWith("Max open files"));
+    const soft = Number(line?.split(/\s+/)[3]);
+    if (Number.isFinite(soft) && soft > 0) cap = Math.max(16, Math.floor(soft / 2));
+  } catch {
+    // not Linux's /proc: keep the default
+  }
+  return cap;
 }
 
 function nativeWordsOf(buffer: SharedArrayBuffer, block: NativeBlock, byteOffset: number, count: number): NativeWords {
@@ -527,6 +565,7 @@ export function nativeWordsFrom(state: NativeHandleState): NativeWords {
       throw new IpcError(`cannot map the shared memory of another process (${path}): has it exited?`, { cause: error });
     }
     const [buffer, id, fd] = mapped;
+    countBlock(buffer);
     const header = headerOf(buffer, state.block);
     if (Atomics.load(header, 1) !== PARTY_MAGIC || Atomics.load(header, STAMP) !== stamp) {
       // unmapped when `buffer` is collected
