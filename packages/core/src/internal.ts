@@ -54,5 +54,5 @@ export { entryUrl, createWorker, childExecArgv, isTypeScript } from "./entries.j
 export { Ring, HEADER_BYTES, NOT_NOW, HAND_OVER_MIN } from "./ring/ring.js";
 export { registerSleeper, unregisterSleeper } from "./ring/ring-words.js";
 export { AdaptiveSpin } from "./ring/adaptive-spin.js";
-export type { Decode, RingGetOptions, RingPutOptions } from "./ring/ring.js";
-export { untilEnd, untilShutDown } from "./until-shut-down.js";
+export type { Decode, RingGetOptions, RingPutOptions, RingWaiter } from "./ring/ring.js";
+export { untilEnd, untilShutDown } from "./until-end.js";

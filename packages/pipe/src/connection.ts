@@ -8,13 +8,12 @@
  * the same in every context.
  */
 import { BrokenPipeError, BufferTooShortError, ClosedError, deserialize, EmptyError, EOFError, InvalidStateError, IpcError, MessageTooLargeError, registerHandleType, ShutDownError, TimeoutError, toHandle, type HandleContext, type HandleDescriptor } from "@ipc/core";
-import { AdaptiveSpin, allocLarge, checkSignal, checkTimeout, Deadline, type Decode, errorClasses, NOT_NOW, recycleSerialized, registerSleeper, serializeOr, unregisterSleeper, untilEnd, type Ring, type WaitBackend } from "@ipc/core/internal";
+import { AdaptiveSpin, allocLarge, checkSignal, checkTimeout, Deadline, type Decode, errorClasses, NOT_NOW, recycleSerialized, registerSleeper, serializeOr, unregisterSleeper, untilEnd, type Ring, type RingWaiter } from "@ipc/core/internal";
 import { Channel, PROBE_MS, probeSlice } from "./channel.js";
 import { connectionState } from "./connection-state.js";
 import { connectionReviver } from "./revive-connection.js";
 import { trackHold, untrackHold, type Hold } from "./holds.js";
 import { bytesOf, Outbox, type OutboxOwner } from "./outbox.js";
-
 
 /** Options of a blocking async connection operation. */
 export interface RecvOptions {
@@ -417,9 +416,8 @@ export class Connection<S = unknown, R = unknown> {
   }
 
   /** @internal what a waiter sleeps on: the read ring's data sequence word. */
-  waitWord(): { i32: Int32Array; index: number; counter: number; backend: WaitBackend } {
-    const ring = this.#readRing();
-    return { ...ring.dataWaiter(), backend: ring.backend };
+  waitWord(): RingWaiter {
+    return this.#readRing().dataWaiter();
   }
 
   /**

@@ -123,7 +123,7 @@ export class Outbox {
     // message meets this while the reader catches up)
     if (bytes.byteLength + 8 <= ring.maxChunk && !ring.fitsNow(bytes.byteLength) && ring.isOpen()) return false;
     try {
-      this.ring.putSync(bytes, { deadline: ZERO, handOver: this.handOver });
+      ring.putSync(bytes, { deadline: ZERO, handOver: this.handOver });
       return true;
     } catch (e) {
       if (e instanceof FullError) return false;
@@ -138,7 +138,7 @@ export class Outbox {
    * of several frames that does not fit whole streams in as room frees, the pump putting it.
    */
   async #runPump(): Promise<void> {
-    const { i32, index, counter } = this.ring.spaceWaiter();
+    const { i32, index, counter, backend } = this.ring.spaceWaiter();
     try {
       for (;;) {
         // the sequence word is read before looking for room: a consumer freeing room after the
@@ -159,7 +159,7 @@ export class Outbox {
         const stop = (this.#stopWaiting = new AbortController());
         registerSleeper(i32, counter);
         try {
-          await this.ring.backend.waitAsync(i32, index, seq, PROBE_MS, stop.signal).catch(() => undefined);
+          await backend.waitAsync(i32, index, seq, PROBE_MS, stop.signal).catch(() => undefined);
         } finally {
           unregisterSleeper(i32, counter);
           this.#stopWaiting = undefined;

@@ -117,6 +117,15 @@ export interface Decode<T> {
   assemble?(total: number): Uint8Array | undefined;
 }
 
+/** A word to sleep on outside the ring's own operations (see {@link Ring.dataWaiter}). */
+export interface RingWaiter {
+  i32: Int32Array;
+  index: number;
+  /** The sleeper count to register in (`registerSleeper`) while asleep. */
+  counter: number;
+  backend: WaitBackend;
+}
+
 /** What {@link Ring.tryGetFrame} returns when the fast path cannot take an item. */
 export const NOT_NOW: unique symbol = Symbol("@ipc/core:not-now") as never;
 
@@ -323,19 +332,20 @@ export class Ring {
   }
 
   /**
-   * What a waiter for items sleeps on: the `DATA_SEQ` word, and the `CONSUMERS` count to register
-   * in while asleep (for a `wait()` over many objects).
+   * What a waiter for items sleeps on: the `DATA_SEQ` word, the `CONSUMERS` count to register in
+   * while asleep (for a `wait()` over many objects), and the backend that sleeps on this memory.
    */
-  dataWaiter(): { i32: Int32Array; index: number; counter: number } {
-    return { i32: this.i32, index: DATA_SEQ, counter: CONSUMERS };
+  dataWaiter(): RingWaiter {
+    return { i32: this.i32, index: DATA_SEQ, counter: CONSUMERS, backend: this.backend };
   }
 
   /**
    * What a waiter for room sleeps on: the `SPACE_SEQ` word, and the `PRODUCERS` count to register
-   * in while asleep (a sender's backlog waits for room, not for one item: see pipe's outbox.ts).
+   * in while asleep (a sender's backlog waits for room, not for one item: see pipe's outbox.ts),
+   * and the backend that sleeps on this memory.
    */
-  spaceWaiter(): { i32: Int32Array; index: number; counter: number } {
-    return { i32: this.i32, index: SPACE_SEQ, counter: PRODUCERS };
+  spaceWaiter(): RingWaiter {
+    return { i32: this.i32, index: SPACE_SEQ, counter: PRODUCERS, backend: this.backend };
   }
 
   /**
