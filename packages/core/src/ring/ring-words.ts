@@ -17,19 +17,10 @@ export const COUNT = 4;
 export const DATA_SEQ = 5;
 /** Word `CONSUMERS` (see the layout table in ring.ts). */
 export const CONSUMERS = 6;
-/**
- * Bit of the `CONSUMERS` and `PRODUCERS` words: a wake is on its way to the sleepers registered so
- * far (set by the waker that sends it, cleared by every sleeper that registers), so the wakers
- * after it skip theirs (see ring.ts's memory-ordering note). The count is the bits below it.
- */
-export const WOKEN = 0x40000000;
-/** The sleeper count of a `CONSUMERS` or `PRODUCERS` word. */
-export const SLEEPERS = WOKEN - 1;
 
 /** Registers a sleeper in count word `counter` (before its wait): a later waker must wake it. */
 export function registerSleeper(i32: Int32Array, counter: number): void {
   Atomics.add(i32, counter, 1);
-  Atomics.and(i32, counter, ~WOKEN);
 }
 
 /** Unregisters a sleeper from count word `counter` (after its wait). */

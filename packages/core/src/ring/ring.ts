@@ -10,9 +10,9 @@
  * | 3 `HEAD` | the consumer holding `HEAD_LOCK` | bytes ever read (u32, wraps) |
  * | 4 `COUNT` | producers (+1 on an item's first frame), consumers (-1 on taking it), shutdown | items in the queue |
  * | 5 `DATA_SEQ` | producers, shutdown | bumped after publishing; consumers sleep on it |
- * | 6 `CONSUMERS` | consumers; bit 30 `WOKEN` producers | consumers that may be asleep on `DATA_SEQ` (bits 0-29); a wake is on its way to them (bit 30) |
+ * | 6 `CONSUMERS` | consumers | consumers that may be asleep on `DATA_SEQ` |
  * | 7 `SPACE_SEQ` | consumers, shutdown | bumped after freeing space or a slot; producers sleep on it |
- * | 8 `PRODUCERS` | producers; bit 30 `WOKEN` consumers | producers that may be asleep on `SPACE_SEQ` (bits 0-29); a wake is on its way to them (bit 30) |
+ * | 8 `PRODUCERS` | producers | producers that may be asleep on `SPACE_SEQ` |
  * | 9 `MAX_SIZE` | constructor | item limit, 0 = unbounded |
  * | 10 `STATE` | `shutdown` | 0 open · 1 shut down · 2 shut down immediately (contents discarded) |
  * | 11 `UNFINISHED` | `put` (+1), `taskDone` (-1), immediate shutdown | JoinableQueue's unfinished tasks |
@@ -45,13 +45,10 @@
  * reads `HEAD` before overwriting. Sleepers register in `CONSUMERS`/`PRODUCERS` and sleep only
  * while the sequence word still holds the value read *before* they checked their condition; the
  * other side bumps the sequence *after* changing `TAIL`/`HEAD` and then reads the sleeper count,
- * so no wake-up is lost and no `notify` is paid while nobody sleeps. Nor is one paid twice: a
- * waker that finds sleepers sets `WOKEN` (`Atomics.or`) and notifies only if it was clear, and a
- * sleeper clears it after registering, before its wait compares the sequence. A waker that skips
- * its notify because `WOKEN` was set saw it set after bumping the sequence; any sleeper that
- * registered (and cleared the bit) before that bump is woken by the earlier notify or finds the
- * sequence changed, and the first waker whose `or` comes after a sleeper's clear notifies it. A
- * burst of items to one sleeping consumer costs one `notify`, not one per item. A hand-over block is filled
+ * so no wake-up is lost and no `notify` is paid while nobody sleeps. (Every waker notifies while
+ * sleepers are registered: a "wake already on its way" flag that let later wakers skip theirs was
+ * tried and removed, since a worker terminated between setting it and notifying left sleepers
+ * asleep for good.) A hand-over block is filled
  * and filed under its token (under the addon's mutex) before its frame is published, and taken
  * under the same mutex; a slot word is set after the frame is published and cleared by the taker
  * with a compare-exchange on its token, so a stale word only ever names a token already taken.
@@ -95,8 +92,6 @@ import {
   HEADER_WORDS,
   HEADER_BYTES,
   OPEN,
-  SLEEPERS,
-  WOKEN,
   SHUT,
   SHUT_IMMEDIATE,
 } from "./ring-words.js";
@@ -285,11 +280,8 @@ export class Ring {
   }
 
   private wake(seq: number, sleepers: number): void {
-    const i32 = this.i32;
-    Atomics.add(i32, seq, 1);
-    const c = Atomics.load(i32, sleepers);
-    // one notify per wave of sleepers (see the memory-ordering note)
-    if ((c & SLEEPERS) > 0 && (c & WOKEN) === 0 && (Atomics.or(i32, sleepers, WOKEN) & WOKEN) === 0) this.backend.notify(i32, seq);
+    Atomics.add(this.i32, seq, 1);
+    if (Atomics.load(this.i32, sleepers) > 0) this.backend.notify(this.i32, seq);
   }
 
   /** Puts one serialized item, blocking this thread while it waits. @throws FullError, ShutDownError. */
