@@ -34,6 +34,52 @@ describe("Ring fast paths", () => {
     expect(r.tryGetFrame(copy)).toBe(NOT_NOW);
   });
 
+  it("several producer and consumer objects on one ring: each one's kept view of the other side never loses, repeats or overwrites an item", () => {
+    const sab = Ring.allocate(1024, 0);
+    const producers = [0, 1, 2].map(() => new Ring(sab, 0, atomicsBackend));
+    const consumers = [0, 1].map(() => new Ring(sab, 0, atomicsBackend));
+    let put = 0;
+    let got = 0;
+    for (let round = 0; round < 5000; round++) {
+      // a varying burst from a varying producer, until the ring is full now and then
+      const p = producers[(round * 7) % 3];
+      const burst = 1 + ((round * 13) % 9);
+      for (let i = 0; i < burst; i++) {
+        const n = 1 + ((put * 31) % 120);
+        const b = bytes(n, put & 0xff);
+        if (n > 1) b[n - 1] = (put >> 8) & 0xff;
+        if (!p.tryPutFrame(b, false)) break;
+        put++;
+      }
+      // a varying number taken by a varying consumer, sometimes through the general path
+      const c = consumers[(round * 5) % 2];
+      const takes = 1 + ((round * 11) % 8);
+      for (let i = 0; i < takes && got < put; i++) {
+        const item = (round + i) % 4 === 0 ? getSlow(c) : c.tryGetFrame(copy);
+        expect(item).not.toBe(NOT_NOW);
+        const b = item as Uint8Array;
+        expect(b.byteLength).toBe(1 + ((got * 31) % 120));
+        expect([b[0], b[b.byteLength - 1]]).toEqual([got & 0xff, b.byteLength === 1 ? got & 0xff : (got >> 8) & 0xff]);
+        got++;
+      }
+      if (round % 17 === 0) {
+        // one consumer empties the ring: the other, whose kept TAIL is behind, finds nothing
+        const [a, b] = round % 2 === 0 ? consumers : [consumers[1], consumers[0]];
+        for (let item = a.tryGetFrame(copy); item !== NOT_NOW; item = a.tryGetFrame(copy)) expect((item as Uint8Array)[0]).toBe(got++ & 0xff);
+        expect(got).toBe(put);
+        expect(b.tryGetFrame(copy)).toBe(NOT_NOW);
+      }
+    }
+    while (got < put) {
+      const b = consumers[got % 2].tryGetFrame(copy) as Uint8Array;
+      expect(b[0]).toBe(got & 0xff);
+      got++;
+    }
+    expect(put).toBeGreaterThan(10_000);
+    expect(consumers[0].tryGetFrame(copy)).toBe(NOT_NOW);
+    expect(consumers[1].count()).toBe(0);
+  });
+
   it("gives up without waiting: no room, a slot limit, a held lock, a multi-frame item, a shut ring", () => {
     const r = ring(4096, 2);
     expect(r.tryPutFrame(bytes(10, 1), false)).toBe(true);

@@ -30,9 +30,12 @@ export interface RecvSyncOptions {
 }
 
 const ZERO = new Deadline(0);
-const decodeMessage = <R>(bytes: Uint8Array): R => deserialize<R>(bytes, { owned: !(bytes.buffer instanceof SharedArrayBuffer) });
+/** Messages are owned by their receiver (ignored for bytes still in the ring: see `deserialize`). */
+const OWNED = Object.freeze({ owned: true });
+const OWNED_PEER = Object.freeze({ owned: true, peer: true });
+const decodeMessage = <R>(bytes: Uint8Array): R => deserialize<R>(bytes, OWNED);
 /** A message from a network peer: data only, no handle revived (core's trust model). */
-const decodePeerMessage = <R>(bytes: Uint8Array): R => deserialize<R>(bytes, { owned: !(bytes.buffer instanceof SharedArrayBuffer), peer: true });
+const decodePeerMessage = <R>(bytes: Uint8Array): R => deserialize<R>(bytes, OWNED_PEER);
 /** The message as its own buffer (copied out when it is still in the ring). */
 function ownBytes(bytes: Uint8Array): Uint8Array {
   if (!(bytes.buffer instanceof SharedArrayBuffer)) return bytes;
@@ -83,6 +86,15 @@ export class Connection<S = unknown, R = unknown> {
     const ring = channel.writeRing(end);
     this.#outbox = ring && new Outbox(ring, this.#outboxOwner, channel.handsOver);
   }
+
+  /** Puts encoded bytes straight into the ring when nothing waits before them (one function per end, not per send). */
+  readonly #putNow = (bytes: Uint8Array): boolean => {
+    const outbox = this.#outbox!;
+    return this.#allowed(bytes) && !outbox.pumping && outbox.ring.tryPutFrame(bytes, false);
+  };
+
+  /** As {@link #putNow}, for `sendSync` (which refuses while anything is buffered). */
+  readonly #putNowSync = (bytes: Uint8Array): boolean => this.#allowed(bytes) && this.#outbox!.ring.tryPutFrame(bytes, false);
 
   /** How the outbox reports to this end. */
   readonly #outboxOwner: OutboxOwner = {
@@ -195,7 +207,7 @@ export class Connection<S = unknown, R = unknown> {
   send(obj: S): void {
     const outbox = this.#sender();
     // the common case: encoded straight into the ring; otherwise a copy of the bytes waits
-    const rest = serializeOr(obj, (bytes) => this.#allowed(bytes) && !outbox.pumping && outbox.ring.tryPutFrame(bytes, false));
+    const rest = serializeOr(obj, this.#putNow);
     if (rest) outbox.enqueue(rest, true);
   }
 
@@ -228,7 +240,7 @@ export class Connection<S = unknown, R = unknown> {
     const timeout = checkTimeout(opts.timeout);
     if (outbox.pumping) throw new InvalidStateError("sendSync while sent messages are still buffered: await drain() first");
     // the common case first: room now, encoded straight into the ring, no deadline objects
-    const bytes = serializeOr(obj, (b) => this.#allowed(b) && outbox.ring.tryPutFrame(b, false));
+    const bytes = serializeOr(obj, this.#putNowSync);
     if (!bytes) return;
     if (outbox.fits(bytes) && outbox.tryPut(bytes)) {
       recycleSerialized(bytes);

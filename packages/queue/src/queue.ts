@@ -10,8 +10,10 @@ import { AdaptiveSpin, checkInt, checkSignal, checkTimeout, optionsArg, timeoutA
 
 import { DEFAULT_RING_SIZE, type QueueOptions, type QueueWaitOptions, type QueueWaitSyncOptions, type ShutdownOptions } from "./options.js";
 
+/** An item is owned by its getter (ignored for bytes still in the ring: see `deserialize`). */
+const OWNED = Object.freeze({ owned: true });
 /** Decodes an item; an assembled multi-frame item is a private buffer, so large arrays can be views into it. */
-const decode = <T>(bytes: Uint8Array): T => deserialize<T>(bytes, { owned: !(bytes.buffer instanceof SharedArrayBuffer) });
+const decode = <T>(bytes: Uint8Array): T => deserialize<T>(bytes, OWNED);
 /** The bytes of an item for a remote consumer: a copy, since ring memory is reused. */
 const copyBytes = (bytes: Uint8Array): Uint8Array => bytes.slice();
 
@@ -46,6 +48,8 @@ export class Queue<T = unknown> extends SharedObject<null> {
 
   #ring: Ring | undefined;
   #closed = false;
+  /** Puts encoded bytes straight into the ring when it has room (one function per queue, not per put). */
+  readonly #putNow = (bytes: Uint8Array): boolean => this.#ring!.tryPutFrame(bytes, this.joinable);
   /** The short busy-wait of this handle's gets (core's adaptive-spin.ts). */
   readonly #spin = new AdaptiveSpin();
   /** Aborted by `close()`: ends the waits pending on this handle (made on the first wait). */
@@ -99,7 +103,7 @@ export class Queue<T = unknown> extends SharedObject<null> {
     const signal = checkSignal(opts.signal);
     // the common case: encoded straight into the ring; otherwise a copy of the bytes waits
     const ring = this.#ring!;
-    const bytes = serializeOr(item, (b) => ring.tryPutFrame(b, this.joinable));
+    const bytes = serializeOr(item, this.#putNow);
     if (!bytes) return;
     const putOpts = { deadline: new Deadline(timeout), joinable: this.joinable, signal: this.waitSignal(signal) };
     if (bytes.byteLength <= ring.maxChunk) {
@@ -128,7 +132,7 @@ export class Queue<T = unknown> extends SharedObject<null> {
     this.check();
     const timeout = checkTimeout(opts.timeout);
     const ring = this.#ring!;
-    const bytes = serializeOr(item, (b) => ring.tryPutFrame(b, this.joinable));
+    const bytes = serializeOr(item, this.#putNow);
     if (!bytes) return;
     ring.putSync(bytes, { deadline: new Deadline(timeout), joinable: this.joinable });
     recycleSerialized(bytes);

@@ -28,12 +28,28 @@ function segment(key: string | number): string {
 const SCRATCH = 64 * 1024;
 /** Largest scratch buffer kept between calls. */
 const MAX_KEPT = 16 * 1024 * 1024;
+/** Messages shorter than this are offered through a view kept per length (Writer.written). */
+const HEAD_VIEWS = 256;
 
 /** A growable byte buffer the encoder writes into. Reused between calls. */
 class Writer {
   buf = Buffer.allocUnsafeSlow(SCRATCH);
   view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   pos = 0;
+  /** Views of the first n bytes of `heads` (a Buffer's `subarray` costs ~50 ns, a kept view nothing). */
+  private heads: (Uint8Array | undefined)[] = [];
+  private headsOf: Buffer | undefined;
+
+  /** The bytes written so far, as a view of `buf` (kept per length for short messages). */
+  written(): Uint8Array {
+    const n = this.pos;
+    if (n >= HEAD_VIEWS) return this.buf.subarray(0, n);
+    if (this.headsOf !== this.buf) {
+      this.heads = [];
+      this.headsOf = this.buf;
+    }
+    return (this.heads[n] ??= new Uint8Array(this.buf.buffer, this.buf.byteOffset, n));
+  }
 
   ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
@@ -476,7 +492,7 @@ function takeBytes(enc: Encoder): Uint8Array {
 
 /** Offers a view of the encoded bytes to `consume`; when it declines, the bytes as their own buffer. */
 function offerBytes(enc: Encoder, consume: (bytes: Uint8Array) => boolean): Uint8Array | undefined {
-  return consume(enc.w.buf.subarray(0, enc.w.pos)) ? undefined : takeBytes(enc);
+  return consume(enc.w.written()) ? undefined : takeBytes(enc);
 }
 
 /** Encodes with a given root name for error paths, e.g. `args`. */

@@ -6,17 +6,17 @@
 /** Word `TAIL_LOCK` (see the layout table in ring.ts). */
 export const TAIL_LOCK = 0;
 /** Word `HEAD_LOCK` (see the layout table in ring.ts). */
-export const HEAD_LOCK = 1;
+export const HEAD_LOCK = 16;
 /** Word `TAIL` (see the layout table in ring.ts). */
-export const TAIL = 2;
+export const TAIL = 1;
 /** Word `HEAD` (see the layout table in ring.ts). */
-export const HEAD = 3;
+export const HEAD = 17;
 /** Word `COUNT` (see the layout table in ring.ts). */
-export const COUNT = 4;
+export const COUNT = 32;
 /** Word `DATA_SEQ` (see the layout table in ring.ts). */
-export const DATA_SEQ = 5;
+export const DATA_SEQ = 2;
 /** Word `CONSUMERS` (see the layout table in ring.ts). */
-export const CONSUMERS = 6;
+export const CONSUMERS = 48;
 
 /** Registers a sleeper in count word `counter` (before its wait): a later waker must wake it. */
 export function registerSleeper(i32: Int32Array, counter: number): void {
@@ -29,25 +29,25 @@ export function unregisterSleeper(i32: Int32Array, counter: number): void {
 }
 
 /** Word `SPACE_SEQ` (see the layout table in ring.ts). */
-export const SPACE_SEQ = 7;
+export const SPACE_SEQ = 18;
 /** Word `PRODUCERS` (see the layout table in ring.ts). */
-export const PRODUCERS = 8;
+export const PRODUCERS = 49;
 /** Word `MAX_SIZE` (see the layout table in ring.ts). */
-export const MAX_SIZE = 9;
+export const MAX_SIZE = 50;
 /** Word `STATE` (see the layout table in ring.ts). */
-export const STATE = 10;
+export const STATE = 51;
 /** Word `UNFINISHED` (see the layout table in ring.ts). */
-export const UNFINISHED = 11;
+export const UNFINISHED = 33;
 /** Word `JOIN_SEQ` (see the layout table in ring.ts). */
-export const JOIN_SEQ = 12;
+export const JOIN_SEQ = 34;
 /** Word `CAPACITY` (see the layout table in ring.ts). */
-export const CAPACITY = 13;
+export const CAPACITY = 52;
 /** First of the two words `HANDED` (see the layout table in ring.ts). */
-export const HANDED = 14;
+export const HANDED = 35;
 /** Hand-over slots (`HANDED` and the word after it). */
 export const HAND_OVER_SLOTS = 2;
-/** Control words, then the data area. */
-export const HEADER_WORDS = 16;
+/** Control words in four groups of 16 (one cache line each), then the data area. */
+export const HEADER_WORDS = 64;
 /** Bytes before the data area. */
 export const HEADER_BYTES = HEADER_WORDS * 4;
 

@@ -2,25 +2,31 @@
  * A multi-producer, multi-consumer ring of variable-size frames in one SharedArrayBuffer: the
  * storage of @ipc/queue's queues and of @ipc/pipe's pipes (docs/architecture.md, layer 4).
  *
+ * The header is four groups of 16 words, 64 bytes apart, so that what producers write on every
+ * item, what consumers write on every item, what both write and what is only read each sit on a
+ * cache line of their own: one side's stores do not make the other side's next atomic miss. (A
+ * native block starts page-aligned; a SharedArrayBuffer at least 16-byte aligned, where the words
+ * written per item, the first 12 bytes of groups 0-2, still keep a line apart.)
+ *
  * | word | who writes | meaning |
  * |---|---|---|
  * | 0 `TAIL_LOCK` | producers | robust mutex naming its holder (robust-mutex.ts): one producer writes at a time |
- * | 1 `HEAD_LOCK` | consumers | robust mutex: one consumer reads at a time |
- * | 2 `TAIL` | the producer holding `TAIL_LOCK` | bytes ever written (u32, wraps) |
- * | 3 `HEAD` | the consumer holding `HEAD_LOCK` | bytes ever read (u32, wraps) |
- * | 4 `COUNT` | producers (+1 on an item's first frame), consumers (-1 on taking it), shutdown | items in the queue |
- * | 5 `DATA_SEQ` | producers, shutdown | bumped after publishing; consumers sleep on it |
- * | 6 `CONSUMERS` | consumers | consumers that may be asleep on `DATA_SEQ` |
- * | 7 `SPACE_SEQ` | consumers, shutdown | bumped after freeing space or a slot; producers sleep on it |
- * | 8 `PRODUCERS` | producers | producers that may be asleep on `SPACE_SEQ` |
- * | 9 `MAX_SIZE` | constructor | item limit, 0 = unbounded |
- * | 10 `STATE` | `shutdown` | 0 open · 1 shut down · 2 shut down immediately (contents discarded) |
- * | 11 `UNFINISHED` | `put` (+1), `taskDone` (-1), immediate shutdown | JoinableQueue's unfinished tasks |
- * | 12 `JOIN_SEQ` | whoever brings `UNFINISHED` to 0 | `join` sleeps on it |
- * | 13 `CAPACITY` | constructor | bytes of the data area, a power of two |
- * | 14-15 `HANDED` | the producer after publishing a hand-over frame, the consumer that takes it (→ 0) | the tokens in flight, 0 a free slot: two at a time |
+ * | 1 `TAIL` | the producer holding `TAIL_LOCK` | bytes ever written (u32, wraps) |
+ * | 2 `DATA_SEQ` | producers, shutdown | bumped after publishing; consumers sleep on it |
+ * | 16 `HEAD_LOCK` | consumers | robust mutex: one consumer reads at a time |
+ * | 17 `HEAD` | the consumer holding `HEAD_LOCK` | bytes ever read (u32, wraps) |
+ * | 18 `SPACE_SEQ` | consumers, shutdown | bumped after freeing space or a slot; producers sleep on it |
+ * | 32 `COUNT` | producers (+1 on an item's first frame), consumers (-1 on taking it), shutdown | items in the queue |
+ * | 33 `UNFINISHED` | `put` (+1), `taskDone` (-1), immediate shutdown | JoinableQueue's unfinished tasks |
+ * | 34 `JOIN_SEQ` | whoever brings `UNFINISHED` to 0 | `join` sleeps on it |
+ * | 35-36 `HANDED` | the producer after publishing a hand-over frame, the consumer that takes it (→ 0) | the tokens in flight, 0 a free slot: two at a time |
+ * | 48 `CONSUMERS` | consumers, on going to sleep and waking | consumers that may be asleep on `DATA_SEQ` |
+ * | 49 `PRODUCERS` | producers, on going to sleep and waking | producers that may be asleep on `SPACE_SEQ` |
+ * | 50 `MAX_SIZE` | `format` | item limit, 0 = unbounded (kept by each `Ring` object) |
+ * | 51 `STATE` | `shutdown` | 0 open · 1 shut down · 2 shut down immediately (contents discarded) |
+ * | 52 `CAPACITY` | `format` | bytes of the data area, a power of two |
  *
- * Bytes 64.. hold the data area. A frame is a u32 header, a u32 holding the item's total length
+ * Bytes 256.. hold the data area. A frame is a u32 header, a u32 holding the item's total length
  * in its first frame (unused in the others), then the payload padded to 8 bytes, so frames and
  * payloads start 8-byte aligned (V8 copies into and out of shared memory word by word only when
  * aligned: 1 KiB at offset 4 mod 8 takes ~320 ns, at 0 mod 8 ~60 ns). Header: bit 31 FIRST, bit
@@ -45,7 +51,11 @@
  * reads `HEAD` before overwriting. Sleepers register in `CONSUMERS`/`PRODUCERS` and sleep only
  * while the sequence word still holds the value read *before* they checked their condition; the
  * other side bumps the sequence *after* changing `TAIL`/`HEAD` and then reads the sleeper count,
- * so no wake-up is lost and no `notify` is paid while nobody sleeps. (Every waker notifies while
+ * so no wake-up is lost and no `notify` is paid while nobody sleeps. The one-frame fast paths
+ * (`tryPutFrame`, `tryGetFrame`) keep the other side's position as they last read it and read it
+ * again only when it no longer suffices, or when their own position moved under them (another
+ * producer or consumer, a shutdown): a kept `HEAD` is never ahead of the real one, and all it
+ * frees was read before the consumer stored it; a kept `TAIL` likewise, for published frames. (Every waker notifies while
  * sleepers are registered: a "wake already on its way" flag that let later wakers skip theirs was
  * tried and removed, since a worker terminated between setting it and notifying left sleepers
  * asleep for good.) A hand-over block is filled
@@ -189,6 +199,13 @@ export class Ring {
   readonly view: DataView;
   readonly capacity: number;
   readonly maxChunk: number;
+  /** `MAX_SIZE`, which never changes after `format`: kept here, not read from the shared line per item. */
+  readonly #maxSize: number;
+  /** This object's last read of the other side's position and where it left its own (tryPutFrame, tryGetFrame). */
+  #seenHead = 0;
+  #leftTail = -1;
+  #seenTail = 0;
+  #leftHead = -1;
   /**
    * Called by a producer waiting for room in the middle of an item (every `PROBE_MS`), whose
    * deadline no longer applies: an owner may use it to notice that no consumer is left and shut
@@ -206,6 +223,7 @@ export class Ring {
     this.data = new Uint8Array(buffer, byteOffset + HEADER_BYTES, this.capacity);
     this.view = new DataView(buffer, byteOffset + HEADER_BYTES, this.capacity);
     this.maxChunk = this.capacity / 4 - 8;
+    this.#maxSize = Atomics.load(this.i32, MAX_SIZE);
   }
 
   /** Words of the header (a native block allocated for a ring holds them first). */
@@ -236,7 +254,7 @@ export class Ring {
   }
 
   maxSize(): number {
-    return Atomics.load(this.i32, MAX_SIZE);
+    return this.#maxSize;
   }
 
   /** Bytes ever written (`TAIL`, u32, wraps): a position to compare with {@link readPosition}. */
@@ -268,14 +286,12 @@ export class Ring {
    * After a consumer took a one-frame item: wakes producers waiting for room only once half the
    * ring is free (a producer that sleeps on a full ring then refills half of it at once, instead
    * of one wake-up per item), and at once in a bounded queue, where a producer may be waiting for
-   * a slot. Any frame fits in half the ring, so a waiting producer always gets its room.
+   * a slot. Any frame fits in half the ring, so a waiting producer always gets its room. `tail` is
+   * as the consumer read it before taking (a lower bound: at worst one wake-up too many), `head`
+   * where it left `HEAD`; neither is read again from the shared line.
    */
-  private spaceFreed(): void {
-    const i32 = this.i32;
-    if (Atomics.load(i32, MAX_SIZE) === 0) {
-      const used = ((Atomics.load(i32, TAIL) >>> 0) - (Atomics.load(i32, HEAD) >>> 0)) >>> 0;
-      if (used > this.capacity >>> 1) return;
-    }
+  private spaceFreed(tail: number, head: number): void {
+    if (this.#maxSize === 0 && ((tail - head) >>> 0) > this.capacity >>> 1) return;
     this.wake(SPACE_SEQ, PRODUCERS);
   }
 
@@ -458,13 +474,19 @@ export class Ring {
     if (Atomics.compareExchange(i32, TAIL_LOCK, 0, this.backend.owner) !== 0) return false;
     try {
       if (this.state() !== OPEN) return false;
-      const maxSize = Atomics.load(i32, MAX_SIZE);
+      const maxSize = this.#maxSize;
       if (maxSize !== 0 && Atomics.load(i32, COUNT) >= maxSize) return false;
       const need = 8 + pad8(n);
       let tail = Atomics.load(i32, TAIL) >>> 0;
-      const free = this.capacity - ((tail - (Atomics.load(i32, HEAD) >>> 0)) >>> 0);
       let pos = tail & (this.capacity - 1);
       const toEnd = this.capacity - pos;
+      // HEAD as last read stands while TAIL is where this object left it (no other producer
+      // since; HEAD only grows): the consumers' line is read again only when that is too little
+      let free = this.capacity - ((tail - this.#seenHead) >>> 0);
+      if (tail !== this.#leftTail || free < (toEnd < need ? toEnd + need : need)) {
+        this.#seenHead = Atomics.load(i32, HEAD) >>> 0;
+        free = this.capacity - ((tail - this.#seenHead) >>> 0);
+      }
       if (toEnd < need) {
         if (free < toEnd + need) return false;
         this.view.setUint32(pos, WRAP, true);
@@ -477,6 +499,7 @@ export class Ring {
       this.data.set(bytes, pos + 8);
       if (joinable) Atomics.add(i32, UNFINISHED, 1);
       Atomics.store(i32, TAIL, (tail + need) | 0);
+      this.#leftTail = (tail + need) >>> 0;
       Atomics.add(i32, COUNT, 1);
       if (!deferWake) this.wake(DATA_SEQ, CONSUMERS);
       return true;
@@ -495,14 +518,19 @@ export class Ring {
     if (Atomics.compareExchange(i32, HEAD_LOCK, 0, this.backend.owner) !== 0) return NOT_NOW;
     try {
       if (this.state() === SHUT_IMMEDIATE) return NOT_NOW;
-      const tail = Atomics.load(i32, TAIL) >>> 0;
       let head = Atomics.load(i32, HEAD) >>> 0;
+      // TAIL as last read stands while HEAD is where this object left it (no other consumer or
+      // shutdown since; TAIL only grows): the producers' line is read again only when it is used up
+      let tail = this.#seenTail;
+      if (head !== this.#leftHead || tail === head) tail = this.#seenTail = Atomics.load(i32, TAIL) >>> 0;
       if (tail === head) return NOT_NOW;
       let pos = head & (this.capacity - 1);
       let header = this.view.getUint32(pos, true);
       if (header === WRAP) {
         head = (head + (this.capacity - pos)) >>> 0;
         Atomics.store(i32, HEAD, head | 0);
+        this.#leftHead = head;
+        if (tail === head) tail = this.#seenTail = Atomics.load(i32, TAIL) >>> 0;
         if (tail === head) return NOT_NOW;
         pos = 0;
         header = this.view.getUint32(0, true);
@@ -514,7 +542,8 @@ export class Ring {
         const token = this.view.getUint32(pos + 8, true);
         const total = this.view.getUint32(pos + 12, true);
         Atomics.store(i32, HEAD, (head + 8 + pad8(n)) | 0);
-        this.spaceFreed();
+        this.#leftHead = (head + 8 + pad8(n)) >>> 0;
+        this.spaceFreed(tail, head + 8 + pad8(n));
         const bytes = this.takeHandedOver(token, total, decode);
         return bytes === undefined ? NOT_NOW : decode(bytes);
       }
@@ -522,7 +551,8 @@ export class Ring {
         return decode(this.data.subarray(pos + 8, pos + 8 + n));
       } finally {
         Atomics.store(i32, HEAD, (head + 8 + pad8(n)) | 0);
-        this.spaceFreed();
+        this.#leftHead = (head + 8 + pad8(n)) >>> 0;
+        this.spaceFreed(tail, head + 8 + pad8(n));
       }
     } finally {
       unlockRobust(i32, HEAD_LOCK, this.backend);
@@ -627,7 +657,7 @@ export class Ring {
           const token = this.view.getUint32(p, true);
           const handed = this.view.getUint32(p + 4, true);
           Atomics.store(i32, HEAD, (head + size) | 0);
-          this.spaceFreed();
+          this.spaceFreed(tail, head + size);
           const bytes = this.takeHandedOver(token, handed, decode);
           // undefined: a consumer that ended before moving HEAD took it (the item is lost with it)
           if (bytes === undefined) continue;
@@ -639,7 +669,7 @@ export class Ring {
             return decode(this.data.subarray(p, p + n));
           } finally {
             Atomics.store(i32, HEAD, (head + size) | 0);
-            this.spaceFreed();
+            this.spaceFreed(tail, head + size);
           }
         }
         // a first frame while assembling means the producer of the partial item was cut off
