@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Worker } from "node:worker_threads";
 import { ClosedError, deserialize, EmptyError, registerClass, serialize, SerializationError, WorkerLostError, ProcessError, IpcError } from "@ipc/core";
-import { allocLarge, serializeOr } from "@ipc/core/internal";
+import { allocLarge, recycleSerialized, serializeOr } from "@ipc/core/internal";
 
 class Point {
   constructor(
@@ -197,6 +197,27 @@ describe("serializeOr", () => {
     const bigBytes = serializeOr(big, () => false)!;
     serializeOr({ other: 1 }, () => true);
     expect((deserialize(bigBytes) as typeof big).blob.every((x) => x === 7)).toBe(true);
+  });
+
+  it("reuses a large message's buffer once it is given back, never one still handed out", () => {
+    const big = (v: number) => ({ blob: new Uint8Array(1 << 20).fill(v) });
+    const first = serializeOr(big(1), () => false)!;
+    // handed out while it streams; the next large message gets memory of its own
+    const second = serializeOr(big(2), () => false)!;
+    expect(second.buffer).not.toBe(first.buffer);
+    recycleSerialized(first);
+    recycleSerialized(first); // a second give-back of the same bytes is ignored
+    const third = serializeOr(big(3), () => false)!;
+    const fourth = serializeOr(big(4), () => false)!;
+    // the given-back buffer serves one of the next messages, and only one
+    expect([third.buffer, fourth.buffer].filter((b) => b === first.buffer)).toHaveLength(1);
+    expect(third.buffer).not.toBe(fourth.buffer);
+    expect([second, third, fourth].map((b) => (deserialize(b) as { blob: Uint8Array }).blob.every((x, _i, a) => x === a[0]))).toEqual([true, true, true]);
+    expect([second, third, fourth].map((b) => (deserialize(b) as { blob: Uint8Array }).blob[0])).toEqual([2, 3, 4]);
+    // small or foreign bytes are not taken
+    recycleSerialized(new Uint8Array(100));
+    recycleSerialized(new Uint8Array(new SharedArrayBuffer(1 << 20)));
+    expect((deserialize(serializeOr(big(5), () => false)!) as { blob: Uint8Array }).blob[0]).toBe(5);
   });
 
   it("names the path of what cannot be encoded, and a consumer may serialize again", () => {

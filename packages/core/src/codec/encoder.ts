@@ -36,7 +36,7 @@ class Writer {
   buf = Buffer.allocUnsafeSlow(SCRATCH);
   view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   pos = 0;
-  /** Views of the first n bytes of `heads` (a Buffer's `subarray` costs ~50 ns, a kept view nothing). */
+  /** Views of the first n bytes of `headsOf` (a Buffer's `subarray` costs ~50 ns, a kept view nothing). */
   private heads: (Uint8Array | undefined)[] = [];
   private headsOf: Buffer | undefined;
 
@@ -51,11 +51,23 @@ class Writer {
     return (this.heads[n] ??= new Uint8Array(this.buf.buffer, this.buf.byteOffset, n));
   }
 
+  /**
+   * A large buffer given back by its last user (`recycleSerialized`) while `buf` was already
+   * replaced: the next growth takes it instead of fresh memory (a stream of large puts hands out
+   * one scratch buffer per item and gets it back only once the item has streamed into the ring).
+   */
+  spare: Buffer<ArrayBuffer> | undefined;
+
   ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     let size = this.buf.length * 2;
     while (size < this.pos + n) size *= 2;
-    const next = Buffer.allocUnsafeSlow(size);
+    const spare = this.spare;
+    let next: Buffer<ArrayBuffer>;
+    if (spare !== undefined && spare.length >= this.pos + n) {
+      next = spare;
+      this.spare = undefined;
+    } else next = Buffer.allocUnsafeSlow(size);
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
     this.view = new DataView(next.buffer, next.byteOffset, next.byteLength);
@@ -479,8 +491,10 @@ function takeBytes(enc: Encoder): Uint8Array {
   const n = enc.w.pos;
   if (n > SCRATCH) {
     // a large message: hand over the scratch buffer itself instead of copying it
+    // (the next scratch is a large buffer given back earlier, if there is one)
     const out = enc.w.buf.subarray(0, n);
-    enc.w.buf = Buffer.allocUnsafeSlow(SCRATCH);
+    enc.w.buf = enc.w.spare ?? Buffer.allocUnsafeSlow(SCRATCH);
+    enc.w.spare = undefined;
     enc.w.view = new DataView(enc.w.buf.buffer, enc.w.buf.byteOffset, enc.w.buf.byteLength);
     return out;
   }
@@ -535,8 +549,11 @@ export function serialize(value: unknown, options?: SerializeOptions): Uint8Arra
  */
 export function recycleSerialized(bytes: Uint8Array): void {
   const size = bytes.buffer.byteLength;
-  if (shared.busy || !(bytes.buffer instanceof ArrayBuffer) || bytes.byteOffset !== 0) return;
-  if (size <= shared.w.buf.length || size > MAX_KEPT) return;
-  shared.w.buf = Buffer.from(bytes.buffer);
-  shared.w.view = new DataView(bytes.buffer);
+  if (!(bytes.buffer instanceof ArrayBuffer) || bytes.byteOffset !== 0 || size <= SCRATCH || size > MAX_KEPT) return;
+  const w = shared.w;
+  if (bytes.buffer === w.buf.buffer || bytes.buffer === w.spare?.buffer) return;
+  if (!shared.busy && size > w.buf.length) {
+    w.buf = Buffer.from(bytes.buffer);
+    w.view = new DataView(bytes.buffer);
+  } else if (size > (w.spare?.length ?? 0)) w.spare = Buffer.from(bytes.buffer);
 }

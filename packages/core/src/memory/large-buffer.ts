@@ -22,7 +22,26 @@ const UNZEROED_MIN = 65536;
 export function allocLarge(n: number): Uint8Array {
   if (n >= LARGE_MIN) {
     const buffer = nativeAllocUnsafe(n);
-    if (buffer !== undefined) return new Uint8Array(buffer);
+    if (buffer !== undefined) {
+      nudgeYoungCollection();
+      return new Uint8Array(buffer);
+    }
   }
   return n >= UNZEROED_MIN ? new Uint8Array(Buffer.allocUnsafeSlow(n).buffer, 0, n) : new Uint8Array(n);
 }
+
+/**
+ * Lets V8 free received buffers with its cheap young-generation collection. V8 looks at the bytes
+ * held by young ArrayBuffers when it allocates a backing store itself: past twice the young
+ * generation's size (32 MiB) it first runs a scavenge, which frees the buffers a receiver has
+ * dropped. A buffer from the addon is made outside that path, so a stream of them otherwise
+ * reaches V8's external-memory limit instead, which starts a full mark-compact every ~64 MiB (a
+ * 1 MiB queue between threads: 31-61 of them a second, their marking threads a quarter of the
+ * CPU). Allocating a one-byte ArrayBuffer here runs that check; it costs well under a µs.
+ */
+function nudgeYoungCollection(): void {
+  // kept, so that no compiler drops the allocation as unused
+  nudged.last = new ArrayBuffer(1);
+}
+const nudged: { last?: ArrayBuffer } = {};
+

@@ -19,6 +19,25 @@ function spin(i32: Int32Array, s: Sleep, rounds: number): boolean {
 }
 const SYNC_SPIN = 2000;
 const ASYNC_SPIN = 200;
+/**
+ * How long a wait in the middle of an item spins (ms): a frame is at most a quarter of the ring
+ * (256 KiB in a default queue), whose copy takes 40-120 µs here, so the next frame or the room
+ * for it is due within that; a sleep and an async wake-up instead cost 20-80 µs for each frame.
+ */
+const SOON_MS = 0.25;
+
+/** Spins until the word changes or `ms` have passed (checking the clock every 64 loads). */
+function spinFor(i32: Int32Array, s: Sleep, ms: number): boolean {
+  const start = performance.now();
+  do if (spin(i32, s, 64)) return true;
+  while (performance.now() - start < ms);
+  return false;
+}
+
+/** The spin before a sleep: short, or as long as a frame's copy when the change is due soon. */
+function spinBefore(i32: Int32Array, s: Sleep, rounds: number): boolean {
+  return s.soon === true ? spinFor(i32, s, SOON_MS) : spin(i32, s, rounds);
+}
 
 /** Runs `gen` holding lock word `lock`, blocking the thread. `onLockTimeout` makes the error for a lock not won in time. */
 export function driveSync<R>(ring: Ring, lock: number | null, deadline: Deadline, gen: Generator<Sleep, R, void>, onLockTimeout: () => Error): R {
@@ -28,7 +47,7 @@ export function driveSync<R>(ring: Ring, lock: number | null, deadline: Deadline
     let step = gen.next();
     while (!step.done) {
       const s = step.value;
-      if (spin(i32, s, SYNC_SPIN)) {
+      if (spinBefore(i32, s, SYNC_SPIN)) {
         step = gen.next();
         continue;
       }
@@ -64,7 +83,7 @@ export async function driveAsync<R>(
     let step = gen.next();
     while (!step.done) {
       const s = step.value;
-      if (spin(i32, s, ASYNC_SPIN)) {
+      if (spinBefore(i32, s, ASYNC_SPIN)) {
         step = gen.next();
         continue;
       }

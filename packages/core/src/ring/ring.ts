@@ -143,6 +143,12 @@ export interface Sleep {
   deadline: Deadline;
   /** Longest single sleep (ms) before the operation looks again, when shorter than the deadline. */
   slice?: number;
+  /**
+   * In the middle of an item: the other side is streaming it (a frame is being copied in or out
+   * right now), so the change is due within the time of a frame's copy. The driver spins that long
+   * before it sleeps (see drive.ts).
+   */
+  soon?: boolean;
 }
 
 /** Options of {@link Ring.putSync} and {@link Ring.putAsync}. */
@@ -431,7 +437,7 @@ export class Ring {
           }
           // consumers wake a producer waiting for room only once half the ring is free (spaceFreed),
           // so it also looks again now and then: a smaller room may do, should consumers stop early
-          yield { index: SPACE_SEQ, value: seq, counter: PRODUCERS, deadline: first ? deadline : forever, slice: PROBE_MS };
+          yield { index: SPACE_SEQ, value: seq, counter: PRODUCERS, deadline: first ? deadline : forever, slice: PROBE_MS, soon: !first };
         }
         const pos = tail & (this.capacity - 1);
         const last = off + n === total;
@@ -638,7 +644,7 @@ export class Ring {
           out = undefined;
           continue;
         }
-        yield { index: DATA_SEQ, value: seq, counter: CONSUMERS, deadline: new Deadline(PROBE_MS) };
+        yield { index: DATA_SEQ, value: seq, counter: CONSUMERS, deadline: new Deadline(PROBE_MS), soon: true };
         continue;
       }
       const pos = head & (this.capacity - 1);
