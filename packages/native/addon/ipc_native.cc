@@ -94,6 +94,24 @@ void releaseMapping(void* data, size_t length, void* deleterData) {
   freeIds.push_back(id);
 }
 
+// releaseDescriptor(id): closes the descriptor kept open for mapping `id`, whose memory stays
+// mapped until its buffer is collected (as before). For a block nobody can hand to another
+// process any more (a pipe whose ends are both closed for good): its descriptor then stops
+// counting against the process's open files at once, not at a collection. True if one was open.
+void ReleaseDescriptor(const FunctionCallbackInfo<Value>& args) {
+  uint32_t id = args[0]->Uint32Value(args.GetIsolate()->GetCurrentContext()).FromMaybe(0);
+  bool closed = false;
+  if (id != 0 && id < kMaxMappings) {
+    std::lock_guard<std::mutex> lk(tableMu);
+    if (table[id].base != nullptr && table[id].fdPlusOne > 0) {
+      close(table[id].fdPlusOne - 1);
+      table[id].fdPlusOne = 0;
+      closed = true;
+    }
+  }
+  args.GetReturnValue().Set(closed);
+}
+
 void throwError(Isolate* iso, const std::string& message) {
   iso->ThrowException(v8::Exception::Error(String::NewFromUtf8(iso, message.c_str()).ToLocalChecked()));
 }
@@ -945,6 +963,7 @@ NODE_MODULE_INIT(/* exports, module, context */) {
   Local<Value> data = v8::External::New(iso, inst);
   setMethod(iso, context, exports, "create", Create, data);
   setMethod(iso, context, exports, "open", Open, data);
+  setMethod(iso, context, exports, "releaseDescriptor", ReleaseDescriptor, data);
   setMethod(iso, context, exports, "wait", Wait, data);
   setMethod(iso, context, exports, "cancelWait", CancelWait, data);
   setMethod(iso, context, exports, "shmOpen", ShmOpen, data);

@@ -29,6 +29,12 @@ export interface NativeBinding {
   create(size: number): [buffer: SharedArrayBuffer, id: number, fd: number];
   /** Maps an existing mapping (e.g. `/proc/<pid>/fd/<fd>`) of at least `size` bytes. */
   open(path: string, size: number): [buffer: SharedArrayBuffer, id: number, fd: number];
+  /**
+   * Closes the descriptor kept open for mapping `id` (its memory stays mapped until the buffer is
+   * collected): for a block no handle can name any more. True if one was open. After it, the
+   * block's `/proc/<pid>/fd/<fd>` path no longer names it: never hand the block out again.
+   */
+  releaseDescriptor(id: number): boolean;
   /** Sleeps while the word holds `expected`, at most `timeoutMs` (Infinity: forever). */
   wait(id: number, byteOffset: number, expected: number, timeoutMs: number): NativeWaitResult;
   /** Wakes up to `count` sleepers of the word, in any process; returns how many. */

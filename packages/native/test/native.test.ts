@@ -1,5 +1,5 @@
 import { execFileSync, fork, spawn, type ChildProcess } from "node:child_process";
-import { closeSync, fstatSync, ftruncateSync, mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, fstatSync, ftruncateSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
@@ -47,6 +47,29 @@ describe.runIf(linux && process.env.IPC_NATIVE !== "0")("@ipc/native", () => {
     expect(new Uint8Array(buffer).every((b) => b === 0)).toBe(true);
     expect(id).toBeGreaterThan(0);
     expect(fd).toBeGreaterThan(2);
+  });
+
+  it("releaseDescriptor closes a mapping's descriptor at once; the memory stays mapped and usable", () => {
+    const [buffer, id, fd] = native!.create(4096);
+    const i32 = new Int32Array(buffer);
+    Atomics.store(i32, 0, 7);
+    const link = () => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`);
+      } catch {
+        return "closed";
+      }
+    };
+    expect(link()).toMatch(/^\/memfd:ipc-native/);
+    expect(native!.releaseDescriptor(id)).toBe(true);
+    expect(link()).not.toMatch(/^\/memfd:ipc-native/);
+    expect(native!.releaseDescriptor(id)).toBe(false); // once
+    expect(native!.releaseDescriptor(0)).toBe(false);
+    expect(native!.releaseDescriptor(1 << 20)).toBe(false);
+    // still mapped: words and futex wake-ups work as before
+    expect(Atomics.add(i32, 0, 1)).toBe(7);
+    expect(native!.wait(id, 0, 7, 0)).toBe(1);
+    expect(native!.wake(id, 0, 1)).toBe(0);
   });
 
   it("a child process maps the same memory by path, and Atomics.add loses no update across processes", async () => {

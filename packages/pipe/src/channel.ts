@@ -40,7 +40,7 @@
  * the receiver has counted its own, so `REFS` never passes through 0 during a hand-over.
  */
 import { IpcError } from "@ipc/core";
-import { checkInt, Deadline, HEADER_BYTES, Ring, tryAllocateNativeWords, type NativeWords, type WaitBackend } from "@ipc/core/internal";
+import { checkInt, Deadline, HEADER_BYTES, releaseNativeDescriptor, Ring, tryAllocateNativeWords, type NativeWords, type WaitBackend } from "@ipc/core/internal";
 
 const CHANGES = 0;
 const DUPLEX = 1;
@@ -243,6 +243,10 @@ export class Channel {
     this.writeRing(e)?.shutdown(false);
     this.readRing(e)?.shutdown(true);
     this.changed();
+    // both ends closed for good: no handle can name the pipe any more, so its descriptor here
+    // closes now (a loop making pipes no longer runs the process out of descriptors before a
+    // collection); the memory stays mapped for this isolate's objects until they are collected
+    if (this.native && this.isClosed(1 - e)) releaseNativeDescriptor(this.native);
   }
 
   /** The sequence word relays sleep on. */

@@ -63,6 +63,7 @@ interface Binding {
   wake(id: number, byteOffset: number, count: number): number;
   waitAsync(id: number, byteOffset: number, expected: number, timeoutMs: number, done: (r: 0 | 1 | 2) => void): number | undefined;
   cancelWait?(waitId: number): void;
+  releaseDescriptor?(id: number): boolean;
   markThreadEnded?(threadId: number): number;
   allocUnsafe?(size: number): ArrayBuffer;
   handOver?(bytes: Uint8Array, ring: SharedArrayBuffer): number;
@@ -409,6 +410,7 @@ export function allocateNativeWords(byteLength: number, count: number, ownerWord
   if (liveBlocks >= cap) {
     throw new IpcError(`${liveBlocks} blocks are mapped here, half of this process's limit of open files: the rest is left to the program`);
   }
+  if (liveMappings >= MAX_MAPPINGS) throw new IpcError(`${liveMappings} blocks are mapped here and not collected yet`);
   const [buffer, id, fd] = requireBinding().create(size);
   countBlock(buffer);
   const header = new Int32Array(buffer, partyOffset, 4);
@@ -422,20 +424,48 @@ export function allocateNativeWords(byteLength: number, count: number, ownerWord
 
 /**
  * Blocks this isolate made or mapped and has not collected yet: each holds a file descriptor until
- * it is collected, and a program that makes pipes or queues in a loop can have thousands waiting for
- * a collection. New blocks stop at half the process's limit of open files (`Max open files` in
- * /proc/self/limits; 512 when unreadable), so the program's own files and sockets always find
- * descriptors; objects made past it use a `SharedArrayBuffer` (see {@link tryAllocateNativeWords}).
+ * it is collected or released ({@link releaseNativeDescriptor}), and a program that makes queues in
+ * a loop can have thousands waiting for a collection. New blocks stop at half the process's limit
+ * of open files (`Max open files` in /proc/self/limits; 512 when unreadable), so the program's own
+ * files and sockets always find descriptors, and at {@link MAX_MAPPINGS} mappings (a block whose
+ * descriptor was released stays mapped until it is collected); objects made past either use a
+ * `SharedArrayBuffer` (see {@link tryAllocateNativeWords}).
  */
 let liveBlocks = 0;
-const blockCollected = new FinalizationRegistry<undefined>(() => {
-  liveBlocks--;
+let liveMappings = 0;
+/** Under the kernel's default `vm.max_map_count` (65,530) and the addon's table (65,536). */
+const MAX_MAPPINGS = 32768;
+/** Whether a block still counts a descriptor (false once released). */
+interface Counted {
+  descriptor: boolean;
+}
+const counted = new WeakMap<SharedArrayBuffer, Counted>();
+const blockCollected = new FinalizationRegistry<Counted>((c) => {
+  liveMappings--;
+  if (c.descriptor) liveBlocks--;
 });
 let cap: number | undefined;
 
 function countBlock(buffer: SharedArrayBuffer): void {
   liveBlocks++;
-  blockCollected.register(buffer, undefined);
+  liveMappings++;
+  const c = { descriptor: true };
+  counted.set(buffer, c);
+  blockCollected.register(buffer, c);
+}
+
+/**
+ * Closes this process's descriptor of a block that no handle can name any more (a pipe whose two
+ * ends are closed for good by all their holders), so that it stops counting against the open-file
+ * limit now instead of at a collection; its memory stays mapped until then. Does nothing while a
+ * handle naming the block is on its way to another process, or without an addon that can.
+ */
+export function releaseNativeDescriptor(words: NativeWords): void {
+  const c = counted.get(words.buffer);
+  if (!c?.descriptor || pinned.has(words.buffer)) return;
+  if (load().binding?.releaseDescriptor?.(words.native.id) !== true) return;
+  c.descriptor = false;
+  liveBlocks--;
 }
 
 function blockCap(): number {
@@ -534,6 +564,7 @@ export function nativeHandleState(words: NativeWords, target: "thread" | "proces
   const block = words.native;
   const { byteOffset } = words;
   if (target === "thread") return { buffer: words.buffer, block, byteOffset, count: words.i32.length };
+  if (counted.get(words.buffer)?.descriptor === false) throw new IpcError("this shared object's memory was released here: it can no longer be handed to another process");
   let header = pinned.get(words.buffer);
   if (!header) {
     header = headerOf(words.buffer, block);
