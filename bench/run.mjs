@@ -4,6 +4,10 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { cases } from "./cases/node-cases.mjs";
+import { RESULT } from "./result-line.mjs";
+
+/** Memory notes the cases reported (queue_1m's consumer RSS). */
+const memoryNotes = [];
 
 // `pnpm bench -- --repeats 3` passes the `--` on: it is not a case name
 const args = process.argv.slice(2).filter((a) => a !== "--");
@@ -108,10 +112,17 @@ for (const [name, c] of Object.entries(cases)) {
     execFileSync("python3", [new URL("./python/cases.py", import.meta.url).pathname, python[name], String(repeats)], { encoding: "utf8" }),
   );
   const pyMed = median(py.runs);
-  for (const [label, fn] of Object.entries(c.variants)) {
-    await fn(); // warm-up
-    const runs = [];
-    for (let i = 0; i < repeats; i++) runs.push(await fn());
+  // each case in a Node process of its own, as CPython's side runs (run-case.mjs)
+  const out = execFileSync(process.execPath, [...process.execArgv, new URL("./run-case.mjs", import.meta.url).pathname, name, String(repeats)], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const line = out.split("\n").findLast((l) => l.startsWith(RESULT));
+  if (!line) throw new Error(`case ${name} reported nothing:\n${out}`);
+  const result = JSON.parse(line.slice(RESULT.length));
+  memoryNotes.push(...result.memoryNotes);
+  for (const { label, runs } of result.variants) {
     const med = median(runs);
     // ratio > 1 means @ipc is better: faster rate, or shorter time
     const ratio = c.unit === "ms" || c.unit === "us" ? pyMed / med : med / pyMed;
@@ -125,16 +136,11 @@ console.log("|---|---|---:|---|---:|---:|");
 for (const r of rows) {
   console.log(`| ${r.case} | ${r.ipc} | ${fmt(r.ipcValue, r.unit)} | ${r.python} | ${fmt(r.pythonValue, r.unit)} | ${r.ratio.toFixed(2)} |`);
 }
-const { memoryNotes } = await import("./cases/node-cases.mjs");
 if (memoryNotes.length > 0) {
-  console.log("\nMemory of the consumer while large items stream (RSS of this process, MiB):\n");
+  console.log("\nMemory of the consumer while large items stream (RSS of the case's process, MiB):\n");
   console.log("| case | items | RSS at start | RSS at end |");
   console.log("|---|---:|---:|---:|");
   for (const m of memoryNotes) console.log(`| ${m.case} | ${m.items.toLocaleString("en-US")} | ${m.rssStartMiB.toFixed(0)} | ${m.rssEndMiB.toFixed(0)} |`);
 }
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
-// warm pools are kept between cases: end them
-const { ipcPool, piscina } = await import("./cases/node-cases.mjs").then((m) => m.pools?.() ?? {});
-await ipcPool?.terminate();
-await piscina?.destroy();
 writeFileSync(new URL("./results/latest.json", import.meta.url), JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: cpus().length, rows }, null, 2));

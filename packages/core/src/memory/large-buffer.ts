@@ -23,12 +23,20 @@ export function allocLarge(n: number): Uint8Array {
   if (n >= LARGE_MIN) {
     const buffer = nativeAllocUnsafe(n);
     if (buffer !== undefined) {
-      nudgeYoungCollection();
+      sinceNudge += n;
+      if (sinceNudge >= NUDGE_BYTES) {
+        sinceNudge = 0;
+        nudgeYoungCollection();
+      }
       return new Uint8Array(buffer);
     }
   }
   return n >= UNZEROED_MIN ? new Uint8Array(Buffer.allocUnsafeSlow(n).buffer, 0, n) : new Uint8Array(n);
 }
+
+/** Addon bytes handed out between two nudges (see {@link nudgeYoungCollection}). */
+const NUDGE_BYTES = 16 * 1024 * 1024;
+let sinceNudge = 0;
 
 /**
  * Lets V8 free received buffers with its cheap young-generation collection. V8 looks at the bytes
@@ -37,7 +45,9 @@ export function allocLarge(n: number): Uint8Array {
  * dropped. A buffer from the addon is made outside that path, so a stream of them otherwise
  * reaches V8's external-memory limit instead, which starts a full mark-compact every ~64 MiB (a
  * 1 MiB queue between threads: 31-61 of them a second, their marking threads a quarter of the
- * CPU). Allocating a one-byte ArrayBuffer here runs that check; it costs well under a µs.
+ * CPU). Allocating a one-byte ArrayBuffer runs that check. Once per 16 MiB handed out, not per
+ * buffer: while V8 has not yet swept what a scavenge freed, the bytes still count, and a check
+ * per buffer ran a scavenge per buffer (~0.2 ms each, 1 MiB items then ran at half speed).
  */
 function nudgeYoungCollection(): void {
   // kept, so that no compiler drops the allocation as unused
