@@ -11,8 +11,10 @@ export const HEAD_LOCK = 16;
 export const TAIL = 1;
 /** Word `HEAD` (see the layout table in ring.ts). */
 export const HEAD = 17;
-/** Word `COUNT` (see the layout table in ring.ts). */
-export const COUNT = 32;
+/** Word `PUTS` (see the layout table in ring.ts). */
+export const PUTS = 3;
+/** Word `TAKES` (see the layout table in ring.ts). */
+export const TAKES = 19;
 /** Word `DATA_SEQ` (see the layout table in ring.ts). */
 export const DATA_SEQ = 2;
 /** Word `CONSUMERS` (see the layout table in ring.ts). */

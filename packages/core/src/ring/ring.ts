@@ -3,20 +3,23 @@
  * storage of @ipc/queue's queues and of @ipc/pipe's pipes (docs/architecture.md, layer 4).
  *
  * The header is four groups of 16 words, 64 bytes apart, so that what producers write on every
- * item, what consumers write on every item, what both write and what is only read each sit on a
- * cache line of their own: one side's stores do not make the other side's next atomic miss. (A
- * native block starts page-aligned; a SharedArrayBuffer at least 16-byte aligned, where the words
- * written per item, the first 12 bytes of groups 0-2, still keep a line apart.)
+ * item, what consumers write on every item, what both write (joinable queues, hand-overs) and what
+ * is mostly read each sit on a cache line of their own: one side's stores do not make the other
+ * side's next atomic miss. So no word is written by both sides per item: the number of items is
+ * `PUTS - TAKES`, each counted on its own side. (A native block starts page-aligned; a
+ * SharedArrayBuffer at least 16-byte aligned, where the words written per item, the first 16
+ * bytes of groups 0 and 1, still keep a line apart.)
  *
  * | word | who writes | meaning |
  * |---|---|---|
  * | 0 `TAIL_LOCK` | producers | robust mutex naming its holder (robust-mutex.ts): one producer writes at a time |
  * | 1 `TAIL` | the producer holding `TAIL_LOCK` | bytes ever written (u32, wraps) |
  * | 2 `DATA_SEQ` | producers, shutdown | bumped after publishing; consumers sleep on it |
+ * | 3 `PUTS` | the producer holding `TAIL_LOCK` (+1 on an item's first frame) | items ever put (u32, wraps) |
  * | 16 `HEAD_LOCK` | consumers | robust mutex: one consumer reads at a time |
  * | 17 `HEAD` | the consumer holding `HEAD_LOCK` | bytes ever read (u32, wraps) |
  * | 18 `SPACE_SEQ` | consumers, shutdown | bumped after freeing space or a slot; producers sleep on it |
- * | 32 `COUNT` | producers (+1 on an item's first frame), consumers (-1 on taking it), shutdown | items in the queue |
+ * | 19 `TAKES` | the consumer holding `HEAD_LOCK` (+1 on taking an item), immediate shutdown | items ever taken or discarded (u32, wraps); `PUTS - TAKES` is the number of items in the queue |
  * | 33 `UNFINISHED` | `put` (+1), `taskDone` (-1), immediate shutdown | JoinableQueue's unfinished tasks |
  * | 34 `JOIN_SEQ` | whoever brings `UNFINISHED` to 0 | `join` sleeps on it |
  * | 35-36 `HANDED` | the producer after publishing a hand-over frame, the consumer that takes it (→ 0) | the tokens in flight, 0 a free slot: two at a time |
@@ -87,7 +90,8 @@ import {
   HEAD_LOCK,
   TAIL,
   HEAD,
-  COUNT,
+  PUTS,
+  TAKES,
   DATA_SEQ,
   CONSUMERS,
   SPACE_SEQ,
@@ -255,8 +259,17 @@ export class Ring {
     return Atomics.load(this.i32, STATE);
   }
 
+  /**
+   * `PUTS - TAKES`: items in the queue; one low for good after a producer was terminated between
+   * publishing an item and counting it, as `count()` clamps (and for a moment after an immediate
+   * shutdown races a take).
+   */
+  private items(): number {
+    return (Atomics.load(this.i32, PUTS) - Atomics.load(this.i32, TAKES)) | 0;
+  }
+
   count(): number {
-    return this.state() === SHUT_IMMEDIATE ? 0 : Math.max(0, Atomics.load(this.i32, COUNT));
+    return this.state() === SHUT_IMMEDIATE ? 0 : Math.max(0, this.items());
   }
 
   maxSize(): number {
@@ -377,7 +390,7 @@ export class Ring {
     for (;;) {
       const seq = Atomics.load(i32, SPACE_SEQ);
       if (this.state() !== OPEN) throw new ShutDownError("the queue is shut down");
-      if (maxSize === 0 || Atomics.load(i32, COUNT) < maxSize) break;
+      if (maxSize === 0 || this.items() < maxSize) break;
       if (deadline.expired()) throw new FullError("the queue is full");
       yield { index: SPACE_SEQ, value: seq, counter: PRODUCERS, deadline };
     }
@@ -452,10 +465,10 @@ export class Ring {
           Atomics.store(i32, slot, token);
           token = 0;
         }
-        // after publishing: a producer terminated in between leaves COUNT one low (room for one
+        // after publishing: a producer terminated in between leaves PUTS one low (room for one
         // more item), never one high (a slot lost for good)
         if (first) {
-          Atomics.add(i32, COUNT, 1);
+          Atomics.add(i32, PUTS, 1);
           onCommitted?.();
         }
         // a batch of small items wakes consumers once, after its last item (wakeConsumers)
@@ -481,7 +494,7 @@ export class Ring {
     try {
       if (this.state() !== OPEN) return false;
       const maxSize = this.#maxSize;
-      if (maxSize !== 0 && Atomics.load(i32, COUNT) >= maxSize) return false;
+      if (maxSize !== 0 && this.items() >= maxSize) return false;
       const need = 8 + pad8(n);
       let tail = Atomics.load(i32, TAIL) >>> 0;
       let pos = tail & (this.capacity - 1);
@@ -506,7 +519,7 @@ export class Ring {
       if (joinable) Atomics.add(i32, UNFINISHED, 1);
       Atomics.store(i32, TAIL, (tail + need) | 0);
       this.#leftTail = (tail + need) >>> 0;
-      Atomics.add(i32, COUNT, 1);
+      Atomics.add(i32, PUTS, 1);
       if (!deferWake) this.wake(DATA_SEQ, CONSUMERS);
       return true;
     } finally {
@@ -543,7 +556,7 @@ export class Ring {
       }
       if ((header & (FIRST | LAST)) !== (FIRST | LAST)) return NOT_NOW;
       const n = header & LENGTH_MASK;
-      Atomics.sub(i32, COUNT, 1);
+      Atomics.add(i32, TAKES, 1);
       if (header & HAND_OVER) {
         const token = this.view.getUint32(pos + 8, true);
         const total = this.view.getUint32(pos + 12, true);
@@ -658,7 +671,7 @@ export class Ring {
       const size = 8 + pad8(n);
       if (header & FIRST) {
         const total = this.view.getUint32(pos + 4, true);
-        Atomics.sub(i32, COUNT, 1);
+        Atomics.add(i32, TAKES, 1);
         if (header & HAND_OVER) {
           const token = this.view.getUint32(p, true);
           const handed = this.view.getUint32(p + 4, true);
@@ -705,7 +718,8 @@ export class Ring {
     Atomics.store(i32, STATE, immediate ? SHUT_IMMEDIATE : Math.max(SHUT, Atomics.load(i32, STATE)));
     if (immediate) {
       // discarded items count as done
-      const discarded = Math.max(0, Atomics.exchange(i32, COUNT, 0));
+      const discarded = Math.max(0, this.items());
+      Atomics.add(i32, TAKES, discarded);
       for (;;) {
         const u = Atomics.load(i32, UNFINISHED);
         const next = Math.max(0, u - discarded);
