@@ -35,3 +35,20 @@ export async function nativeMemoryReleased(before, ms = 20_000) {
   }
   return now;
 }
+
+/**
+ * The @ipc/native memfds this process has open, found by descriptor number (0-1023): works when
+ * no descriptor is left to list /proc/self/fd with.
+ */
+export function nativeFdsByNumber() {
+  let n = 0;
+  for (let fd = 0; fd < 1024; fd++) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`).startsWith("/memfd:ipc-native")) n++;
+    } catch {
+      // not open
+    }
+  }
+  return n;
+}
+
