@@ -54,14 +54,14 @@
  * reads `HEAD` before overwriting. Sleepers register in `CONSUMERS`/`PRODUCERS` and sleep only
  * while the sequence word still holds the value read *before* they checked their condition; the
  * other side bumps the sequence *after* changing `TAIL`/`HEAD` and then reads the sleeper count,
- * so no wake-up is lost and no `notify` is paid while nobody sleeps. The one-frame fast paths
- * (`tryPutFrame`, `tryGetFrame`) keep the other side's position as they last read it and read it
- * again only when it no longer suffices, or when their own position moved under them (another
- * producer or consumer, a shutdown): a kept `HEAD` is never ahead of the real one, and all it
- * frees was read before the consumer stored it; a kept `TAIL` likewise, for published frames. (Every waker notifies while
+ * so no wake-up is lost and no `notify` is paid while nobody sleeps. (Every waker notifies while
  * sleepers are registered: a "wake already on its way" flag that let later wakers skip theirs was
  * tried and removed, since a worker terminated between setting it and notifying left sleepers
- * asleep for good.) A hand-over block is filled
+ * asleep for good.) The one-frame fast paths (`tryPutFrame`, `tryGetFrame`) keep the other
+ * side's position as they last read it and read it again only when it no longer suffices, or
+ * when their own position moved under them (another producer or consumer, a shutdown): a kept
+ * `HEAD` is never ahead of the real one, and all it frees was read before the consumer stored it;
+ * a kept `TAIL` likewise, for published frames. A hand-over block is filled
  * and filed under its token (under the addon's mutex) before its frame is published, and taken
  * under the same mutex; a slot word is set after the frame is published and cleared by the taker
  * with a compare-exchange on its token, so a stale word only ever names a token already taken.
