@@ -93,9 +93,6 @@ export class Connection<S = unknown, R = unknown> {
     return this.#allowed(bytes) && !outbox.pumping && outbox.ring.tryPutFrame(bytes, false);
   };
 
-  /** As {@link #putNow}, for `sendSync` (which refuses while anything is buffered). */
-  readonly #putNowSync = (bytes: Uint8Array): boolean => this.#allowed(bytes) && this.#outbox!.ring.tryPutFrame(bytes, false);
-
   /** How the outbox reports to this end. */
   readonly #outboxOwner: OutboxOwner = {
     sendError: (e) => this.#sendError(e),
@@ -240,7 +237,7 @@ export class Connection<S = unknown, R = unknown> {
     const timeout = checkTimeout(opts.timeout);
     if (outbox.pumping) throw new InvalidStateError("sendSync while sent messages are still buffered: await drain() first");
     // the common case first: room now, encoded straight into the ring, no deadline objects
-    const bytes = serializeOr(obj, this.#putNowSync);
+    const bytes = serializeOr(obj, this.#putNow);
     if (!bytes) return;
     if (outbox.fits(bytes) && outbox.tryPut(bytes)) {
       recycleSerialized(bytes);

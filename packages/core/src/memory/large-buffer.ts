@@ -54,4 +54,3 @@ function nudgeYoungCollection(): void {
   nudged.last = new ArrayBuffer(1);
 }
 const nudged: { last?: ArrayBuffer } = {};
-

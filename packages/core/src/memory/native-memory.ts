@@ -444,7 +444,7 @@ const blockCollected = new FinalizationRegistry<Counted>((c) => {
   liveMappings--;
   if (c.descriptor) liveBlocks--;
 });
-let cap: number | undefined;
+let knownCap: number | undefined;
 
 function countBlock(buffer: SharedArrayBuffer): void {
   liveBlocks++;
@@ -469,8 +469,8 @@ export function releaseNativeDescriptor(words: NativeWords): void {
 }
 
 function blockCap(): number {
-  if (cap !== undefined) return cap;
-  cap = 512;
+  if (knownCap !== undefined) return knownCap;
+  let cap = 512;
   try {
     const line = readFileSync("/proc/self/limits", "latin1")
       .split("\n")
@@ -480,7 +480,7 @@ function blockCap(): number {
   } catch {
     // not Linux's /proc: keep the default
   }
-  return cap;
+  return (knownCap = cap);
 }
 
 function nativeWordsOf(buffer: SharedArrayBuffer, block: NativeBlock, byteOffset: number, count: number): NativeWords {

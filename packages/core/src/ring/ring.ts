@@ -314,6 +314,16 @@ export class Ring {
     this.wake(SPACE_SEQ, PRODUCERS);
   }
 
+  /**
+   * Moves `HEAD` past a frame `tryGetFrame` took (it holds `HEAD_LOCK`), keeps that position as
+   * where this object left it, and wakes producers when room is due (`tail` as it read it).
+   */
+  #takenTo(tail: number, head: number): void {
+    Atomics.store(this.i32, HEAD, head | 0);
+    this.#leftHead = head;
+    this.spaceFreed(tail, head);
+  }
+
   private wake(seq: number, sleepers: number): void {
     Atomics.add(this.i32, seq, 1);
     if (Atomics.load(this.i32, sleepers) > 0) this.backend.notify(this.i32, seq);
@@ -556,22 +566,19 @@ export class Ring {
       }
       if ((header & (FIRST | LAST)) !== (FIRST | LAST)) return NOT_NOW;
       const n = header & LENGTH_MASK;
+      const next = (head + 8 + pad8(n)) >>> 0;
       Atomics.add(i32, TAKES, 1);
       if (header & HAND_OVER) {
         const token = this.view.getUint32(pos + 8, true);
         const total = this.view.getUint32(pos + 12, true);
-        Atomics.store(i32, HEAD, (head + 8 + pad8(n)) | 0);
-        this.#leftHead = (head + 8 + pad8(n)) >>> 0;
-        this.spaceFreed(tail, head + 8 + pad8(n));
+        this.#takenTo(tail, next);
         const bytes = this.takeHandedOver(token, total, decode);
         return bytes === undefined ? NOT_NOW : decode(bytes);
       }
       try {
         return decode(this.data.subarray(pos + 8, pos + 8 + n));
       } finally {
-        Atomics.store(i32, HEAD, (head + 8 + pad8(n)) | 0);
-        this.#leftHead = (head + 8 + pad8(n)) >>> 0;
-        this.spaceFreed(tail, head + 8 + pad8(n));
+        this.#takenTo(tail, next);
       }
     } finally {
       unlockRobust(i32, HEAD_LOCK, this.backend);
