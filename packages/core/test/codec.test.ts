@@ -292,4 +292,52 @@ describe("decoded typed arrays", () => {
       if (out instanceof Float32Array) expect(out.buffer).not.toBeInstanceOf(SharedArrayBuffer);
     }
   });
+  it("objects of any number of keys round-trip in order (the key count grows past one byte in place)", () => {
+    for (const n of [0, 1, 127, 128, 200, 16_383, 16_384, 20_000]) {
+      const o: Record<string, number> = {};
+      for (let i = 0; i < n; i++) o[`k${i}`] = i;
+      // integer-like keys come first, as Object.keys lists them
+      const withIndex = { ...o, 7: "seven", tail: [o] };
+      const out = rt(withIndex);
+      expect(Object.keys(out)).toEqual(Object.keys(withIndex));
+      expect(out).toEqual(withIndex);
+    }
+  });
+
+  it("a polluted Object.prototype adds nothing to the encoded objects; null-prototype objects travel too", () => {
+    const proto = Object.prototype as Record<string, unknown>;
+    proto.polluted = "yes";
+    try {
+      const out = rt({ a: 1, nested: { b: 2 } });
+      expect(Object.keys(out)).toEqual(["a", "nested"]);
+      expect(Object.hasOwn(out.nested, "polluted")).toBe(false);
+    } finally {
+      delete proto.polluted;
+    }
+    const bare = Object.assign(Object.create(null) as Record<string, unknown>, { x: 1, y: "two" });
+    expect(rt(bare)).toEqual({ x: 1, y: "two" });
+    expect(Object.keys(rt({ a: 1 }))).toEqual(["a"]);
+  });
+
+  it("back-references stay right across many values and past the first 16 objects; nothing leaks from one value into the next", () => {
+    const many = Array.from({ length: 40 }, (_, i) => ({ i }));
+    const value = { many, again: many.slice().reverse() };
+    for (let round = 0; round < 3; round++) {
+      const out = rt(value);
+      expect(out.again[0]).toBe(out.many[39]);
+      expect(out.again[39]).toBe(out.many[0]);
+      // a value with fewer objects right after: its back-references point only at its own
+      const small = rt({ p: { q: 1 }, r: [1] });
+      expect(small).toEqual({ p: { q: 1 }, r: [1] });
+    }
+    // a back-reference past what the value decoded is malformed, even right after a large value
+    rt(value);
+    // an array of one element, a back-reference (tag 18) to object 5
+    expect(() => deserialize(Uint8Array.from([serialize([1])[0], 1, 18, 5]))).toThrow(/bad back-reference/);
+  });
+
+  it("short strings repeat as the same decoded text (a cache of short ASCII strings), and others decode in full", () => {
+    const values = ["put", "get", "put", "ünïcode", "x".repeat(24), "y".repeat(25), "", "put"];
+    expect(rt(values)).toEqual(values);
+  });
 });

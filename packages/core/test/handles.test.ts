@@ -169,3 +169,18 @@ it("serialize's handleModules collects the type and module of every handle met, 
   expect(empty.size).toBe(0);
   expect(() => serialize({ t: new Thing("d") })).not.toThrow();
 });
+
+it("a reviver may deserialize and serialize while the outer value is being decoded; back-references of both stay their own", () => {
+  const inner = serialize({ shared: [1, 2], again: null as unknown });
+  registerHandleType("test:Nested", (state: { bytes: Uint8Array }) => {
+    const v = deserialize<{ shared: number[] }>(state.bytes);
+    serialize({ during: v }); // the encoder is free to use too
+    return v;
+  });
+  const outerShared = { o: 1 };
+  const bytes = serialize({ a: outerShared, h: new Forged("test:Nested", undefined, { bytes: inner }), b: outerShared });
+  const out = deserialize<{ a: object; h: { shared: number[] }; b: object }>(bytes);
+  expect(out.h).toEqual({ shared: [1, 2], again: null });
+  expect(out.b).toBe(out.a);
+  expect(out.a).toEqual({ o: 1 });
+});

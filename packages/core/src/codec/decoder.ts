@@ -33,23 +33,77 @@ const PROCESS_CTX: HandleContext = Object.freeze({ target: "process" });
 /** The context of bytes from a network peer. */
 const PEER_CTX: HandleContext = Object.freeze({ target: "process", peer: true });
 
+const EMPTY = new Uint8Array(0);
+/** Back-reference slots a reused decoder keeps between values. */
+const KEPT_REFS = 1024;
+
+/**
+ * Reads one value out of bytes. One instance per isolate is reused (`decoderFor`), since a fresh
+ * decoder and its back-reference array cost about a fifth of decoding a small object.
+ */
 class Decoder {
   pos = 0;
-  refs: unknown[] = [];
+  buf: Uint8Array = EMPTY;
+  /** `buf.length`, kept as a number (a typed array's length is a checked load). */
+  end = 0;
+  /** Objects decoded so far, by back-reference index; `nrefs` of them are this value's. */
+  private refs: unknown[] = [];
+  private nrefs = 0;
   private dv: DataView | undefined;
   private nb: Buffer | undefined;
-  readonly ctx: HandleContext;
-  readonly owned: boolean;
+  ctx: HandleContext = PROCESS_CTX;
+  owned = false;
   /** The input was copied into the slab for this decode alone: typed arrays are views of it. */
   slabbed = false;
+  /** Decoding (a reviver that deserializes gets a decoder of its own). */
+  busy = false;
 
-  constructor(
-    readonly buf: Uint8Array,
-    options?: DeserializeOptions,
-  ) {
+  /** Points this decoder at `buf`. */
+  begin(buf: Uint8Array, options: DeserializeOptions | undefined): this {
+    this.busy = true;
+    this.buf = buf;
+    this.end = buf.length;
+    this.pos = 0;
+    this.dv = undefined;
+    this.nb = undefined;
+    this.slabbed = false;
     // whether the input is shared memory is looked at only for a large typed array (ownBytes)
     this.owned = options?.owned === true;
     this.ctx = options?.peer ? PEER_CTX : options?.shared ? { target: "thread", shared: options.shared } : PROCESS_CTX;
+    return this;
+  }
+
+  /** Lets go of the input and of everything decoded (so a reused decoder keeps nothing alive). */
+  finish(): void {
+    const refs = this.refs;
+    // a value of many objects leaves a long array behind: drop it rather than keep its length
+    if (this.nrefs > KEPT_REFS) this.refs = [];
+    else for (let i = 0; i < this.nrefs; i++) refs[i] = undefined;
+    this.nrefs = 0;
+    this.buf = EMPTY;
+    this.end = 0;
+    this.dv = undefined;
+    this.nb = undefined;
+    this.ctx = PROCESS_CTX;
+    this.busy = false;
+  }
+
+  /** Records `o` under the next back-reference index; returns the index. */
+  ref(o: unknown): number {
+    const i = this.nrefs++;
+    this.refs[i] = o;
+    return i;
+  }
+
+  /** Sets what back-reference `i` (from {@link ref}) stands for. */
+  setRef(i: number, o: unknown): void {
+    this.refs[i] = o;
+  }
+
+  /** The object under back-reference `i`. */
+  refAt(i: number): unknown {
+    if (i >= this.nrefs) this.fail("bad back-reference");
+    return this.refs[i];
   }
 
   /** A DataView over the input, made on first use (most small messages never need one). */
@@ -67,7 +121,7 @@ class Decoder {
     throw new SerializationError(`malformed data at byte ${this.pos}: ${what}`);
   }
   need(n: number): void {
-    if (this.pos + n > this.buf.length) this.fail("truncated");
+    if (this.pos + n > this.end) this.fail("truncated");
   }
   u8(): number {
     this.need(1);
@@ -109,7 +163,7 @@ class Decoder {
     const n = buf[this.pos];
     if (n === undefined || n === 0 || n > 24) return this.string();
     const start = this.pos + 1;
-    if (start + n > buf.length) return this.string();
+    if (start + n > this.end) return this.string();
     let h = n;
     for (let i = start; i < start + n; i++) {
       const c = buf[i];
@@ -183,7 +237,7 @@ class Decoder {
   /** An array written as one block of int32 (`size` 4) or float64 (8) numbers. */
   numbers(size: 4 | 8): unknown[] {
     const n = this.varint();
-    if (n > (this.buf.length - this.pos) / size) this.fail("array length exceeds data");
+    if (n > (this.end - this.pos) / size) this.fail("array length exceeds data");
     const bytes = n * size;
     // copied to an aligned block first: the message may sit at any offset of its buffer
     const block = size === 4 ? new Int32Array(n) : new Float64Array(n);
@@ -191,7 +245,7 @@ class Decoder {
     else for (let i = 0; i < n; i++) block[i] = size === 4 ? this.view.getInt32(this.pos + i * 4, true) : this.view.getFloat64(this.pos + i * 8, true);
     this.pos += bytes;
     const a: unknown[] = new Array(n);
-    this.refs.push(a);
+    this.ref(a);
     for (let i = 0; i < n; i++) a[i] = block[i];
     return a;
   }
@@ -210,7 +264,7 @@ class Decoder {
       case Tag.Float64:
         return this.f64();
       case Tag.String:
-        return this.string();
+        return this.key();
       case Tag.True:
         return true;
       case Tag.False:
@@ -228,7 +282,7 @@ class Decoder {
       }
       case Tag.Object: {
         const o: Record<string, unknown> = {};
-        this.refs.push(o);
+        this.ref(o);
         this.fields(o);
         return o;
       }
@@ -237,9 +291,9 @@ class Decoder {
         return this.numbers(tag === Tag.Int32s ? 4 : 8);
       case Tag.Array: {
         const n = this.varint();
-        if (n > this.buf.length - this.pos) this.fail("array length exceeds data");
+        if (n > this.end - this.pos) this.fail("array length exceeds data");
         const a: unknown[] = new Array(n);
-        this.refs.push(a);
+        this.ref(a);
         for (let i = 0; i < n; i++) {
           if (this.buf[this.pos] === Tag.Hole) {
             this.pos++;
@@ -251,7 +305,7 @@ class Decoder {
       }
       case Tag.Map: {
         const m = new Map();
-        this.refs.push(m);
+        this.ref(m);
         const n = this.varint();
         for (let i = 0; i < n; i++) {
           const k = this.value();
@@ -261,14 +315,14 @@ class Decoder {
       }
       case Tag.Set: {
         const s = new Set();
-        this.refs.push(s);
+        this.ref(s);
         const n = this.varint();
         for (let i = 0; i < n; i++) s.add(this.value());
         return s;
       }
       case Tag.Date: {
         const d = new Date(this.f64());
-        this.refs.push(d);
+        this.ref(d);
         return d;
       }
       case Tag.RegExp: {
@@ -280,52 +334,50 @@ class Decoder {
         } catch {
           this.fail("bad RegExp");
         }
-        this.refs.push(r);
+        this.ref(r);
         return r;
       }
       case Tag.ArrayBuffer: {
-        const slot = this.refs.push(undefined) - 1;
+        const slot = this.ref(undefined);
         const b = this.bytes();
         const ab = b.buffer.byteLength === b.byteLength ? b.buffer : b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
-        this.refs[slot] = ab;
+        this.setRef(slot, ab);
         return ab;
       }
       case Tag.TypedArray:
         return this.typedArray();
       case Tag.SharedArrayBuffer: {
         const sab = this.sharedAt(this.varint());
-        this.refs.push(sab);
+        this.ref(sab);
         return sab;
       }
       case Tag.Error:
         return this.error();
       case Tag.BackRef: {
-        const i = this.varint();
-        if (i >= this.refs.length) this.fail("bad back-reference");
-        return this.refs[i];
+        return this.refAt(this.varint());
       }
       case Tag.Class: {
         const name = this.string();
         const cls = registeredClass(name);
         if (!cls) throw new SerializationError(`class "${name}" is not registered here (call registerClass in this thread or process too)`);
         const o = Object.create(cls.prototype) as Record<string, unknown>;
-        this.refs.push(o);
+        this.ref(o);
         this.fields(o);
         return o;
       }
       case Tag.Handle: {
-        const slot = this.refs.push(undefined) - 1;
+        const slot = this.ref(undefined);
         const type = this.string();
         const module = this.string();
         const state = this.value();
         const obj = revive(reviverFor(type, module || undefined, this.ctx), type, state, this.ctx);
-        this.refs[slot] = obj;
+        this.setRef(slot, obj);
         return obj;
       }
       case Tag.Boxed: {
-        const slot = this.refs.push(undefined) - 1;
+        const slot = this.ref(undefined);
         const o = Object(this.value());
-        this.refs[slot] = o;
+        this.setRef(slot, o);
         return o;
       }
       default:
@@ -357,7 +409,7 @@ class Decoder {
   }
 
   typedArray(): ArrayBufferView {
-    const slot = this.refs.push(undefined) - 1;
+    const slot = this.ref(undefined);
     const k = this.u8();
     const kind = k & 0x7f;
     const ctor = typedArrayKinds[kind];
@@ -372,7 +424,7 @@ class Decoder {
       const b = Buffer.allocUnsafe(n);
       b.set(this.buf.subarray(this.pos, this.pos + n));
       this.pos += n;
-      this.refs[slot] = b;
+      this.setRef(slot, b);
       return b;
     }
     if (k & 0x80) {
@@ -398,18 +450,18 @@ class Decoder {
       }
       out = new (ctor as unknown as new (b: ArrayBufferLike, o: number, l: number) => ArrayBufferView)(buffer, offset, length / per);
     }
-    this.refs[slot] = out;
+    this.setRef(slot, out);
     return out;
   }
 
   error(): Error {
-    const slot = this.refs.push(undefined) - 1;
+    const slot = this.ref(undefined);
     const name = this.string();
     const message = this.string();
     const stack = this.string();
     const Cls = errorClasses.get(name) ?? Error;
     const err = new Cls(message);
-    this.refs[slot] = err;
+    this.setRef(slot, err);
     if (this.u8() === 1) Object.defineProperty(err, "cause", { value: this.value(), writable: true, configurable: true });
     if (err.name !== name) Object.defineProperty(err, "name", { value: name, writable: true, configurable: true });
     Object.defineProperty(err, "stack", { value: stack || `${name}: ${message}`, writable: true, configurable: true });
@@ -465,11 +517,9 @@ export function deserialize<T = unknown>(bytes: Uint8Array, options?: Deserializ
     // then views of that copy (see the next case for why)
     const offset = slabCarve(n);
     slab.set(bytes, offset);
-    const d = new Decoder(slab.subarray(offset, offset + n), options && { shared: options.shared, peer: options.peer });
+    const d = decoderFor(slab.subarray(offset, offset + n), options && { shared: options.shared, peer: options.peer });
     d.slabbed = true;
-    const v = decodeValue(d);
-    if (d.pos !== n) d.fail("trailing bytes");
-    return v as T;
+    return decodeWhole(d);
   }
   if (bytes.buffer instanceof SharedArrayBuffer && n <= STAGE_MAX && !staging) {
     // V8 copies out of shared memory word by word only at 8-byte-aligned offsets; the arrays
@@ -487,11 +537,25 @@ export function deserialize<T = unknown>(bytes: Uint8Array, options?: Deserializ
   return decodeAll(bytes, options);
 }
 
+/** This isolate's decoder, or a fresh one when it is busy (a reviver that deserializes). */
+const shared = new Decoder();
+function decoderFor(bytes: Uint8Array, options: DeserializeOptions | undefined): Decoder {
+  return (shared.busy ? new Decoder() : shared).begin(bytes, options);
+}
+
 function decodeAll<T>(bytes: Uint8Array, options: DeserializeOptions | undefined): T {
-  const d = new Decoder(bytes, options);
-  const v = decodeValue(d);
-  if (d.pos !== bytes.length) d.fail("trailing bytes");
-  return v as T;
+  return decodeWhole(decoderFor(bytes, options));
+}
+
+/** The value `d` holds, which must be all of its input; then `d` lets go of it. */
+function decodeWhole<T>(d: Decoder): T {
+  try {
+    const v = decodeValue(d);
+    if (d.pos !== d.end) d.fail("trailing bytes");
+    return v as T;
+  } finally {
+    d.finish();
+  }
 }
 
 /** Runs a reviver; state it cannot use (a forged or damaged handle) is a SerializationError. */

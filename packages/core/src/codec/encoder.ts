@@ -84,6 +84,28 @@ class Writer {
     }
     this.buf[this.pos++] = v;
   }
+  /**
+   * Writes `v` as a varint at `at`, where one byte was left for it (what was written after that
+   * byte moves when the varint needs more).
+   */
+  varintAt(at: number, v: number): void {
+    if (v < 0x80) {
+      this.buf[at] = v;
+      return;
+    }
+    let extra = 0;
+    for (let x = v >>> 7; x > 0x7f; x >>>= 7) extra++;
+    extra++;
+    this.ensure(extra);
+    this.buf.copyWithin(at + 1 + extra, at + 1, this.pos);
+    this.pos += extra;
+    let p = at;
+    while (v > 0x7f) {
+      this.buf[p++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    this.buf[p] = v;
+  }
   i32(v: number): void {
     this.ensure(4);
     this.view.setInt32(this.pos, v, true);
@@ -160,9 +182,16 @@ const FEW = 16;
 
 class Encoder {
   readonly w = new Writer();
-  /** The objects met so far, by back-reference index: `few` until it has FEW, then `many`. */
-  private readonly few: object[] = [];
+  /**
+   * The objects met so far, by back-reference index: the first `nFew` slots of `few` until there
+   * are FEW, then `many`. (A counted array, not `push` and `length = 0`: setting an array's length
+   * is a runtime call, a fifth of encoding a small object.)
+   */
+  private readonly few: (object | undefined)[] = new Array<object | undefined>(FEW).fill(undefined);
+  private nFew = 0;
   private many: Map<object, number> | undefined;
+  /** Object.prototype has no enumerable property (checked per value): plain objects are walked with for-in. */
+  private cleanProto = true;
   ctx: HandleContext = PROCESS_CTX;
   /** Where handles met record their type and module (serializeAt's `handleModules`). */
   modules: Map<string, string> | undefined;
@@ -172,24 +201,30 @@ class Encoder {
   private refOf(o: object): number | undefined {
     if (this.many) return this.many.get(o);
     const few = this.few;
-    for (let i = 0; i < few.length; i++) if (few[i] === o) return i;
+    for (let i = 0; i < this.nFew; i++) if (few[i] === o) return i;
     return undefined;
   }
 
   /** Records `o` under the next back-reference index. */
   private track(o: object): void {
     if (this.many) this.many.set(o, this.many.size);
-    else if (this.few.length < FEW) this.few.push(o);
+    else if (this.nFew < FEW) this.few[this.nFew++] = o;
     else {
-      this.many = new Map(this.few.map((x, i) => [x, i]));
+      this.many = new Map(this.few.map((x, i) => [x as object, i]));
       this.many.set(o, FEW);
     }
   }
 
+  /** Gets ready for a value: Object.prototype is looked at once per value (see {@link plain}). */
+  begin(): void {
+    this.cleanProto = noEnumerable(objectProto);
+  }
+
   /** Forgets the objects met (after each value). */
   resetSeen(): void {
-    // setting an array's length calls into the runtime even when it is already 0
-    if (this.few.length !== 0) this.few.length = 0;
+    const few = this.few;
+    for (let i = 0; i < this.nFew; i++) few[i] = undefined;
+    this.nFew = 0;
     this.many = undefined;
   }
 
@@ -294,8 +329,14 @@ class Encoder {
   }
 
   plain(o: Record<string, unknown>, fieldsOnly = false): void {
+    if (!fieldsOnly) {
+      this.w.u8(Tag.Object);
+      // for-in without an own-key check lists what Object.keys does for an object whose prototype
+      // is Object.prototype (when it has no enumerable property) or null, without making an
+      // array of the keys and with cached-index loads of the values (~3x faster for small objects)
+      if (this.cleanProto) return this.fields(o);
+    }
     const keys = Object.keys(o);
-    if (!fieldsOnly) this.w.u8(Tag.Object);
     this.w.varint(keys.length);
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i];
@@ -306,6 +347,24 @@ class Encoder {
         throw prefix(e, k);
       }
     }
+  }
+
+  /** The own enumerable properties of `o` (see {@link plain}), counted as they are written. */
+  private fields(o: Record<string, unknown>): void {
+    const w = this.w;
+    w.ensure(1);
+    const at = w.pos++;
+    let n = 0;
+    for (const k in o) {
+      n++;
+      w.string(k);
+      try {
+        this.value(o[k]);
+      } catch (e) {
+        throw prefix(e, k);
+      }
+    }
+    w.varintAt(at, n);
   }
 
   array(a: unknown[]): void {
@@ -438,6 +497,12 @@ class Encoder {
   }
 }
 
+/** True when `o` has no enumerable property (its own or inherited). */
+function noEnumerable(o: object): boolean {
+  for (const _ in o) return false;
+  return true;
+}
+
 function kindOfView(v: ArrayBufferView): number {
   if (v.constructor === Uint8Array) return UINT8_KIND;
   if (Buffer.isBuffer(v)) return BUFFER_KIND;
@@ -466,6 +531,7 @@ function encode<A, R>(value: unknown, root: string, ctx: HandleContext, finish: 
   enc.modules = modules;
   enc.w.pos = 0;
   try {
+    enc.begin();
     enc.value(value);
     return finish(enc, arg);
   } catch (e) {
