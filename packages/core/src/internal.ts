@@ -52,6 +52,7 @@ export { remoteClient } from "./broker/remote-client.js";
 export type { RemoteRef } from "./broker/protocol.js";
 export { entryUrl, createWorker, childExecArgv, isTypeScript } from "./entries.js";
 export { Ring, HEADER_BYTES, NOT_NOW, HAND_OVER_MIN } from "./ring/ring.js";
+export { FrameBatch } from "./ring/frame-batch.js";
 export { registerSleeper, unregisterSleeper } from "./ring/ring-words.js";
 export { AdaptiveSpin } from "./ring/adaptive-spin.js";
 export type { Decode, RingGetOptions, RingPutOptions, RingWaiter } from "./ring/ring.js";

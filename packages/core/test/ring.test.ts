@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { FullError, nativeAvailable, ShutDownError } from "@ipc/core";
-import { atomicsBackend, Deadline, HAND_OVER_MIN, NOT_NOW, Ring } from "@ipc/core/internal";
+import { atomicsBackend, Deadline, FrameBatch, HAND_OVER_MIN, NOT_NOW, Ring } from "@ipc/core/internal";
+import { Worker } from "node:worker_threads";
 // the header's word indexes (not exported by @ipc/core: these tests inspect a ring's words)
-import { HANDED, HEAD_LOCK, TAIL_LOCK } from "../src/ring/ring-words.js";
+import { CONSUMERS, HANDED, HEAD_LOCK, SLEEPS_OFFSET, TAIL_LOCK } from "../src/ring/ring-words.js";
 import { native } from "@ipc/native";
 
 /** Hand-overs filed and not adopted in this process. */
@@ -123,6 +124,141 @@ describe("Ring fast paths", () => {
     ).toThrow("bad");
     expect(Atomics.load(r.i32, HEAD_LOCK)).toBe(0);
     expect((r.tryGetFrame(copy) as Uint8Array)[0]).toBe(2);
+  });
+});
+
+describe("Ring batches of frames (a pipe's backlog of small messages)", () => {
+  const batchOf = (...items: Uint8Array[]) => {
+    const b = new FrameBatch();
+    for (const item of items) b.append(item);
+    return b;
+  };
+
+  it("moves as many whole frames as fit, in order, across the end of the ring, and the rest later", () => {
+    const r = ring(4096);
+    let sent = 0;
+    let got = 0;
+    const batch = new FrameBatch();
+    for (let round = 0; round < 300; round++) {
+      // sizes from 0 to 300 bytes (0 to 38 frames of 8 bytes), some runs longer than the ring
+      const k = (round * 7) % 23;
+      for (let i = 0; i < k; i++) {
+        const n = ((round + i) * 41) % 301;
+        batch.append(bytes(n, sent++ & 0xff));
+      }
+      const before = batch.count;
+      const moved = r.tryPutFrames(batch);
+      expect(batch.count).toBe(before - moved);
+      expect(r.count()).toBe(sent - got - batch.count);
+      // take some of them, by both paths
+      for (let i = 0; i < k; i++) {
+        const item = i % 2 === 0 ? r.tryGetFrame(copy) : r.count() > 0 ? getSlow(r) : NOT_NOW;
+        if (item === NOT_NOW) break;
+        const b = item as Uint8Array;
+        if (b.byteLength > 0) expect(b[0]).toBe(got & 0xff);
+        expect(b.every((x) => x === b[0])).toBe(true);
+        got++;
+      }
+    }
+    while (!batch.isEmpty() || r.count() > 0) {
+      r.tryPutFrames(batch);
+      const b = r.tryGetFrame(copy) as Uint8Array;
+      if (b.byteLength > 0) expect(b[0]).toBe(got & 0xff);
+      got++;
+    }
+    expect(got).toBe(sent);
+  });
+
+  it("moves nothing into a full, shut, bounded or locked ring, nor from an empty batch", () => {
+    const r = ring(4096);
+    while (r.tryPutFrame(bytes(500, 1), false));
+    const batch = batchOf(bytes(600, 2));
+    expect(r.tryPutFrames(batch)).toBe(0); // no room
+    expect(batch.count).toBe(1);
+    getSlow(r);
+    getSlow(r);
+    Atomics.store(r.i32, TAIL_LOCK, 99);
+    expect(r.tryPutFrames(batch)).toBe(0); // lock held by another
+    Atomics.store(r.i32, TAIL_LOCK, 0);
+    expect(r.tryPutFrames(batch)).toBe(1);
+    expect(batch.isEmpty()).toBe(true);
+    expect(r.tryPutFrames(batch)).toBe(0); // nothing to move
+    r.shutdown(false);
+    expect(r.tryPutFrames(batchOf(bytes(1, 3)))).toBe(0);
+    expect(ring(4096, 5).tryPutFrames(batchOf(bytes(1, 3)))).toBe(0); // bounded: one at a time
+  });
+
+  it("a batch grows and reuses its space: thousands of frames appended and moved in parts stay whole and in order", () => {
+    const batch = new FrameBatch();
+    const r = ring(1 << 16);
+    let sent = 0;
+    let got = 0;
+    for (let round = 0; round < 50; round++) {
+      for (let i = 0; i < 400; i++) batch.append(Uint8Array.of(sent & 0xff, (sent++ >> 8) & 0xff, 7));
+      r.tryPutFrames(batch);
+      for (let item = r.tryGetFrame(copy); item !== NOT_NOW; item = r.tryGetFrame(copy)) {
+        expect(Array.from(item as Uint8Array)).toEqual([got & 0xff, (got++ >> 8) & 0xff, 7]);
+      }
+    }
+    while (!batch.isEmpty()) {
+      r.tryPutFrames(batch);
+      for (let item = r.tryGetFrame(copy); item !== NOT_NOW; item = r.tryGetFrame(copy)) got++;
+    }
+    expect(got).toBe(sent);
+  });
+});
+
+describe("Ring wake-ups", () => {
+  it("a waker that notified a sleeper that has not run yet skips the next notify, but wakes every later sleeper", async () => {
+    const r = ring(4096);
+    const registrations = () => Atomics.load(r.i32, CONSUMERS + SLEEPS_OFFSET);
+    const asleep = () => Atomics.load(r.i32, CONSUMERS);
+    let notifies = 0;
+    const counting = new Ring(r.buffer, 0, { ...atomicsBackend, notify: (i32, index, count) => (notifies++, atomicsBackend.notify(i32, index, count)) });
+    // three consumers in turn: each goes to sleep (async, on the event loop) and must be woken
+    for (let k = 0; k < 3; k++) {
+      const got = r.getAsync(copy, { deadline: new Deadline(10_000) });
+      // the async get spins, then registers and sleeps (bounded wait for that)
+      const until = Date.now() + 10_000;
+      while (asleep() === 0 && Date.now() < until) await new Promise((res) => setImmediate(res));
+      expect(asleep()).toBe(1);
+      expect(registrations()).toBe(k + 1);
+      // two puts before the sleeper runs: the second needs no notify of its own
+      expect(counting.tryPutFrame(bytes(8, k), false)).toBe(true);
+      expect(counting.tryPutFrame(bytes(8, k + 10), false)).toBe(true);
+      expect(notifies).toBe(k + 1);
+      expect((await got)[0]).toBe(k);
+      expect((r.tryGetFrame(copy) as Uint8Array)[0]).toBe(k + 10);
+    }
+    expect(asleep()).toBe(0);
+  });
+
+  it("no wake-up is lost between threads: a consumer thread that sleeps before every item gets all of them", async () => {
+    const sab = Ring.allocate(4096, 0);
+    const r = new Ring(sab, 0, atomicsBackend);
+    const n = 2000;
+    const code = `
+      const { workerData, parentPort } = require("node:worker_threads");
+      import("@ipc/core/internal").then(({ Ring, atomicsBackend, Deadline }) => {
+        const r = new Ring(workerData, 0, atomicsBackend);
+        let sum = 0;
+        for (let i = 0; i < ${n}; i++) sum += r.getSync((b) => b[0], { deadline: new Deadline(20000) });
+        parentPort.postMessage(sum);
+      });`;
+    const w = new Worker(code, { eval: true, workerData: sab });
+    const done = new Promise<number>((res, rej) => (w.once("message", res), w.once("error", rej)));
+    let expected = 0;
+    for (let i = 0; i < n; i++) {
+      // wait (bounded) until the consumer is asleep or has registered to sleep, then put one item
+      const deadline = Date.now() + 20_000;
+      while (Atomics.load(r.i32, CONSUMERS) === 0) if (Date.now() > deadline) throw new Error("consumer never slept");
+      expect(r.tryPutFrame(Uint8Array.of(i & 0xff), false)).toBe(true);
+      expected += i & 0xff;
+      // the consumer took it before it sleeps again
+      while (r.count() > 0) if (Date.now() > deadline) throw new Error("item not taken");
+    }
+    expect(await done).toBe(expected);
+    await w.terminate();
   });
 });
 

@@ -93,6 +93,9 @@ export class Connection<S = unknown, R = unknown> {
     return this.#allowed(bytes) && !outbox.pumping && outbox.ring.tryPutFrame(bytes, false);
   };
 
+  /** Takes a message the encoder lends for `send`: into the ring, or into the backlog (Outbox.offer). */
+  readonly #sendNow = (bytes: Uint8Array): boolean => this.#allowed(bytes) && this.#outbox!.offer(bytes);
+
   /** How the outbox reports to this end. */
   readonly #outboxOwner: OutboxOwner = {
     sendError: (e) => this.#sendError(e),
@@ -203,8 +206,9 @@ export class Connection<S = unknown, R = unknown> {
    */
   send(obj: S): void {
     const outbox = this.#sender();
-    // the common case: encoded straight into the ring; otherwise a copy of the bytes waits
-    const rest = serializeOr(obj, this.#putNow);
+    // the common case: encoded straight into the ring, or into the backlog's batch of frames;
+    // otherwise (a large message) a copy of the bytes waits
+    const rest = serializeOr(obj, this.#sendNow);
     if (rest) outbox.enqueue(rest, true);
   }
 

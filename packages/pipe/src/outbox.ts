@@ -6,13 +6,21 @@
  * dead reader is noticed: after each slice the owner checks the other end (`peerGone`), which
  * shuts the ring down when nobody is left to read, ending the wait with the send error.
  */
-import { FullError, TimeoutError } from "@ipc/core";
-import { Deadline, recycleSerialized, registerSleeper, unregisterSleeper, type Ring } from "@ipc/core/internal";
+import { FullError, ShutDownError, TimeoutError } from "@ipc/core";
+import { Deadline, FrameBatch, recycleSerialized, registerSleeper, unregisterSleeper, type Ring } from "@ipc/core/internal";
 import { PROBE_MS, probeSlice } from "./channel.js";
 
 const ZERO = new Deadline(0);
 const FOREVER = new Deadline(Infinity);
 const EMPTY = new Uint8Array(0);
+/**
+ * While messages wait, a send tries to move them into the ring only every this many sends: each
+ * try reads the reader's side of the ring, whose cache line the reader writes per message, and a
+ * reader that is behind frees room one message at a time (so most tries would move one or none).
+ */
+const FILL_EVERY = 16;
+/** A frame batch larger than this is not kept for reuse once emptied. */
+const KEPT_BATCH = 1 << 20;
 
 /** What an outbox asks of the end that owns it. */
 export interface OutboxOwner {
@@ -32,8 +40,15 @@ export interface OutboxOwner {
  * wake-up of the pump never is).
  */
 export class Outbox {
-  /** Messages sent while the ring had no room, in order, from `#next` on (no O(n) shifts). */
-  #backlog: Uint8Array[] = [];
+  /**
+   * Messages sent while the ring had no room, in order, from `#next` on (no O(n) shifts): runs of
+   * small ones as frame batches (laid out as ring frames, moved in one piece), others as bytes.
+   */
+  #backlog: (Uint8Array | FrameBatch)[] = [];
+  /** An emptied batch kept for the next run of small messages. */
+  #spareBatch: FrameBatch | undefined;
+  /** Sends left before the next one tries to move the backlog (see FILL_EVERY). */
+  #fillIn = 0;
   #next = 0;
   #pump: Promise<void> | undefined;
   /** Ends the pump's wait for room early (the backlog was emptied by a send). */
@@ -63,6 +78,44 @@ export class Outbox {
     return this.#error;
   }
 
+  /**
+   * Sends a message whose bytes the encoder lends (valid only during the call): into the ring at
+   * once when nothing waits and there is room; otherwise a one-frame message is appended to the
+   * backlog's frame batch (a copy of its bytes, no buffer of its own), moving the backlog on every
+   * few sends. False when the caller must take the bytes and {@link enqueue} them: a message
+   * larger than one frame, or a ring that is not open (enqueue reports why).
+   */
+  offer(bytes: Uint8Array): boolean {
+    const ring = this.ring;
+    if (!this.pumping) {
+      if (ring.tryPutFrame(bytes, false)) return true;
+      if (!ring.isOpen()) return false;
+    }
+    if (bytes.byteLength + 8 > ring.maxChunk) return false;
+    this.#batch().append(bytes);
+    if (this.#pump) {
+      if (--this.#fillIn <= 0) {
+        this.#fillIn = FILL_EVERY;
+        if (this.#fill()) this.#stopWaiting?.abort();
+        if (this.#error) throw this.#error;
+      }
+    } else {
+      this.#fillIn = FILL_EVERY;
+      this.#startPump();
+    }
+    return true;
+  }
+
+  /** The frame batch at the end of the backlog, a new one if the last entry is not one. */
+  #batch(): FrameBatch {
+    const last = this.#backlog.length > this.#next ? this.#backlog[this.#backlog.length - 1] : undefined;
+    if (last instanceof FrameBatch) return last;
+    const batch = this.#spareBatch ?? new FrameBatch();
+    this.#spareBatch = undefined;
+    this.#backlog.push(batch);
+    return batch;
+  }
+
   /** Puts `bytes` now if there is room and nothing is buffered, else buffers them (`owned`: the caller gives them up). */
   enqueue(bytes: Uint8Array, owned: boolean): void {
     if (this.pumping && this.#fill()) this.#stopWaiting?.abort();
@@ -84,8 +137,15 @@ export class Outbox {
     if (this.#streaming) return false;
     try {
       while (this.#next < this.#backlog.length) {
-        const bytes = this.#backlog[this.#next];
-        if (!(this.fits(bytes) && this.tryPut(bytes))) return false;
+        const entry = this.#backlog[this.#next];
+        if (entry instanceof FrameBatch) {
+          this.ring.tryPutFrames(entry);
+          if (!entry.isEmpty()) {
+            if (!this.ring.isOpen()) throw this.owner.sendError(new ShutDownError("the pipe is shut down"));
+            return false;
+          }
+          if (entry.buf.byteLength <= KEPT_BATCH) this.#spareBatch = entry;
+        } else if (!(this.fits(entry) && this.tryPut(entry))) return false;
         this.#backlog[this.#next++] = EMPTY;
       }
     } catch (e) {
@@ -146,7 +206,7 @@ export class Outbox {
         const seq = Atomics.load(i32, index);
         if (this.#fill()) return;
         const head = this.#backlog[this.#next];
-        if (!this.fits(head)) {
+        if (!(head instanceof FrameBatch) && !this.fits(head)) {
           this.#streaming = true;
           try {
             await this.#putAsync(head, FOREVER);

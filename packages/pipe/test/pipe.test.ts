@@ -225,6 +225,35 @@ describe("Pipe in one thread", () => {
     expect(n).toBe(1000);
   });
 
+  it("a full pipe's buffer keeps small and large messages, values and bytes, in one order; a reader that closes fails the buffered sends", async () => {
+    const [a, b] = Pipe<unknown, unknown>({ ringSize: 4096 });
+    const expected: unknown[] = [];
+    for (let i = 0; i < 3000; i++) {
+      // runs of small messages (batched as frames), with large ones and raw bytes between them
+      const v = i % 500 === 7 ? { big: new Uint8Array(3000).fill(i & 0xff) } : i % 300 === 11 ? "x".repeat(2000) : { i };
+      if (i % 250 === 3) {
+        a.sendBytes(Uint8Array.of(i & 0xff, 1, 2));
+        expected.push(["bytes", i & 0xff]);
+      } else {
+        a.send(v);
+        expected.push(v);
+      }
+    }
+    const drained = a.drain();
+    for (const want of expected) {
+      if (Array.isArray(want)) expect((await b.recvBytes())[0]).toBe(want[1]);
+      else expect(await b.recv()).toEqual(want);
+    }
+    await drained;
+    await expect(b.poll()).resolves.toBe(false);
+
+    // the reader goes away while messages wait: the pending ones fail, drain and later sends report it
+    for (let i = 0; i < 2000; i++) a.send({ i });
+    b.close();
+    await expect(a.drain()).rejects.toThrow(BrokenPipeError);
+    expect(() => a.send({ late: true })).toThrow(BrokenPipeError);
+  });
+
   it("async iteration: ends at EOF, stops at break, rejects with any other error", async () => {
     const [a, b] = Pipe();
     for (let i = 0; i < 5; i++) a.send(i);

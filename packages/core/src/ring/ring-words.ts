@@ -20,8 +20,19 @@ export const DATA_SEQ = 2;
 /** Word `CONSUMERS` (see the layout table in ring.ts). */
 export const CONSUMERS = 48;
 
-/** Registers a sleeper in count word `counter` (before its wait): a later waker must wake it. */
+/**
+ * From a sleeper count word to its registrations word (`CONSUMERS` 48 → `CONSUMER_SLEEPS` 56,
+ * `PRODUCERS` 49 → `PRODUCER_SLEEPS` 57).
+ */
+export const SLEEPS_OFFSET = 8;
+
+/**
+ * Registers a sleeper in count word `counter` (before its wait): a later waker must wake it. The
+ * registrations word counts every registration ever, so a waker can tell a sleeper that came
+ * since its last notify (which it must wake) from one it already woke that has not run yet.
+ */
 export function registerSleeper(i32: Int32Array, counter: number): void {
+  Atomics.add(i32, counter + SLEEPS_OFFSET, 1);
   Atomics.add(i32, counter, 1);
 }
 

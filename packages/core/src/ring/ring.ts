@@ -28,6 +28,8 @@
  * | 50 `MAX_SIZE` | `format` | item limit, 0 = unbounded (kept by each `Ring` object) |
  * | 51 `STATE` | `shutdown` | 0 open · 1 shut down · 2 shut down immediately (contents discarded) |
  * | 52 `CAPACITY` | `format` | bytes of the data area, a power of two |
+ * | 56 `CONSUMER_SLEEPS` | consumers, on going to sleep | registrations in `CONSUMERS` ever (u32, wraps) |
+ * | 57 `PRODUCER_SLEEPS` | producers, on going to sleep | registrations in `PRODUCERS` ever (u32, wraps) |
  *
  * Bytes 256.. hold the data area. A frame is a u32 header, a u32 holding the item's total length
  * in its first frame (unused in the others), then the payload padded to 8 bytes, so frames and
@@ -54,10 +56,13 @@
  * reads `HEAD` before overwriting. Sleepers register in `CONSUMERS`/`PRODUCERS` and sleep only
  * while the sequence word still holds the value read *before* they checked their condition; the
  * other side bumps the sequence *after* changing `TAIL`/`HEAD` and then reads the sleeper count,
- * so no wake-up is lost and no `notify` is paid while nobody sleeps. (Every waker notifies while
- * sleepers are registered: a "wake already on its way" flag that let later wakers skip theirs was
- * tried and removed, since a worker terminated between setting it and notifying left sleepers
- * asleep for good.) The one-frame fast paths (`tryPutFrame`, `tryGetFrame`) keep the other
+ * so no wake-up is lost and no `notify` is paid while nobody sleeps. A sleeper also bumps its
+ * side's registrations word (`*_SLEEPS`) before its count; a waker reads it after the count and
+ * notifies only when it differs from what its own last notify covered: a sleeper it already woke,
+ * whose thread has not run yet (an async waiter waits for its event loop), costs no second
+ * `notify` per item (one per item was most of a reader's time while a pipe's pump slept). What is
+ * remembered is each waker's own (no shared "wake already on its way" flag: one was tried and
+ * removed, since a worker terminated between setting it and notifying left sleepers asleep). The one-frame fast paths (`tryPutFrame`, `tryGetFrame`) keep the other
  * side's position as they last read it and read it again only when it no longer suffices, or
  * when their own position moved under them (another producer or consumer, a shutdown): a kept
  * `HEAD` is never ahead of the real one, and all it frees was read before the consumer stored it;
@@ -85,6 +90,8 @@ import { allocLarge } from "../memory/large-buffer.js";
 import { nativeAdopt, nativeHandOver, nativeHandOverAvailable, nativeIsFiled, nativeTakeInto } from "../memory/native-memory.js";
 import type { WaitBackend } from "../memory/wait-backend.js";
 import { driveAsync, driveSync } from "./drive.js";
+import { type FrameBatch, frameLength } from "./frame-batch.js";
+import { FIRST, HAND_OVER, LAST, LENGTH_MASK, WRAP, frameBytes, pad8 } from "./frame-format.js";
 import {
   TAIL_LOCK,
   HEAD_LOCK,
@@ -108,13 +115,9 @@ import {
   OPEN,
   SHUT,
   SHUT_IMMEDIATE,
+  SLEEPS_OFFSET,
 } from "./ring-words.js";
 
-const FIRST = 0x80000000;
-const LAST = 0x40000000;
-const HAND_OVER = 0x20000000;
-const LENGTH_MASK = 0x1fffffff;
-const WRAP = 0xffffffff;
 
 /**
  * Turns an item's bytes into what a get returns. `assemble`, when given, may offer the buffer an
@@ -200,7 +203,6 @@ export { HEADER_BYTES };
 
 /** Items from this size up are handed over by a `put` asked to (see the header). */
 export const HAND_OVER_MIN = 256 * 1024;
-const pad8 = (n: number) => (n + 7) & ~7;
 
 /** The ring over one shared buffer. */
 export class Ring {
@@ -216,6 +218,9 @@ export class Ring {
   #leftTail = -1;
   #seenTail = 0;
   #leftHead = -1;
+  /** `CONSUMER_SLEEPS` and `PRODUCER_SLEEPS` as this object last notified their sleepers (`wake`). */
+  #notifiedConsumers = NaN;
+  #notifiedProducers = NaN;
   /**
    * Called by a producer waiting for room in the middle of an item (every `PROBE_MS`), whose
    * deadline no longer applies: an owner may use it to notice that no consumer is left and shut
@@ -325,8 +330,19 @@ export class Ring {
   }
 
   private wake(seq: number, sleepers: number): void {
-    Atomics.add(this.i32, seq, 1);
-    if (Atomics.load(this.i32, sleepers) > 0) this.backend.notify(this.i32, seq);
+    const i32 = this.i32;
+    Atomics.add(i32, seq, 1);
+    if (Atomics.load(i32, sleepers) <= 0) return;
+    // registrations this object's last notify on `seq` covered (see the memory-ordering note)
+    const sleeps = Atomics.load(i32, sleepers + SLEEPS_OFFSET);
+    if (sleepers === CONSUMERS) {
+      if (sleeps === this.#notifiedConsumers) return;
+      this.#notifiedConsumers = sleeps;
+    } else {
+      if (sleeps === this.#notifiedProducers) return;
+      this.#notifiedProducers = sleeps;
+    }
+    this.backend.notify(i32, seq);
   }
 
   /** Puts one serialized item, blocking this thread while it waits. @throws FullError, ShutDownError. */
@@ -532,6 +548,66 @@ export class Ring {
       Atomics.add(i32, PUTS, 1);
       if (!deferWake) this.wake(DATA_SEQ, CONSUMERS);
       return true;
+    } finally {
+      unlockRobust(i32, TAIL_LOCK, this.backend);
+    }
+  }
+
+  /**
+   * Moves the frames of `batch` into the ring, as many as there is room for now, under one lock,
+   * with one publication of `TAIL` and one wake-up for all of them (a run that reaches the end of
+   * the ring continues at its start after a `WRAP`). Returns the number of items moved: 0 when
+   * none fit, the lock was busy, or the ring is shut down or bounded (a bounded ring takes items
+   * one at a time, counting slots: `tryPutFrame`). Items moved this way are not joinable tasks.
+   */
+  tryPutFrames(batch: FrameBatch): number {
+    const i32 = this.i32;
+    if (batch.isEmpty() || this.#maxSize !== 0) return 0;
+    if (Atomics.compareExchange(i32, TAIL_LOCK, 0, this.backend.owner) !== 0) return 0;
+    try {
+      if (this.state() !== OPEN) return 0;
+      const cap = this.capacity;
+      const src = batch.buf;
+      const end = batch.end;
+      const tail0 = Atomics.load(i32, TAIL) >>> 0;
+      this.#seenHead = Atomics.load(i32, HEAD) >>> 0;
+      let tail = tail0;
+      let free = cap - ((tail - this.#seenHead) >>> 0);
+      let p = batch.start;
+      let moved = 0;
+      while (p < end) {
+        const pos = tail & (cap - 1);
+        const toEnd = cap - pos;
+        // the run of whole frames that fits before the end of the ring and in the room there is
+        const limit = Math.min(toEnd, free);
+        let q = p;
+        for (let size = frameBytes(frameLength(src, q)); q < end && q + size - p <= limit; ) {
+          q += size;
+          moved++;
+          if (q < end) size = frameBytes(frameLength(src, q));
+        }
+        if (q > p) {
+          this.data.set(src.subarray(p, q), pos);
+          tail = (tail + (q - p)) >>> 0;
+          free -= q - p;
+          p = q;
+          continue;
+        }
+        // the next frame does not fit before the end of the ring: skip to its start, if there is
+        // room for the skip and the frame
+        const size = frameBytes(frameLength(src, p));
+        if (toEnd >= size || free < toEnd + size) break;
+        this.view.setUint32(pos, WRAP, true);
+        tail = (tail + toEnd) >>> 0;
+        free -= toEnd;
+      }
+      if (tail === tail0) return 0;
+      Atomics.store(i32, TAIL, tail | 0);
+      this.#leftTail = tail;
+      Atomics.add(i32, PUTS, moved);
+      batch.movedTo(p, moved);
+      this.wake(DATA_SEQ, CONSUMERS);
+      return moved;
     } finally {
       unlockRobust(i32, TAIL_LOCK, this.backend);
     }
