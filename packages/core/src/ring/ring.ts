@@ -66,7 +66,12 @@
  * side's position as they last read it and read it again only when it no longer suffices, or
  * when their own position moved under them (another producer or consumer, a shutdown): a kept
  * `HEAD` is never ahead of the real one, and all it frees was read before the consumer stored it;
- * a kept `TAIL` likewise, for published frames. A hand-over block is filled
+ * a kept `TAIL` likewise, for published frames. The fast paths read and write the words that only
+ * their lock's holder writes (`TAIL` and `PUTS` for producers, `HEAD` read by consumers) with
+ * plain loads and stores, which the lock's compare-exchange and exchange order (each `Atomics`
+ * call is a builtin call in V8, ~4 ns); `STATE` they read plainly too, racing a shutdown: a
+ * stale read is a put or take just before it. What the other side reads to see data or room
+ * (`TAIL` and `HEAD` stores) stays `Atomics.store`. A hand-over block is filled
  * and filed under its token (under the addon's mutex) before its frame is published, and taken
  * under the same mutex; a slot word is set after the frame is published and cleared by the taker
  * with a compare-exchange on its token, so a stale word only ever names a token already taken.
@@ -518,11 +523,13 @@ export class Ring {
     if (n + 8 > this.maxChunk) return false;
     if (Atomics.compareExchange(i32, TAIL_LOCK, 0, this.backend.owner) !== 0) return false;
     try {
-      if (this.state() !== OPEN) return false;
+      // plain reads: STATE may change at any time (a stale read is a put just before a shutdown),
+      // TAIL only under the lock this thread holds (the lock's compare-exchange orders them)
+      if (i32[STATE] !== OPEN) return false;
       const maxSize = this.#maxSize;
       if (maxSize !== 0 && this.items() >= maxSize) return false;
       const need = 8 + pad8(n);
-      let tail = Atomics.load(i32, TAIL) >>> 0;
+      let tail = i32[TAIL] >>> 0;
       let pos = tail & (this.capacity - 1);
       const toEnd = this.capacity - pos;
       // HEAD as last read stands while TAIL is where this object left it (no other producer
@@ -545,7 +552,8 @@ export class Ring {
       if (joinable) Atomics.add(i32, UNFINISHED, 1);
       Atomics.store(i32, TAIL, (tail + need) | 0);
       this.#leftTail = (tail + need) >>> 0;
-      Atomics.add(i32, PUTS, 1);
+      // only producers holding TAIL_LOCK write PUTS (readers use Atomics.load)
+      i32[PUTS] = (i32[PUTS] + 1) | 0;
       if (!deferWake) this.wake(DATA_SEQ, CONSUMERS);
       return true;
     } finally {
@@ -604,7 +612,7 @@ export class Ring {
       if (tail === tail0) return 0;
       Atomics.store(i32, TAIL, tail | 0);
       this.#leftTail = tail;
-      Atomics.add(i32, PUTS, moved);
+      i32[PUTS] = (i32[PUTS] + moved) | 0;
       batch.movedTo(p, moved);
       this.wake(DATA_SEQ, CONSUMERS);
       return moved;
@@ -622,8 +630,9 @@ export class Ring {
     const i32 = this.i32;
     if (Atomics.compareExchange(i32, HEAD_LOCK, 0, this.backend.owner) !== 0) return NOT_NOW;
     try {
-      if (this.state() === SHUT_IMMEDIATE) return NOT_NOW;
-      let head = Atomics.load(i32, HEAD) >>> 0;
+      // plain reads, as in tryPutFrame: STATE racy but harmless, HEAD only under the lock held
+      if (i32[STATE] === SHUT_IMMEDIATE) return NOT_NOW;
+      let head = i32[HEAD] >>> 0;
       // TAIL as last read stands while HEAD is where this object left it (no other consumer or
       // shutdown since; TAIL only grows): the producers' line is read again only when it is used up
       let tail = this.#seenTail;
