@@ -106,16 +106,19 @@ async function pipeCase(context, payload, n, sync, { ringSize, into } = {}) {
 
 /**
  * Mean round trip (µs) of a small object to an echoing child: `sync` uses sendSync + recvSync here;
- * otherwise send + await recv, against a sync echo (`echo`) or an async one (`echoAsync`).
+ * otherwise send + await recv, against a sync echo (`echo`) or an async one (`echoAsync`), after
+ * `warm` untimed round trips.
  */
-async function pipeRoundTrip(sync, { context = "thread", echo = "echo" } = {}) {
+async function pipeRoundTrip(sync, { context = "thread", echo = "echo", warm = 1 } = {}) {
   const [a, b] = Pipe();
   const p = new Process({ module: pipeWorkers, target: echo, args: [b], context });
   p.start();
   b.close();
   const item = { id: 1, op: "put" };
-  a.send(item);
-  await a.recv();
+  for (let i = 0; i < warm; i++) {
+    a.send(item);
+    await a.recv();
+  }
   const n = 10_000;
   const t0 = performance.now();
   if (sync) {
@@ -198,17 +201,18 @@ async function queueAsyncToChildCase(context, n) {
   return rate;
 }
 
-/** Main thread `send`s, a `context` child `await recv()`s. */
-async function pipeAsyncRecvCase(context, n) {
+/** Main thread `send`s, a `context` child `await recv()`s (after `warm` untimed messages). */
+async function pipeAsyncRecvCase(context, n, warm = 0) {
   const [reader, writer] = Pipe({ duplex: false });
   const ready = new Semaphore(0);
   const done = new Semaphore(0);
   const go = new Event();
-  const p = new Process({ module: pipeWorkers, target: "pipeRecvAsync", args: [reader, n, ready, go, done], context });
+  const p = new Process({ module: pipeWorkers, target: "pipeRecvAsync", args: [reader, n, ready, go, done, warm], context });
   p.start();
   reader.close();
-  await ready.acquire();
   const item = { id: 1, op: "put" };
+  for (let i = 0; i < warm; i++) await writer.send(item);
+  await ready.acquire();
   const t0 = performance.now();
   go.set();
   for (let i = 0; i < n; i++) await writer.send(item);
@@ -502,6 +506,10 @@ export const cases = {
       "Pipe one-way, main send → process child await recv, {id, op}": () => pipeAsyncRecvCase("process", 300_000),
       "Pipe one-way, thread child send → main for await, {id, op}": () => pipeForAwaitCase("thread", 300_000),
       "Pipe one-way, process child send → main for await, {id, op}": () => pipeForAwaitCase("process", 300_000),
+      // a fresh child runs its first ~50,000 messages while V8 optimizes its code (60-90 ms of the
+      // ~200 ms above: docs/benchmarks.md); these time 300,000 after 50,000 untimed
+      "Pipe one-way, main send → thread child await recv, {id, op}, warm": () => pipeAsyncRecvCase("thread", 300_000, 50_000),
+      "Pipe one-way, main send → process child await recv, {id, op}, warm": () => pipeAsyncRecvCase("process", 300_000, 50_000),
     },
   },
   pipe_rtt_async: {
@@ -509,6 +517,10 @@ export const cases = {
     variants: {
       "Pipe round trip, send + await recv on both ends, thread child": () => pipeRoundTrip(false, { context: "thread", echo: "echoAsync" }),
       "Pipe round trip, send + await recv on both ends, process child": () => pipeRoundTrip(false, { context: "process", echo: "echoAsync" }),
+      // V8 optimizes a fresh child's code during its first few thousand round trips (most of the
+      // slow ones above: docs/benchmarks.md); these time 10,000 after 5,000 untimed
+      "Pipe round trip, send + await recv on both ends, thread child, warm": () => pipeRoundTrip(false, { context: "thread", echo: "echoAsync", warm: 5_000 }),
+      "Pipe round trip, send + await recv on both ends, process child, warm": () => pipeRoundTrip(false, { context: "process", echo: "echoAsync", warm: 5_000 }),
     },
   },
   queue_obj: {

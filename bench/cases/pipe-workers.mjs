@@ -20,8 +20,9 @@ export function echo(conn) {
   }
 }
 
-/** Receives n messages with `await conn.recv()`, then says so on `done`. */
-export async function pipeRecvAsync(conn, n, ready, go, done) {
+/** Receives `warm` untimed messages, then n with `await conn.recv()`, then says so on `done`. */
+export async function pipeRecvAsync(conn, n, ready, go, done, warm = 0) {
+  for (let i = 0; i < warm; i++) await conn.recv();
   ready.release();
   await go.wait();
   for (let i = 0; i < n; i++) await conn.recv();
