@@ -13,12 +13,6 @@ import { PROBE_MS, probeSlice } from "./channel.js";
 const ZERO = new Deadline(0);
 const FOREVER = new Deadline(Infinity);
 const EMPTY = new Uint8Array(0);
-/**
- * While messages wait, a send tries to move them into the ring only every this many sends: each
- * try reads the reader's side of the ring, whose cache line the reader writes per message, and a
- * reader that is behind frees room one message at a time (so most tries would move one or none).
- */
-const FILL_EVERY = 16;
 /** A frame batch larger than this is not kept for reuse once emptied. */
 const KEPT_BATCH = 1 << 20;
 
@@ -47,8 +41,7 @@ export class Outbox {
   #backlog: (Uint8Array | FrameBatch)[] = [];
   /** An emptied batch kept for the next run of small messages. */
   #spareBatch: FrameBatch | undefined;
-  /** Sends left before the next one tries to move the backlog (see FILL_EVERY). */
-  #fillIn = 0;
+
   #next = 0;
   #pump: Promise<void> | undefined;
   /** Ends the pump's wait for room early (the backlog was emptied by a send). */
@@ -81,9 +74,9 @@ export class Outbox {
   /**
    * Sends a message whose bytes the encoder lends (valid only during the call): into the ring at
    * once when nothing waits and there is room; otherwise a one-frame message is appended to the
-   * backlog's frame batch (a copy of its bytes, no buffer of its own), moving the backlog on every
-   * few sends. False when the caller must take the bytes and {@link enqueue} them: a message
-   * larger than one frame, or a ring that is not open (enqueue reports why).
+   * backlog's frame batch (a copy of its bytes, no buffer of its own) and the backlog is moved on
+   * as far as there is room. False when the caller must take the bytes and {@link enqueue} them:
+   * a message larger than one frame, or a ring that is not open (enqueue reports why).
    */
   offer(bytes: Uint8Array): boolean {
     const ring = this.ring;
@@ -93,16 +86,11 @@ export class Outbox {
     }
     if (bytes.byteLength + 8 > ring.maxChunk) return false;
     this.#batch().append(bytes);
-    if (this.#pump) {
-      if (--this.#fillIn <= 0) {
-        this.#fillIn = FILL_EVERY;
-        if (this.#fill()) this.#stopWaiting?.abort();
-        if (this.#error) throw this.#error;
-      }
-    } else {
-      this.#fillIn = FILL_EVERY;
-      this.#startPump();
-    }
+    // (moving the backlog only every 16th send, to read the reader's cache line less often, was
+    // measured: no difference, and a sender that then blocks could leave messages behind)
+    if (this.#fill()) this.#stopWaiting?.abort();
+    else this.#startPump();
+    if (this.#error) throw this.#error;
     return true;
   }
 
@@ -114,6 +102,18 @@ export class Outbox {
     this.#spareBatch = undefined;
     this.#backlog.push(batch);
     return batch;
+  }
+
+  /**
+   * Moves buffered messages into the ring as far as there is room now; true when none is left. A
+   * blocking receive on this end calls it (its pump cannot run while the thread is blocked, and
+   * the other end may be waiting for these messages before it answers).
+   */
+  moveOn(): boolean {
+    if (!this.pumping) return true;
+    const done = this.#fill();
+    if (done) this.#stopWaiting?.abort();
+    return done;
   }
 
   /** Puts `bytes` now if there is room and nothing is buffered, else buffers them (`owned`: the caller gives them up). */

@@ -385,6 +385,19 @@ describe.each(contexts)("Pipe with a child (%s)", (context) => {
     expect(await finish(p)).toBe(0);
   });
 
+  it("sends still buffered when this end blocks in recvSync move on meanwhile (no deadlock with an echoing child)", async () => {
+    // small rings: most of the 3,000 requests wait in this end's buffer when the first recvSync
+    // blocks the event loop (so the buffer's pump cannot run); the child answers each one
+    const [a, b] = Pipe({ ringSize: 4096 });
+    const p = start("echoSync", [b], context);
+    const n = 3000;
+    for (let i = 0; i < n; i++) a.send({ i, pad: "x".repeat(40) });
+    for (let i = 0; i < n; i++) expect((a.recvSync({ timeout: 20_000 }) as { i: number }).i).toBe(i);
+    a.send(null);
+    expect(await a.recv({ timeout: 20_000 })).toBe(null);
+    expect(await finish(p)).toBe(0);
+  });
+
   it("empty messages are messages, in order (CONN-07)", async () => {
     const [a, b] = Pipe();
     const items = ["hello", "", "a", "b", "", "bye", "", "lop"];
