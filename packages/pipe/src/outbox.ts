@@ -85,6 +85,10 @@ export class Outbox {
       if (!ring.isOpen()) return false;
     }
     if (bytes.byteLength + 8 > ring.maxChunk) return false;
+    // batched only while nothing but small messages wait; behind a large message the caller
+    // buffers the bytes as an entry of their own, as all messages were before batches (see
+    // docs/design.md: a small message was once seen ahead of a large one sent before it)
+    if (this.pumping && !(this.#backlog.length - this.#next === 1 && this.#backlog[this.#next] instanceof FrameBatch)) return false;
     this.#batch().append(bytes);
     // (moving the backlog only every 16th send, to read the reader's cache line less often, was
     // measured: no difference, and a sender that then blocks could leave messages behind)
