@@ -41,7 +41,6 @@ export class Outbox {
   #backlog: (Uint8Array | FrameBatch)[] = [];
   /** An emptied batch kept for the next run of small messages. */
   #spareBatch: FrameBatch | undefined;
-
   #next = 0;
   #pump: Promise<void> | undefined;
   /** Ends the pump's wait for room early (the backlog was emptied by a send). */
