@@ -62,7 +62,8 @@
  * whose thread has not run yet (an async waiter waits for its event loop), costs no second
  * `notify` per item (one per item was most of a reader's time while a pipe's pump slept). What is
  * remembered is each waker's own (no shared "wake already on its way" flag: one was tried and
- * removed, since a worker terminated between setting it and notifying left sleepers asleep). The one-frame fast paths (`tryPutFrame`, `tryGetFrame`) keep the other
+ * removed, since a worker terminated between setting it and notifying left sleepers asleep).
+ * The one-frame fast paths (`tryPutFrame`, `tryGetFrame`) keep the other
  * side's position as they last read it and read it again only when it no longer suffices, or
  * when their own position moved under them (another producer or consumer, a shutdown): a kept
  * `HEAD` is never ahead of the real one, and all it frees was read before the consumer stored it;
