@@ -44,8 +44,6 @@ const KEPT_REFS = 1024;
 class Decoder {
   pos = 0;
   buf: Uint8Array = EMPTY;
-  /** `buf.length`, kept as a number (a typed array's length is a checked load). */
-  end = 0;
   /** Objects decoded so far, by back-reference index; `nrefs` of them are this value's. */
   private refs: unknown[] = [];
   private nrefs = 0;
@@ -62,7 +60,6 @@ class Decoder {
   begin(buf: Uint8Array, options: DeserializeOptions | undefined): this {
     this.busy = true;
     this.buf = buf;
-    this.end = buf.length;
     this.pos = 0;
     this.dv = undefined;
     this.nb = undefined;
@@ -81,7 +78,6 @@ class Decoder {
     else for (let i = 0; i < this.nrefs; i++) refs[i] = undefined;
     this.nrefs = 0;
     this.buf = EMPTY;
-    this.end = 0;
     this.dv = undefined;
     this.nb = undefined;
     this.ctx = PROCESS_CTX;
@@ -121,7 +117,7 @@ class Decoder {
     throw new SerializationError(`malformed data at byte ${this.pos}: ${what}`);
   }
   need(n: number): void {
-    if (this.pos + n > this.end) this.fail("truncated");
+    if (this.pos + n > this.buf.length) this.fail("truncated");
   }
   u8(): number {
     this.need(1);
@@ -163,7 +159,7 @@ class Decoder {
     const n = buf[this.pos];
     if (n === undefined || n === 0 || n > 24) return this.string();
     const start = this.pos + 1;
-    if (start + n > this.end) return this.string();
+    if (start + n > buf.length) return this.string();
     let h = n;
     for (let i = start; i < start + n; i++) {
       const c = buf[i];
@@ -237,7 +233,7 @@ class Decoder {
   /** An array written as one block of int32 (`size` 4) or float64 (8) numbers. */
   numbers(size: 4 | 8): unknown[] {
     const n = this.varint();
-    if (n > (this.end - this.pos) / size) this.fail("array length exceeds data");
+    if (n > (this.buf.length - this.pos) / size) this.fail("array length exceeds data");
     const bytes = n * size;
     // copied to an aligned block first: the message may sit at any offset of its buffer
     const block = size === 4 ? new Int32Array(n) : new Float64Array(n);
@@ -291,7 +287,7 @@ class Decoder {
         return this.numbers(tag === Tag.Int32s ? 4 : 8);
       case Tag.Array: {
         const n = this.varint();
-        if (n > this.end - this.pos) this.fail("array length exceeds data");
+        if (n > this.buf.length - this.pos) this.fail("array length exceeds data");
         const a: unknown[] = new Array(n);
         this.ref(a);
         for (let i = 0; i < n; i++) {
@@ -551,7 +547,7 @@ function decodeAll<T>(bytes: Uint8Array, options: DeserializeOptions | undefined
 function decodeWhole<T>(d: Decoder): T {
   try {
     const v = decodeValue(d);
-    if (d.pos !== d.end) d.fail("trailing bytes");
+    if (d.pos !== d.buf.length) d.fail("trailing bytes");
     return v as T;
   } finally {
     d.finish();
