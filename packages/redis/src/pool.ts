@@ -111,7 +111,8 @@ export class Pool<M = Record<string, AnyFn>> {
     const o = this.#opts;
     const url = typeof o.connection === "string" ? o.connection : "url" in o.connection ? o.connection.url : undefined;
     if (url === undefined) throw new TypeError("a pool that starts its own workers needs a URL as `connection`, not a client");
-    const args = ["--url", url, "--name", this.name, "--module", o.module instanceof URL ? o.module.href : String(o.module)];
+    // one worker per child: without `--processes 1` the CLI would supervise one per CPU itself
+    const args = ["--url", url, "--name", this.name, "--module", o.module instanceof URL ? o.module.href : String(o.module), "--processes", "1"];
     if (o.prefix) args.push("--prefix", o.prefix);
     if (o.leaseMs) args.push("--lease", String(o.leaseMs));
     if (o.initializer) args.push("--initializer", o.initializer, "--init-args", JSON.stringify(o.initArgs ?? []));
