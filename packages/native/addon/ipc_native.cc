@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <linux/futex.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -943,6 +944,14 @@ void SetParentDeathSignal(const FunctionCallbackInfo<Value>& args) {
   args.GetReturnValue().Set(Integer::New(iso, getppid()));
 }
 
+// yieldCpu(): lets another runnable thread have this CPU (sched_yield). A receive that busy-waits
+// for another thread's message calls it between looks, so that on a machine with as many busy
+// threads as cores (V8's compiler threads while code warms up) the sender is not kept off a core
+// by the very thread waiting for it.
+void YieldCpu(const FunctionCallbackInfo<Value>&) {
+  sched_yield();
+}
+
 void setMethod(Isolate* iso, Local<Context> ctx, Local<Object> exports, const char* name, v8::FunctionCallback fn, Local<Value> data) {
   Local<Function> f = v8::FunctionTemplate::New(iso, fn, data)->GetFunction(ctx).ToLocalChecked();
   exports->Set(ctx, String::NewFromUtf8(iso, name).ToLocalChecked(), f).Check();
@@ -978,4 +987,5 @@ NODE_MODULE_INIT(/* exports, module, context */) {
   setMethod(iso, context, exports, "isFiled", IsFiled, data);
   setMethod(iso, context, exports, "takeInto", TakeInto, data);
   setMethod(iso, context, exports, "setParentDeathSignal", SetParentDeathSignal, data);
+  setMethod(iso, context, exports, "yieldCpu", YieldCpu, data);
 }

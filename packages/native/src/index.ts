@@ -14,6 +14,7 @@
  * - {@link NativeBinding.handOver} / {@link NativeBinding.adopt} / {@link NativeBinding.takeInto}:
  *   such a buffer passed from one thread of this process to another with a single copy.
  * - {@link NativeBinding.setParentDeathSignal}: a child process ends with its parent (no orphans).
+ * - {@link NativeBinding.yieldCpu}: gives this CPU to another runnable thread, for busy-waits.
  *
  * Every party sleeping on or waking a word must use this futex: an `Atomics.notify` does not wake
  * a futex sleeper, nor the reverse.
@@ -101,6 +102,12 @@ export interface NativeBinding {
    * parent gone before the call (the pid is no longer the expected one) sends nothing.
    */
   setParentDeathSignal(signal: number): number;
+  /**
+   * Lets another runnable thread of this machine have the calling thread's CPU (`sched_yield`):
+   * for a busy-wait on another thread's progress, which on a machine with no idle core would
+   * otherwise keep that thread off a core. Returns at once when nothing else is waiting to run.
+   */
+  yieldCpu(): void;
 }
 
 function load(): { binding?: NativeBinding; error?: unknown } {

@@ -97,6 +97,27 @@ describe.runIf(linux && process.env.IPC_NATIVE !== "0")("@ipc/native", () => {
     expect(new Int32Array(buffer)[3]).toBe(42);
   });
 
+  it("yieldCpu returns at once, called bare, here and in a worker thread spinning on another thread's flag", async () => {
+    const { yieldCpu } = native!;
+    expect(yieldCpu()).toBeUndefined();
+    // a worker spins (yielding between looks) until this thread raises a flag, then reports
+    const flag = new Int32Array(new SharedArrayBuffer(8));
+    const w = new Worker(
+      `const { workerData: f, parentPort } = require("node:worker_threads");
+       const { yieldCpu } = require(${JSON.stringify(new URL("../dist/index.cjs", import.meta.url).pathname)}).native;
+       Atomics.store(f, 1, 1);
+       const end = Date.now() + 10_000;
+       while (Atomics.load(f, 0) === 0 && Date.now() < end) yieldCpu();
+       parentPort.postMessage([Atomics.load(f, 0)]);`,
+      { eval: true, workerData: flag },
+    );
+    const end = Date.now() + 10_000;
+    while (Atomics.load(flag, 1) === 0 && Date.now() < end) yieldCpu();
+    Atomics.store(flag, 0, 1);
+    const [[seen]] = (await once(w, "message")) as [[number, number]];
+    expect(seen).toBe(1);
+  });
+
   it("wait: not-equal at once, timed-out after the timeout", () => {
     const [buffer, id] = native!.create(64);
     new Int32Array(buffer)[0] = 7;

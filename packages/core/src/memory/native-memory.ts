@@ -73,6 +73,7 @@ interface Binding {
   setParentDeathSignal?(signal: number): number;
   shmOpen?(name: string, create: boolean, size: number): [SharedArrayBuffer, number, number, number];
   shmUnlink?(name: string): void;
+  yieldCpu?(): void;
 }
 
 let loaded: { binding?: Binding; error?: unknown } | undefined;
@@ -130,6 +131,14 @@ export function nativeTakeInto(token: number, target: Uint8Array): boolean {
 /** True while the block filed under `token` waits to be adopted. */
 export function nativeIsFiled(token: number): boolean {
   return load().binding?.isFiled?.(token) === true;
+}
+
+/**
+ * The addon's `sched_yield`, or `undefined` without the addon (or with one built before it had
+ * it): busy-waits call it between looks (ring/adaptive-spin.ts).
+ */
+export function nativeYieldCpu(): (() => void) | undefined {
+  return load().binding?.yieldCpu;
 }
 
 /**
