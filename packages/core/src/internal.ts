@@ -55,5 +55,6 @@ export { Ring, HEADER_BYTES, NOT_NOW, HAND_OVER_MIN } from "./ring/ring.js";
 export { FrameBatch } from "./ring/frame-batch.js";
 export { registerSleeper, unregisterSleeper } from "./ring/ring-words.js";
 export { AdaptiveSpin } from "./ring/adaptive-spin.js";
+export { addMover, beforeBlock, MOVE_ON_MS, removeMover, type Mover } from "./memory/before-block.js";
 export type { Decode, RingGetOptions, RingPutOptions, RingWaiter } from "./ring/ring.js";
 export { untilEnd, untilShutDown } from "./until-end.js";

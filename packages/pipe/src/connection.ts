@@ -30,8 +30,6 @@ export interface RecvSyncOptions {
 }
 
 const ZERO = new Deadline(0);
-/** How long a blocking receive waits at a time while this end's sends are buffered (ms). */
-const MOVE_ON_MS = 1;
 /** Messages are owned by their receiver (ignored for bytes still in the ring: see `deserialize`). */
 const OWNED = Object.freeze({ owned: true });
 const OWNED_PEER = Object.freeze({ owned: true, peer: true });
@@ -296,9 +294,9 @@ export class Connection<S = unknown, R = unknown> {
 
   #takeSync<T>(timeout: number, decode: Decode<T>): T {
     const ring = this.#readRing();
-    // this end's buffered sends move on while this thread blocks (their pump needs the event loop)
-    const outbox = this.#outbox;
-    outbox?.moveOn();
+    // this end's buffered sends move on before this thread blocks (their pump needs the event
+    // loop), and between slices of its waits while any are left (core's memory/before-block.ts)
+    this.#outbox?.moveOn();
     // the common case first: a one-frame message is there and the lock is free
     const got = ring.tryGetFrame(decode);
     if (got !== NOT_NOW) return got;
@@ -314,8 +312,7 @@ export class Connection<S = unknown, R = unknown> {
     }
     const deadline = new Deadline(timeout);
     for (;;) {
-      // while sends wait in this end's buffer, waits are short, to move them on in between
-      const slice = outbox?.moveOn() === false ? new Deadline(Math.min(MOVE_ON_MS, deadline.remaining())) : probeSlice(deadline);
+      const slice = probeSlice(deadline);
       if (ring.count() === 0) this.#channel.wantMore();
       try {
         return ring.getSync(decode, { deadline: slice });

@@ -7,7 +7,7 @@
  * shuts the ring down when nobody is left to read, ending the wait with the send error.
  */
 import { FullError, ShutDownError, TimeoutError } from "@ipc/core";
-import { Deadline, FrameBatch, recycleSerialized, registerSleeper, unregisterSleeper, type Ring } from "@ipc/core/internal";
+import { addMover, Deadline, FrameBatch, recycleSerialized, removeMover, registerSleeper, unregisterSleeper, type Ring } from "@ipc/core/internal";
 import { PROBE_MS, probeSlice } from "./channel.js";
 
 const ZERO = new Deadline(0);
@@ -48,6 +48,8 @@ export class Outbox {
   /** The pump is streaming the backlog's first message (one of several frames): nothing may pass it. */
   #streaming = false;
   #error: Error | undefined;
+  /** The backlog's mover for core's blocking waits (memory/before-block.ts): a streamed message waits for the pump. */
+  readonly #mover = (): boolean => this.#streaming || this.moveOn();
 
   constructor(
     readonly ring: Ring,
@@ -162,12 +164,19 @@ export class Outbox {
   /** Starts the pump unless it runs; its end is observed asynchronously, after `#pump` is set. */
   #startPump(): void {
     if (this.#pump) return;
+    // while the pump runs, any blocking wait of this thread moves the backlog on (the pump cannot:
+    // it needs the event loop the wait holds); a message being streamed waits for the pump
+    addMover(this.#mover);
     this.#pump = this.#runPump().finally(() => {
       this.#pump = undefined;
       if (this.pumping && !this.#error) this.#startPump();
-      else this.owner.drained();
+      else {
+        removeMover(this.#mover);
+        this.owner.drained();
+      }
     });
   }
+
 
   /**
    * True when a put with a deadline of 0 cannot wait: one frame, a large message handed over (one

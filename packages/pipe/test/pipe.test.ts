@@ -398,6 +398,24 @@ describe.each(contexts)("Pipe with a child (%s)", (context) => {
     expect(await finish(p)).toBe(0);
   });
 
+  it("sends still buffered move on while this thread blocks on something else (an Event, another pipe) that waits for them", async () => {
+    // the child answers on an Event and on a second pipe only once it has read every message,
+    // most of which wait in this end's buffer when this thread blocks (the pump cannot run)
+    for (const blockOn of ["event", "other pipe"] as const) {
+      const [a, b] = Pipe({ ringSize: 4096 });
+      const [replyHere, replyThere] = Pipe({ duplex: false });
+      const done = new Event();
+      const n = 3000;
+      const p = start("readThenTell", [b, n, done, replyThere], context);
+      for (let i = 0; i < n; i++) a.send({ i, pad: "x".repeat(40) });
+      if (blockOn === "event") expect(done.waitSync({ timeout: 20_000 })).toBe(true);
+      else expect(replyHere.recvSync({ timeout: 20_000 })).toBe(n);
+      await a.drain();
+      expect(await finish(p)).toBe(0);
+      for (const c of [a, replyHere]) c.close();
+    }
+  });
+
   it("empty messages are messages, in order (CONN-07)", async () => {
     const [a, b] = Pipe();
     const items = ["hello", "", "a", "b", "", "bye", "", "lop"];

@@ -15,6 +15,7 @@ import { deserialize } from "../codec/decoder.js";
 import { serialize } from "../codec/encoder.js";
 import { ClosedError } from "../errors/errors.js";
 import { abortReason } from "../errors/validate.js";
+import { beforeBlock } from "../memory/before-block.js";
 import { createWorker, entryUrl } from "../entries.js";
 import { currentAuthkey } from "../transport/authkey.js";
 import type { BrokerMessage, RemoteRef } from "./protocol.js";
@@ -166,10 +167,12 @@ export class RemoteClient {
     Atomics.store(this.flag, 0, 0);
     port.postMessage({ t: "call", id, address: ref.address, obj: ref.id, m: method, a, sync: true } satisfies ClientRequest);
     for (;;) {
-      Atomics.wait(this.flag, 0, 0);
+      // in slices while this thread's buffered pipe sends move on (memory/before-block.ts)
+      const r = Atomics.wait(this.flag, 0, 0, beforeBlock(Infinity));
       const got = receiveMessageOnPort(syncPort);
       if (got) return settle(got.message as ClientReply);
-      Atomics.store(this.flag, 0, 0);
+      // a slice that ran out saw the flag unset: clearing it now could lose a reply's
+      if (r !== "timed-out") Atomics.store(this.flag, 0, 0);
     }
   }
 }

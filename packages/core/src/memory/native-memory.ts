@@ -54,6 +54,7 @@ import { abortReason } from "../errors/validate.js";
 import { onThreadEnded, ownerEnded as threadEnded } from "./liveness.js";
 import type { SharedWords } from "./shared-words.js";
 import type { WaitBackend, WaitResult } from "./wait-backend.js";
+import { beforeBlock } from "./before-block.js";
 
 /** The functions of `@ipc/native` this module uses (see that package). */
 interface Binding {
@@ -288,8 +289,10 @@ class NativeBackend implements WaitBackend {
   wait(i32: Int32Array, index: number, expected: number, timeout: number): WaitResult {
     // A thread blocked in a futex cannot be terminated (V8 stops JS only when JS runs), so a long
     // sleep returns to JS every SYNC_SLICE_MS as a spurious wake-up, which every caller tolerates.
-    const r = RESULTS[bound().wait(this.block.id, i32.byteOffset + index * 4, expected, Math.min(timeout, SYNC_SLICE_MS))];
-    return r === "timed-out" && timeout > SYNC_SLICE_MS ? "ok" : r;
+    // (and one cut short so that this thread's buffered sends move on: memory/before-block.ts)
+    const t = Math.min(beforeBlock(timeout), SYNC_SLICE_MS);
+    const r = RESULTS[bound().wait(this.block.id, i32.byteOffset + index * 4, expected, t)];
+    return r === "timed-out" && timeout > t ? "ok" : r;
   }
 
   waitAsync(i32: Int32Array, index: number, expected: number, timeout: number, signal?: AbortSignal): Promise<WaitResult> {

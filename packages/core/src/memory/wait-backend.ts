@@ -9,6 +9,7 @@
  * so spurious wake-ups (which this backend produces on abort) are always safe.
  */
 import { abortReason } from "../errors/validate.js";
+import { beforeBlock } from "./before-block.js";
 import { localOwnerId } from "./isolate-id.js";
 import { ownerEnded } from "./liveness.js";
 
@@ -54,7 +55,10 @@ function toAtomicsTimeout(timeout: number): number {
 /** The backend for `SharedArrayBuffer` memory: `Atomics.wait`, `Atomics.waitAsync`, `Atomics.notify`. */
 export const atomicsBackend: WaitBackend = {
   wait(i32, index, expected, timeout) {
-    return Atomics.wait(i32, index, expected, toAtomicsTimeout(timeout));
+    // a sleep cut short so that this thread's buffered sends move on is a spurious wake-up
+    const t = beforeBlock(timeout);
+    const r = Atomics.wait(i32, index, expected, toAtomicsTimeout(t));
+    return r === "timed-out" && t < timeout ? "ok" : r;
   },
   async waitAsync(i32, index, expected, timeout, signal) {
     if (signal?.aborted) throw abortReason(signal);
