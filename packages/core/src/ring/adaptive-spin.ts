@@ -14,8 +14,8 @@
  * busy threads as cores (two cores: the two ends and V8's compiler threads warming up a fresh
  * child), a spin that keeps its core can keep the very sender it waits for off one; both ends then
  * miss, sleep, and are woken ~100 µs late, round trip after round trip. Measured on two cores, 8
- * fresh children each, async round trips of the first 10,000: 14.5-30 µs (thread child) and
- * 17.6-32 µs (process child) without yielding, 14.0-17.2 and 13.1-16.2 µs with it.
+ * fresh children each, mean of their first 10,000 async round trips: 13.3-38.9 µs (thread child)
+ * and 15.1-25.3 µs (process child) without yielding, 13.5-16.3 and 14.3-17.5 µs with it.
  */
 import { nativeYieldCpu } from "../memory/native-memory.js";
 
