@@ -21,7 +21,7 @@ export { atomicsBackend } from "./memory/wait-backend.js";
 export type { WaitBackend, WaitResult } from "./memory/wait-backend.js";
 export { allocateWords, wordsOf } from "./memory/shared-words.js";
 export type { SharedWords } from "./memory/shared-words.js";
-export { allocateNativeWords, isNative, nativeHandleState, nativeShmOpen, nativeShmUnlink, nativeWordsFrom, PARTY_TABLE_BYTES, releaseNativeDescriptor, tryAllocateNativeWords } from "./memory/native-memory.js";
+export { allocateNativeWords, isNative, nativeHandleState, nativeShmOpen, nativeShmUnlink, nativeWordsFrom, PARTY_TABLE_BYTES, processEnded, releaseNativeDescriptor, tryAllocateNativeWords } from "./memory/native-memory.js";
 export { trackSegment, trackerEnv, trackerStdio, untrackSegment } from "./memory/segment-tracker.js";
 export type { NativeBlock, NativeHandleState, NativeWords } from "./memory/native-memory.js";
 export { Deadline } from "./memory/deadline.js";

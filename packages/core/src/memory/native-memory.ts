@@ -260,13 +260,25 @@ export interface NativeBlock {
   readonly stamp: number;
 }
 
-/** Whether process `pid` has exited (a zombie counts as exited). */
-function processEnded(pid: number): boolean {
+/**
+ * Whether process `pid` has exited (a zombie counts as exited). Only a definite answer says so: a
+ * live process judged ended has its lock taken over and, in a ring, its half-written item
+ * dropped, so a `/proc` read that fails for any other reason than the process being gone (this
+ * process out of descriptors, the system out of memory) falls back to `kill(pid, 0)`, which needs
+ * no descriptor and says "ended" only when no such process exists.
+ */
+export function processEnded(pid: number): boolean {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, "latin1");
-  } catch {
-    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT" || (e as NodeJS.ErrnoException).code === "ESRCH") return true;
+    try {
+      process.kill(pid, 0);
+      return false;
+    } catch (k) {
+      return (k as NodeJS.ErrnoException).code === "ESRCH";
+    }
   }
   const state = stat.charAt(stat.lastIndexOf(")") + 2);
   return state === "Z" || state === "X";
