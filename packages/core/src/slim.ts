@@ -17,7 +17,7 @@ export { addHandleResolutionBase } from "./handles/handle-trust.js";
 export { installLivenessTable, livenessTable, markThreadEnded, ownerEnded } from "./memory/liveness.js";
 export { Deadline } from "./memory/deadline.js";
 export { allocLarge } from "./memory/large-buffer.js";
-export { nativeParentDeathSignal } from "./memory/native-memory.js";
+export { nativeParentDeathSignal, nativeWatchThreadEnd } from "./memory/native-memory.js";
 export { loadModule, loadModuleSync, moduleUrl } from "./load-module.js";
 export type { Namespace } from "./load-module.js";
 export { lazyRequire } from "./lazy-require.js";

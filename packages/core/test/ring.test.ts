@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { FullError, nativeAvailable, ShutDownError } from "@ipc/core";
-import { atomicsBackend, Deadline, FrameBatch, HAND_OVER_MIN, NOT_NOW, Ring } from "@ipc/core/internal";
+import { EmptyError, FullError, nativeAvailable, ShutDownError } from "@ipc/core";
+import { atomicsBackend, Deadline, FrameBatch, HAND_OVER_MIN, markThreadEnded, NOT_NOW, Ring, robustHolder } from "@ipc/core/internal";
 import { Worker } from "node:worker_threads";
 // the header's word indexes (not exported by @ipc/core: these tests inspect a ring's words)
-import { CONSUMERS, HANDED, HEAD_LOCK, SLEEPS_OFFSET, TAIL_LOCK } from "../src/ring/ring-words.js";
+import { CONSUMERS, HANDED, HEAD_LOCK, PRODUCERS, SLEEPS_OFFSET, TAIL_LOCK } from "../src/ring/ring-words.js";
 import { native } from "@ipc/native";
 
 /** Hand-overs filed and not adopted in this process. */
@@ -259,6 +259,39 @@ describe("Ring wake-ups", () => {
     }
     expect(await done).toBe(expected);
     await w.terminate();
+  });
+});
+
+describe("Ring: an item whose producer ended part-way", () => {
+  it("is dropped by the reader even after another producer took the lock over and let it go (no wait for a rest that never comes)", async () => {
+    const sab = Ring.allocate(4096, 0);
+    const r = new Ring(sab, 0, atomicsBackend);
+    // a producer thread streams an item 16 times the ring's size: nobody reads, so it fills the
+    // ring and waits for room, holding the producers' lock
+    const code = `
+      const { workerData } = require("node:worker_threads");
+      import("@ipc/core/internal").then(({ Ring, atomicsBackend, Deadline }) => {
+        new Ring(workerData, 0, atomicsBackend).putSync(new Uint8Array(65536).fill(9), { deadline: new Deadline(60000) });
+      });`;
+    const w = new Worker(code, { eval: true, workerData: sab });
+    const deadline = Date.now() + 20_000;
+    // until it sleeps for room (the ring full of its frames)
+    while (robustHolder(r.i32, TAIL_LOCK) === 0 || Atomics.load(r.i32, PRODUCERS) === 0) {
+      if (Date.now() > deadline) throw new Error("the producer never started its item");
+      await new Promise((res) => setImmediate(res));
+    }
+    const threadId = w.threadId;
+    await w.terminate();
+    markThreadEnded(threadId); // what Process does when its thread exits
+    // a put takes the lock over from the ended producer, finds no room, gives up and unlocks
+    expect(() => r.putSync(Uint8Array.of(1), { deadline: new Deadline(200) })).toThrow(FullError);
+    expect(robustHolder(r.i32, TAIL_LOCK)).toBe(0);
+    // the reader drops the partial item (it waited for its rest for ever, whatever its deadline)
+    const got = r.getAsync((b) => b.slice(), { deadline: new Deadline(200) });
+    const bound = new Promise((_, rej) => setTimeout(() => rej(new Error("the reader waits for the rest of a dead item")), 10_000).unref());
+    await expect(Promise.race([got, bound])).rejects.toThrow(EmptyError);
+    expect(r.tryPutFrame(Uint8Array.of(5), false)).toBe(true);
+    expect((await r.getAsync((b) => b.slice(), { deadline: new Deadline(1000) }))[0]).toBe(5);
   });
 });
 

@@ -578,9 +578,8 @@ constexpr int32_t kPartyMagic = 0x49504354;  // "IPCT"
 constexpr size_t kPartyEntries = 256;
 constexpr size_t kPartyBytes = (4 + 4 * kPartyEntries) * 4;
 
-void MarkThreadEnded(const FunctionCallbackInfo<Value>& args) {
-  Isolate* iso = args.GetIsolate();
-  int32_t tid = args[0]->Int32Value(iso->GetCurrentContext()).FromMaybe(-1);
+// Sets `ended` in this process's entries for thread `tid`; returns how many it marked.
+int markThreadEndedIn(int32_t tid) {
   int32_t pid = static_cast<int32_t>(getpid());
   int marked = 0;
   std::lock_guard<std::mutex> lk(tableMu);
@@ -600,7 +599,13 @@ void MarkThreadEnded(const FunctionCallbackInfo<Value>& args) {
       }
     }
   }
-  args.GetReturnValue().Set(marked);
+  return marked;
+}
+
+void MarkThreadEnded(const FunctionCallbackInfo<Value>& args) {
+  Isolate* iso = args.GetIsolate();
+  int32_t tid = args[0]->Int32Value(iso->GetCurrentContext()).FromMaybe(-1);
+  args.GetReturnValue().Set(markThreadEndedIn(tid));
 }
 
 // ---- futex ------------------------------------------------------------------------------------
@@ -858,6 +863,9 @@ struct Instance {
   std::shared_ptr<Mailbox> mailbox = std::make_shared<Mailbox>();
   std::unordered_map<uint32_t, std::pair<Global<Function>, int*>> pending;
   uint32_t nextWait = 1;
+  // watchThreadEnd: the process's table of ended threads (core's liveness.ts) and this thread's id
+  std::shared_ptr<v8::BackingStore> liveness;
+  int32_t threadId = -1;
 };
 
 void deliver(uv_async_t* handle) {
@@ -884,6 +892,17 @@ void deliver(uv_async_t* handle) {
 
 void cleanup(void* data) {
   Instance* inst = static_cast<Instance*>(data);
+  // this thread has ended (its JavaScript runs no more): say so where other threads look, before
+  // anything else, since a parent blocked in a wait cannot hear of it from its event loop
+  if (inst->threadId >= 0) {
+    int32_t tid = inst->threadId;
+    if (inst->liveness && static_cast<size_t>(tid >> 5) * 4 + 4 <= inst->liveness->ByteLength()) {
+      int32_t* words = static_cast<int32_t*>(inst->liveness->Data());
+      __atomic_fetch_or(&words[tid >> 5], static_cast<int32_t>(1u << (tid & 31)), __ATOMIC_SEQ_CST);
+    }
+    markThreadEndedIn(tid);
+    inst->liveness.reset();
+  }
   {
     std::lock_guard<std::mutex> lk(inst->mailbox->mu);
     inst->mailbox->async = nullptr;
@@ -895,6 +914,19 @@ void cleanup(void* data) {
   inst->pending.clear();
   inst->context.Reset();  // V8 handles must go while the isolate lives; the close callback runs later
   uv_close(reinterpret_cast<uv_handle_t*>(&inst->async), [](uv_handle_t* h) { delete static_cast<Instance*>(h->data); });
+}
+
+// watchThreadEnd(table, threadId): when this thread ends (returns, throws, is terminated), sets
+// bit `threadId` of `table` (a SharedArrayBuffer: core's liveness.ts) and marks this thread ended
+// in the party tables of the blocks this process maps, from the thread itself as it goes.
+void WatchThreadEnd(const FunctionCallbackInfo<Value>& args) {
+  Isolate* iso = args.GetIsolate();
+  Instance* inst = static_cast<Instance*>(args.Data().As<v8::External>()->Value());
+  if (!args[0]->IsSharedArrayBuffer()) return throwError(iso, "watchThreadEnd needs a SharedArrayBuffer");
+  int32_t tid = args[1]->Int32Value(iso->GetCurrentContext()).FromMaybe(-1);
+  if (tid < 0) return throwError(iso, "bad thread id");
+  inst->liveness = args[0].As<v8::SharedArrayBuffer>()->GetBackingStore();
+  inst->threadId = tid;
 }
 
 // waitAsync(id, byteOffset, expected, timeoutMs, callback(result)).
@@ -988,4 +1020,5 @@ NODE_MODULE_INIT(/* exports, module, context */) {
   setMethod(iso, context, exports, "takeInto", TakeInto, data);
   setMethod(iso, context, exports, "setParentDeathSignal", SetParentDeathSignal, data);
   setMethod(iso, context, exports, "yieldCpu", YieldCpu, data);
+  setMethod(iso, context, exports, "watchThreadEnd", WatchThreadEnd, data);
 }

@@ -15,6 +15,7 @@
  *   such a buffer passed from one thread of this process to another with a single copy.
  * - {@link NativeBinding.setParentDeathSignal}: a child process ends with its parent (no orphans).
  * - {@link NativeBinding.yieldCpu}: gives this CPU to another runnable thread, for busy-waits.
+ * - {@link NativeBinding.watchThreadEnd}: a worker thread records its own end as it goes.
  *
  * Every party sleeping on or waking a word must use this futex: an `Atomics.notify` does not wake
  * a futex sleeper, nor the reverse.
@@ -108,6 +109,14 @@ export interface NativeBinding {
    * otherwise keep that thread off a core. Returns at once when nothing else is waiting to run.
    */
   yieldCpu(): void;
+  /**
+   * Has this thread record its own end: when it ends (returns, throws or is terminated), bit
+   * `threadId` of `table` is set (`@ipc/core`'s table of ended threads, a `SharedArrayBuffer`) and
+   * the thread is marked ended as by {@link NativeBinding.markThreadEnded}, from the thread itself
+   * as its environment is torn down. Its parent hears of the end on its event loop only, which a
+   * blocking wait in the parent holds; the locks the thread held can now be taken over at once.
+   */
+  watchThreadEnd(table: SharedArrayBuffer, threadId: number): void;
 }
 
 function load(): { binding?: NativeBinding; error?: unknown } {

@@ -118,6 +118,35 @@ describe.runIf(linux && process.env.IPC_NATIVE !== "0")("@ipc/native", () => {
     expect(seen).toBe(1);
   });
 
+  it("watchThreadEnd: a worker thread that is terminated, throws or returns sets its own bit in the table as it goes", async () => {
+    const table = new Int32Array(new SharedArrayBuffer(4096 * 4));
+    const addon = JSON.stringify(new URL("../dist/index.cjs", import.meta.url).pathname);
+    const body = {
+      terminated: "parentPort.postMessage('ready'); for (;;) {}",
+      thrown: "throw new Error('boom')",
+      returned: "",
+    };
+    for (const [how, code] of Object.entries(body)) {
+      const w = new Worker(
+        `const { workerData: t, threadId, parentPort } = require("node:worker_threads");
+         require(${addon}).native.watchThreadEnd(t.buffer, threadId);
+         ${code}`,
+        { eval: true, workerData: table },
+      );
+      w.on("error", () => {});
+      const tid = w.threadId; // -1 once it has exited
+      const bit = (): number => Atomics.load(table, tid >>> 5) & (1 << (tid & 31));
+      if (how === "terminated") {
+        await once(w, "message");
+        expect(bit(), how).toBe(0);
+        await w.terminate();
+      } else await new Promise((r) => w.once("exit", r));
+      expect(bit(), how).not.toBe(0);
+    }
+    expect(() => native!.watchThreadEnd(new ArrayBuffer(8) as never, 1)).toThrow(/SharedArrayBuffer/);
+    expect(() => native!.watchThreadEnd(table.buffer as SharedArrayBuffer, -1)).toThrow(/thread id/);
+  });
+
   it("wait: not-equal at once, timed-out after the timeout", () => {
     const [buffer, id] = native!.create(64);
     new Int32Array(buffer)[0] = 7;

@@ -5,7 +5,7 @@
  * Python prints the traceback) and gives exit code 1.
  */
 import { threadId } from "node:worker_threads";
-import { addHandleResolutionBase, allowHandleModule, deserialize, installLivenessTable, loadHandleModules, loadModule, moduleUrl, pendingWritesDone } from "@ipc/core/slim";
+import { addHandleResolutionBase, allowHandleModule, deserialize, installLivenessTable, loadHandleModules, loadModule, moduleUrl, nativeWatchThreadEnd, pendingWritesDone } from "@ipc/core/slim";
 import { endChildren } from "./children.js";
 import { setIdentity } from "./identity.js";
 import type { StartPayload } from "./payload.js";
@@ -18,7 +18,11 @@ export async function runChild(payload: StartPayload): Promise<number> {
   self.pid = process.pid;
   self.ident = self.context === "thread" ? `${process.pid}.t${threadId}` : String(process.pid);
   setIdentity(payload.identity);
-  if (payload.liveness) installLivenessTable(payload.liveness);
+  if (payload.liveness) {
+    installLivenessTable(payload.liveness);
+    // a parent blocked in a wait hears of this thread's end only from here (core's native-memory.ts)
+    if (payload.native) nativeWatchThreadEnd(payload.liveness);
+  }
   const name = payload.identity.self.name;
   try {
     if (payload.kind === "none") return 0;

@@ -16,4 +16,6 @@ export interface StartPayload {
   handleModules: [type: string, module: string][];
   /** The process's table of ended threads (thread context), for robust locks. */
   liveness?: Int32Array;
+  /** The parent has @ipc/native loaded (thread context): the child has the addon record its end. */
+  native?: boolean;
 }

@@ -6,7 +6,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { constants } from "node:os";
 import { fileURLToPath } from "node:url";
 import { isMainThread, Worker } from "node:worker_threads";
-import { ClosedError, InvalidStateError } from "@ipc/core";
+import { ClosedError, InvalidStateError, nativeAvailable } from "@ipc/core";
 import { abortReason, checkSignal, childExecArgv, createWorker, entryUrl, isTypeScript, livenessTable, markThreadEnded, serializeAt, trackerEnv, trackerStdio, waitable, type Waitable } from "@ipc/core/internal";
 import { trackChild, untrackChild } from "./children.js";
 import { currentProcess, type ProcessInfo } from "./identity.js";
@@ -199,7 +199,7 @@ export class Process {
     // CommonJS children are told where @ipc/core/slim is (resolution-hints.ts)
     const resolution = commonjs && payload.module.startsWith("file:") ? resolutionHints([entry, new URL(payload.module)]) : undefined;
     const worker = createWorker(entry, {
-      workerData: { ...payload, liveness: livenessTable(), resolution },
+      workerData: { ...payload, liveness: livenessTable(), native: nativeAvailable(), resolution },
       env: s.opts.env ? { ...process.env, ...s.opts.env } : undefined,
       execArgv: s.opts.execArgv,
       resourceLimits: s.opts.resourceLimits,

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { EmptyError, Event, nativeAvailable } from "@ipc/core";
 import { robustHolder } from "@ipc/core/internal";
 // the ring header's word indexes (not exported by @ipc/core: this test inspects a queue's words)
-import { CONSUMERS, HEAD_LOCK } from "../../core/src/ring/ring-words.js";
+import { CONSUMERS, HEAD_LOCK, PRODUCERS, TAIL_LOCK } from "../../core/src/ring/ring-words.js";
 import { Process } from "@ipc/process";
 import { Queue } from "@ipc/queue";
 
@@ -187,6 +187,26 @@ describe.runIf(nativeAvailable())("killed processes (queues in native shared mem
     // at most the one item each killed consumer held (the survivor was stopped on an empty queue)
     expect(lost).toBeLessThanOrEqual(kills + 1);
   }, 240_000);
+
+  it.runIf(nativeAvailable())("a thread child terminated mid-put, holding the write lock: its parent, blocked in putSync, takes over", async () => {
+    // the parent hears of a thread's exit on its event loop, which its putSync blocks: the thread
+    // records its own end as it goes (the addon's cleanup hook), or the parent waits out its timeout
+    const q = new Queue<Uint8Array | string>({ ringSize: 4096 });
+    // more than the ring holds, and nobody reads: the child streams it and waits for room forever
+    const child = start("putBigSync", [q, 64 * 1024], "thread");
+    const words = (q as unknown as { words: { i32: Int32Array } }).words.i32;
+    await until(() => robustHolder(words, TAIL_LOCK) !== 0 && Atomics.load(words, PRODUCERS) > 0, 20_000);
+    child.terminate();
+    // blocked here, the parent takes the write lock over; the ring is still full of the partial
+    // item, so the put then fails for room (it failed for the lock before threads recorded their end)
+    expect(() => q.putSync("after", { timeout: 3_000 })).toThrow(/no room/);
+    // the reader drops the partial item of the ended producer (only safe to try once the above
+    // holds: a reader mid-item waits for the rest, whatever its timeout, while the producer lives)
+    expect(() => q.getSync({ timeout: 500 })).toThrow(EmptyError);
+    q.putSync("after", { timeout: 3_000 });
+    expect(q.getSync({ timeout: 3_000 })).toBe("after");
+    await child.join({ timeout: 20_000 });
+  }, 60_000);
 
   it("a worker thread of a child process terminated while asleep holding the read lock: the parent takes over", async () => {
     const q = new Queue<number>();

@@ -75,6 +75,7 @@ interface Binding {
   shmOpen?(name: string, create: boolean, size: number): [SharedArrayBuffer, number, number, number];
   shmUnlink?(name: string): void;
   yieldCpu?(): void;
+  watchThreadEnd?(table: SharedArrayBuffer, threadId: number): void;
 }
 
 let loaded: { binding?: Binding; error?: unknown } | undefined;
@@ -132,6 +133,16 @@ export function nativeTakeInto(token: number, target: Uint8Array): boolean {
 /** True while the block filed under `token` waits to be adopted. */
 export function nativeIsFiled(token: number): boolean {
   return load().binding?.isFiled?.(token) === true;
+}
+
+/**
+ * Has this worker thread record its own end in `table` (the liveness table) and in the party
+ * tables of native blocks as its environment is torn down (a return, an uncaught error,
+ * `terminate()`), so that the locks it held can be taken over by a parent blocked in a wait, which
+ * cannot hear of the end from its event loop. Nothing without the addon.
+ */
+export function nativeWatchThreadEnd(table: Int32Array): void {
+  load().binding?.watchThreadEnd?.(table.buffer as SharedArrayBuffer, threadId);
 }
 
 /**

@@ -744,9 +744,12 @@ export class Ring {
           yield { index: DATA_SEQ, value: seq, counter: CONSUMERS, deadline };
           continue;
         }
-        // mid-item: the producer streams the rest, unless it has ended
+        // mid-item: the producer streams the rest, holding the producers' lock throughout, unless
+        // it has ended. A free lock mid-item means the same (another producer took the lock over
+        // from the ended one and let it go without a new item) once TAIL is seen unchanged after
+        // it: a producer publishes its last frame before it unlocks
         const producer = robustHolder(i32, TAIL_LOCK);
-        if (producer !== 0 && this.backend.ownerEnded(producer)) {
+        if (producer === 0 ? Atomics.load(i32, TAIL) >>> 0 === tail : this.backend.ownerEnded(producer)) {
           out = undefined;
           continue;
         }
