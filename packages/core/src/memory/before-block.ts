@@ -33,10 +33,10 @@ export function removeMover(mover: Mover): void {
 /**
  * Called by a blocking wait before it sleeps for `timeout` ms: runs this thread's movers and
  * returns how long the sleep may last (`timeout`, or {@link MOVE_ON_MS} while a mover has work
- * left).
+ * left). A wait that does not sleep (`timeout` 0: a try) runs none.
  */
 export function beforeBlock(timeout: number): number {
-  if (movers.size === 0) return timeout;
+  if (movers.size === 0 || timeout <= 0) return timeout;
   let left = false;
   for (const move of movers) if (!move()) left = true;
   return left ? Math.min(timeout, MOVE_ON_MS) : timeout;
