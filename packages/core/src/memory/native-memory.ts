@@ -283,7 +283,8 @@ export function processEnded(pid: number): boolean {
   try {
     stat = readFileSync(`/proc/${pid}/stat`, "latin1");
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT" || (e as NodeJS.ErrnoException).code === "ESRCH") return true;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ESRCH") return true;
     try {
       process.kill(pid, 0);
       return false;
